@@ -1,0 +1,23 @@
+import fastifyPlugin from 'fastify-plugin'
+import { memoryDiagnosticsPlugin } from './memory-diagnostics.js'
+
+export type {
+  AuthOptions,
+  AuthStrategy,
+  GcOptions,
+  MemoryDiagnosticsOptions,
+  RateLimitOptions,
+  RouteRateLimit
+} from './options.js'
+export type { ContainerMemory } from './cgroup.js'
+export type { GcStats, GcPeriod, PauseStats, GcKind } from './gc-recorder.js'
+export type { MemoryReading, SystemMemory } from './memory-probe.js'
+
+/** Secured routes to hunt memory leaks in production. See the README for the contract. */
+export const memoryDiagnostics = fastifyPlugin(memoryDiagnosticsPlugin, {
+  name: 'fastify-memory-diagnostics',
+  fastify: '5.x',
+  encapsulate: true
+})
+
+export default memoryDiagnostics

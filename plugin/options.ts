@@ -1,0 +1,173 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { InvalidOptionError } from './errors.js'
+
+/**
+ * A user authentication strategy, handed to `@fastify/auth` (JWT, mTLS, IP allow-list...).
+ * Throw (or reject, or call `done(err)`) to refuse; an error with `statusCode: 403` answers 403.
+ */
+export type AuthStrategy =
+  | ((this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => Promise<void>)
+  | ((this: FastifyInstance, request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void)
+
+export interface AuthOptions {
+  /**
+   * Bearer tokens accepted in `Authorization: Bearer <token>`, compared in constant time.
+   * Several tokens allow rotation. Each must be at least 16 characters.
+   * @defaultValue `[]`
+   */
+  tokens?: string | string[]
+  /**
+   * User strategies, run through `@fastify/auth` after the token check.
+   * @defaultValue `[]`
+   */
+  strategies?: AuthStrategy[]
+  /**
+   * How the token check and the strategies combine.
+   * @defaultValue `'or'`
+   */
+  relation?: 'or' | 'and'
+}
+
+export interface RouteRateLimit {
+  /** Requests allowed per window and client IP. */
+  max: number
+  /** Window length in milliseconds, or a string such as `'1 minute'`. */
+  timeWindow: number | string
+}
+
+export interface RateLimitOptions {
+  /** `GET /memory`. @defaultValue `{ max: 60, timeWindow: '1 minute' }` */
+  memory?: RouteRateLimit | false
+  /** `GET /gc-stats`. @defaultValue `{ max: 60, timeWindow: '1 minute' }` */
+  gcStats?: RouteRateLimit | false
+}
+
+export interface GcOptions {
+  /**
+   * Length of the "recent" window reported by `GET /gc-stats`, in milliseconds.
+   * @defaultValue `60000`
+   */
+  windowMs?: number
+}
+
+export interface MemoryDiagnosticsOptions {
+  /**
+   * Who may call the routes. Required: registering without it fails at startup.
+   * `false` runs the routes open, with a warning logged at every start.
+   */
+  auth: AuthOptions | false
+  /**
+   * Per-route rate limits through `@fastify/rate-limit` (registered inside the plugin when the
+   * application has not registered it). `false` turns them all off.
+   * @defaultValue read routes 60 per minute
+   */
+  rateLimit?: RateLimitOptions | false
+  /** Garbage collection recording. */
+  gc?: GcOptions
+  /**
+   * Where the cgroup hierarchy is mounted and where the process's cgroup membership is read.
+   * Only tests need to change these.
+   * @defaultValue `{ root: '/sys/fs/cgroup', procSelfCgroup: '/proc/self/cgroup' }`
+   */
+  cgroup?: { root?: string, procSelfCgroup?: string }
+}
+
+export interface ResolvedAuth {
+  tokens: string[]
+  strategies: AuthStrategy[]
+  relation: 'or' | 'and'
+}
+
+export interface ResolvedOptions {
+  auth: ResolvedAuth | false
+  rateLimit: {
+    memory: RouteRateLimit | false
+    gcStats: RouteRateLimit | false
+  }
+  gc: { windowMs: number }
+  cgroup: { root: string, procSelfCgroup: string }
+}
+
+const MIN_TOKEN_LENGTH = 16
+const READ_LIMIT: RouteRateLimit = { max: 60, timeWindow: 60_000 }
+
+export function resolveOptions (opts: MemoryDiagnosticsOptions | undefined): ResolvedOptions {
+  if (opts === null || typeof opts !== 'object') {
+    throw new InvalidOptionError('options are required, with an `auth` option (`{ auth: { tokens: [process.env.DIAGNOSTICS_TOKEN] } }`)')
+  }
+  return {
+    auth: resolveAuth(opts.auth),
+    rateLimit: resolveRateLimit(opts.rateLimit),
+    gc: { windowMs: positiveInteger(opts.gc?.windowMs, 60_000, 'gc.windowMs') },
+    cgroup: {
+      root: stringOption(opts.cgroup?.root, '/sys/fs/cgroup', 'cgroup.root'),
+      procSelfCgroup: stringOption(opts.cgroup?.procSelfCgroup, '/proc/self/cgroup', 'cgroup.procSelfCgroup')
+    }
+  }
+}
+
+function resolveAuth (auth: AuthOptions | false | undefined): ResolvedAuth | false {
+  if (auth === false) return false
+  if (auth === undefined || auth === null || typeof auth !== 'object') {
+    throw new InvalidOptionError('the `auth` option is required: give `auth.tokens` and/or `auth.strategies` (or `auth: false` to run the routes open, not recommended)')
+  }
+  const tokens = auth.tokens === undefined ? [] : Array.isArray(auth.tokens) ? [...auth.tokens] : [auth.tokens]
+  for (const token of tokens) {
+    if (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH) {
+      throw new InvalidOptionError(`every \`auth.tokens\` entry must be a string of at least ${MIN_TOKEN_LENGTH} characters (is an environment variable unset?)`)
+    }
+  }
+  const strategies = auth.strategies === undefined ? [] : auth.strategies
+  if (!Array.isArray(strategies) || strategies.some((s) => typeof s !== 'function')) {
+    throw new InvalidOptionError('`auth.strategies` must be an array of functions')
+  }
+  if (tokens.length === 0 && strategies.length === 0) {
+    throw new InvalidOptionError('`auth` needs at least one of `auth.tokens` or `auth.strategies` (or `auth: false` to run the routes open, not recommended)')
+  }
+  const relation = auth.relation ?? 'or'
+  if (relation !== 'or' && relation !== 'and') {
+    throw new InvalidOptionError("`auth.relation` must be 'or' or 'and'")
+  }
+  return { tokens, strategies: [...strategies], relation }
+}
+
+function resolveRateLimit (rateLimit: RateLimitOptions | false | undefined): ResolvedOptions['rateLimit'] {
+  if (rateLimit === false) return { memory: false, gcStats: false }
+  if (rateLimit !== undefined && (rateLimit === null || typeof rateLimit !== 'object')) {
+    throw new InvalidOptionError('`rateLimit` must be an object or false')
+  }
+  return {
+    memory: routeRateLimit(rateLimit?.memory, READ_LIMIT, 'rateLimit.memory'),
+    gcStats: routeRateLimit(rateLimit?.gcStats, READ_LIMIT, 'rateLimit.gcStats')
+  }
+}
+
+export function routeRateLimit (value: RouteRateLimit | false | undefined, fallback: RouteRateLimit, name: string): RouteRateLimit | false {
+  if (value === false) return false
+  if (value === undefined) return { ...fallback }
+  if (value === null || typeof value !== 'object') {
+    throw new InvalidOptionError(`\`${name}\` must be { max, timeWindow } or false`)
+  }
+  const max = positiveInteger(value.max, fallback.max, `${name}.max`)
+  const timeWindow = value.timeWindow ?? fallback.timeWindow
+  if (typeof timeWindow === 'number' ? !(timeWindow > 0) : typeof timeWindow !== 'string') {
+    throw new InvalidOptionError(`\`${name}.timeWindow\` must be a positive number of milliseconds or a string such as '1 minute'`)
+  }
+  return { max, timeWindow }
+}
+
+export function positiveInteger (value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new InvalidOptionError(`\`${name}\` must be a positive integer`)
+  }
+  return value
+}
+
+function stringOption (value: unknown, fallback: string, name: string): string {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || value === '') {
+    throw new InvalidOptionError(`\`${name}\` must be a non-empty string`)
+  }
+  return value
+}

@@ -1,0 +1,104 @@
+export const errorResponse = {
+  type: 'object',
+  required: ['statusCode', 'code', 'error', 'message'],
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string' },
+    error: { type: 'string' },
+    message: { type: 'string' }
+  }
+} as const
+
+/** The error answers every guarded route can give. */
+export const guardedErrorResponses = {
+  400: errorResponse,
+  401: errorResponse,
+  403: errorResponse,
+  429: errorResponse,
+  500: errorResponse
+} as const
+
+// Fastify's Ajv removes unknown properties instead of rejecting them (removeAdditional), so
+// unknown query parameters are rejected through `propertyNames` rather than additionalProperties.
+export function onlyQueryParameters (properties: Record<string, unknown>) {
+  const names = Object.keys(properties)
+  return {
+    type: 'object',
+    properties,
+    propertyNames: names.length === 0 ? false : { enum: names }
+  }
+}
+
+const integer = { type: 'integer' } as const
+const number = { type: 'number' } as const
+const nullableInteger = { type: ['integer', 'null'] } as const
+const nullableString = { type: ['string', 'null'] } as const
+
+function objectOf (fields: Record<string, unknown>) {
+  return { type: 'object', required: Object.keys(fields), properties: fields }
+}
+
+function integers (...names: string[]) {
+  return objectOf(Object.fromEntries(names.map((name) => [name, integer])))
+}
+
+export const memoryResponse = objectOf({
+  process: integers('rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'),
+  heap: integers(
+    'total_heap_size', 'total_heap_size_executable', 'total_physical_size', 'total_available_size',
+    'used_heap_size', 'heap_size_limit', 'malloced_memory', 'peak_malloced_memory', 'does_zap_garbage',
+    'number_of_native_contexts', 'number_of_detached_contexts', 'total_global_handles_size',
+    'used_global_handles_size', 'external_memory'
+  ),
+  heapSpaces: {
+    type: 'array',
+    items: objectOf({
+      space_name: { type: 'string' },
+      space_size: integer,
+      space_used_size: integer,
+      space_available_size: integer,
+      physical_space_size: integer
+    })
+  },
+  container: objectOf({
+    source: { type: 'string', enum: ['cgroup-v2', 'cgroup-v1', 'none'] },
+    cgroupDir: nullableString,
+    limitBytes: nullableInteger,
+    limitFile: nullableString,
+    usageBytes: nullableInteger,
+    usageFile: nullableString,
+    constrainedMemoryBytes: nullableInteger
+  }),
+  system: integers('totalBytes', 'availableBytes'),
+  rssToHeapRatio: number,
+  pid: integer,
+  hostname: { type: 'string' },
+  uptimeSeconds: number,
+  timestamp: { type: 'string' }
+})
+
+const pauseStats = objectOf({
+  count: integer,
+  totalMs: number,
+  maxMs: number,
+  p50Ms: number,
+  p95Ms: number,
+  p99Ms: number
+})
+
+function gcPeriod (extra: Record<string, unknown>) {
+  return objectOf({
+    durationMs: number,
+    count: integer,
+    totalPauseMs: number,
+    gcShare: number,
+    kinds: objectOf({ minor: pauseStats, major: pauseStats, incremental: pauseStats, weakcb: pauseStats }),
+    ...extra
+  })
+}
+
+export const gcStatsResponse = objectOf({
+  sinceStart: gcPeriod({ startedAt: { type: 'string' } }),
+  window: gcPeriod({ windowMs: integer }),
+  timestamp: { type: 'string' }
+})
