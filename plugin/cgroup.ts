@@ -56,6 +56,7 @@ export function openCgroupProbe (root: string, procSelfCgroup: string): CgroupPr
   const usageFd = openSync(usageFile, 'r')
   const buffer = Buffer.alloc(64)
   const source = location.version === 'v2' ? 'cgroup-v2' : 'cgroup-v1'
+  const constrainedMemoryBytes = constrainedMemory()
 
   function readNumber (fd: number): number | null {
     const length = readSync(fd, buffer, 0, buffer.length, 0)
@@ -74,7 +75,7 @@ export function openCgroupProbe (root: string, procSelfCgroup: string): CgroupPr
         limitFile: limitBytes === null ? null : useOwn ? ownLimitFile : ancestor?.file ?? null,
         usageBytes: readNumber(usageFd),
         usageFile,
-        constrainedMemoryBytes: constrainedMemory()
+        constrainedMemoryBytes
       }
     },
     close () {
@@ -85,6 +86,7 @@ export function openCgroupProbe (root: string, procSelfCgroup: string): CgroupPr
 }
 
 function noCgroupProbe (): CgroupProbe {
+  const constrainedMemoryBytes = constrainedMemory()
   return {
     read: () => ({
       source: 'none',
@@ -93,7 +95,7 @@ function noCgroupProbe (): CgroupProbe {
       limitFile: null,
       usageBytes: null,
       usageFile: null,
-      constrainedMemoryBytes: constrainedMemory()
+      constrainedMemoryBytes
     }),
     close () {}
   }
@@ -108,6 +110,7 @@ export function parseLimit (text: string): number | null {
   return bytes
 }
 
+// Read once: libuv re-reads the cgroup files on every call (~15 µs), and a limit rarely changes.
 function constrainedMemory (): number | null {
   const value = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : undefined
   if (value === undefined || value <= 0 || value >= NO_LIMIT_THRESHOLD) return null

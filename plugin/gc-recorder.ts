@@ -87,7 +87,8 @@ function resetTally (tally: Tally): void {
 
 function pauseStats (tally: Tally): PauseStats {
   const empty = tally.count === 0
-  const percentile = (p: number): number => empty ? 0 : round(tally.histogram.percentile(p) / 1000, 3)
+  // The histogram answers the top of a 1%-wide bucket, which can exceed the exact maximum.
+  const percentile = (p: number): number => empty ? 0 : round(Math.min(tally.histogram.percentile(p) / 1000, tally.maxMs), 3)
   return {
     count: tally.count,
     totalMs: round(tally.totalMs, 3),

@@ -32,6 +32,8 @@ export interface MemoryProbe {
 
 export function createMemoryProbe (cgroup: CgroupProbe): MemoryProbe {
   const host = hostname()
+  // totalmem() parses /proc/meminfo on each call; the machine's RAM does not change.
+  const totalBytes = totalmem()
   return {
     read () {
       const usage = process.memoryUsage()
@@ -40,7 +42,7 @@ export function createMemoryProbe (cgroup: CgroupProbe): MemoryProbe {
         heap: getHeapStatistics(),
         heapSpaces: getHeapSpaceStatistics(),
         container: cgroup.read(),
-        system: { totalBytes: totalmem(), availableBytes: freemem() },
+        system: { totalBytes, availableBytes: freemem() },
         rssToHeapRatio: round(usage.rss / usage.heapTotal, 3),
         pid: process.pid,
         hostname: host,
