@@ -1,0 +1,244 @@
+// npm run demo: reproduce the "new tenant connection on every request" leak and name the culprit.
+//   [--phase-seconds 30] [--warmup-seconds 5] [--connections 10] [--tenants 20] [--out demo-report]
+import { randomBytes } from 'node:crypto'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { diffHeapSnapshots, formatHeapDiff } from '../plugin/diff/index.js'
+import type { HeapDiff } from '../plugin/diff/index.js'
+import { drive } from './drive.js'
+import type { TargetName } from './targets.js'
+import { startAppProcess } from './demo/app-process.js'
+import type { AppProcess } from './demo/app-process.js'
+import { renderMemoryChart } from './demo/chart.js'
+import { findCulprit, growingClasses } from './demo/culprit.js'
+import type { Culprit } from './demo/culprit.js'
+import { DiagnosticsClient } from './demo/diagnostics-client.js'
+import { growthPerThousand, mb, phaseTable, renderMarkdownTable, renderTextTable } from './demo/phases.js'
+import type { PhaseResult } from './demo/phases.js'
+import { startSampling } from './demo/sampler.js'
+import type { Sample } from './demo/sampler.js'
+
+const { values } = parseArgs({
+  options: {
+    'phase-seconds': { type: 'string', default: '30' },
+    'warmup-seconds': { type: 'string', default: '5' },
+    connections: { type: 'string', default: '10' },
+    tenants: { type: 'string', default: '20' },
+    out: { type: 'string', default: 'demo-report' }
+  }
+})
+const phaseSeconds = Number(values['phase-seconds'])
+const warmupSeconds = Number(values['warmup-seconds'])
+const connections = Number(values.connections)
+const tenants = Number(values.tenants)
+const outDir = resolve(values.out)
+const snapshotDir = join(outDir, 'snapshots')
+const TOP = 10
+
+const startedAt = Date.now()
+const elapsed = () => ((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)
+const say = (line: string) => console.log(`[${elapsed()} s] ${line}`)
+
+let app: AppProcess | null = null
+let sampler: ReturnType<typeof startSampling> | null = null
+let ticker: NodeJS.Timeout | null = null
+
+async function cleanUp (): Promise<void> {
+  if (ticker !== null) clearInterval(ticker)
+  await sampler?.stop()
+  await app?.stop()
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`\n${signal}: stopping the demo app and its database`)
+    cleanUp().finally(() => process.exit(130))
+  })
+}
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+let phase = 'start-up'
+
+function showProgress (): void {
+  const sample = sampler?.latest()
+  if (sample === undefined) return
+  const line = `[${elapsed()} s] ${phase.padEnd(8)} heapUsed ${mb(sample.heapUsed).padStart(9)}  RSS ${mb(sample.rss).padStart(9)}  Mongoose connections ${sample.mongooseConnections}`
+  if (process.stdout.isTTY) process.stdout.write(`\r${line}\x1b[K`)
+  else if (Math.round(sample.t) % 5 === 0) console.log(line)
+}
+
+function endProgressLine (): void {
+  if (process.stdout.isTTY) process.stdout.write('\r\x1b[K')
+}
+
+async function runPhase (name: string, target: TargetName, seconds: number): Promise<PhaseResult> {
+  phase = name
+  const first = await sampler!.sampleNow()
+  const start = (Date.now() - startedAt) / 1000
+  const summary = await drive({ target, url: app!.url, durationSeconds: seconds, connections, tenants, render: false })
+  const last = await sampler!.sampleNow()
+  endProgressLine()
+  if (first === undefined || last === undefined) throw new Error(`could not read /memory around the ${name} phase`)
+  say(`${name}: ${summary.requests} requests to /${target} (${summary.requestsPerSecond} req/s, ${summary.failures} failed), heapUsed ${mb(first.heapUsed)} → ${mb(last.heapUsed)}`)
+  return { name, endpoint: `POST /${target}`, start, end: (Date.now() - startedAt) / 1000, requests: summary.requests, requestsPerSecond: summary.requestsPerSecond, first, last }
+}
+
+async function snapshot (label: string): Promise<string> {
+  phase = `snap ${label}`
+  const file = join(snapshotDir, `${label}.heapsnapshot.gz`)
+  const started = Date.now()
+  const { bytes } = await new DiagnosticsClient(app!.url, token).snapshotTo(file)
+  endProgressLine()
+  say(`snapshot ${label}: ${mb(bytes)} gzipped in ${((Date.now() - started) / 1000).toFixed(1)} s → ${file}`)
+  return file
+}
+
+async function compare (before: string, after: string, label: string): Promise<HeapDiff> {
+  let lastShown = -1
+  const diff = await diffHeapSnapshots(before, after, {
+    sortBy: 'countDelta',
+    retainerPaths: 100,
+    onProgress: (progress) => {
+      const percent = Math.floor(progress.bytesRead / Math.max(1, progress.totalBytes) * 100)
+      if (process.stdout.isTTY && percent !== lastShown) {
+        lastShown = percent
+        process.stdout.write(`\r[${elapsed()} s] diff ${label}: reading ${progress.snapshot} ${percent}%\x1b[K`)
+      }
+    }
+  })
+  endProgressLine()
+  return diff
+}
+
+/** For display: DevTools' default order, and no retainer paths (only the culprit's is shown). */
+function bySizeDelta (diff: HeapDiff): HeapDiff {
+  return { ...diff, sortBy: 'sizeDelta', rows: [...diff.rows].sort((a, b) => b.sizeDelta - a.sizeDelta).slice(0, TOP), retainerPaths: [] }
+}
+
+function verdictLine (culprit: Culprit | null, leaking: PhaseResult, fixed: PhaseResult, fixedGrowing: string[]): string {
+  const fixedPart = fixedGrowing.length === 0
+    ? `${fixed.endpoint} grew no class with its requests (heap ${mb(growthPerThousand(fixed, (s) => s.heapUsed))} per 1,000 requests)`
+    : `${fixed.endpoint} also grew ${fixedGrowing.join(', ')}`
+  if (culprit === null) return `Verdict: no class grew with the requests of ${leaking.endpoint}; ${fixedPart}.`
+  return `Verdict: ${leaking.endpoint} leaks ${culprit.perRequest.toFixed(2)} ${culprit.className} per request ` +
+    `(+${culprit.countDelta} in ${leaking.requests} requests, heap ${mb(growthPerThousand(leaking, (s) => s.heapUsed))} per 1,000 requests)` +
+    `${culprit.retains.length > 0 ? `, retaining ${culprit.retains.slice(0, 4).join(', ')}` : ''}; ${fixedPart}.`
+}
+
+const token = randomBytes(24).toString('base64url')
+
+async function main (): Promise<void> {
+  await rm(outDir, { recursive: true, force: true })
+  await mkdir(snapshotDir, { recursive: true })
+  say('starting the demo app (and its database) in child processes…')
+  app = await startAppProcess(await freePort(), token)
+  say(`demo app ready on ${app.url} (pid ${app.pid})`)
+  const client = new DiagnosticsClient(app.url, token)
+  sampler = startSampling(client, app.url, () => phase, startedAt)
+  ticker = setInterval(showProgress, 1000)
+
+  // Warm-up: every tenant's correct connection and model exist, and the leaking code path has run
+  // once per tenant, so first-time allocations do not show up as growth in the comparisons.
+  await runPhase('warm-up', 'posts', warmupSeconds)
+  await drive({ target: 'leaking-posts', url: app.url, durationSeconds: 1, connections: 1, tenants, render: false })
+  const a = await snapshot('A')
+  const fixed = await runPhase('fixed', 'posts', phaseSeconds)
+  const b = await snapshot('B')
+  const leaking = await runPhase('leaking', 'leaking-posts', phaseSeconds)
+  const c = await snapshot('C')
+  phase = 'end'
+  const final = await sampler.sampleNow()
+  await cleanUp()
+  app = null
+  say('demo app stopped; comparing the snapshots…')
+
+  const diffAB = await compare(a, b, 'A→B')
+  const diffBC = await compare(b, c, 'B→C')
+  const fixedGrowing = growingClasses(diffAB, fixed.requests).map((row) => row.className)
+  const culprit = findCulprit(diffBC, leaking.requests)
+  const phases = [fixed, leaking]
+  const verdict = verdictLine(culprit, leaking, fixed, fixedGrowing)
+
+  console.log(`\n${renderTextTable(phaseTable(phases))}\n`)
+  console.log(`A→B (${fixed.endpoint}), top ${TOP} by size delta:\n${formatHeapDiff(bySizeDelta(diffAB), { top: TOP })}\n`)
+  console.log(`B→C (${leaking.endpoint}), top ${TOP} by size delta:\n${formatHeapDiff(bySizeDelta(diffBC), { top: TOP })}\n`)
+  if (culprit?.path !== null && culprit?.path !== undefined) console.log(`Retainer path of the culprit:\n  ${culprit.path.text}\n`)
+  if (final?.verdict !== null && final?.verdict !== undefined) console.log(`/memory trend verdict at the end: ${final.verdict}`)
+  console.log(verdict)
+
+  const samples = sampler.samples
+  const chartPhases = [{ name: 'warm-up', start: 0, end: fixed.start }, { name: 'fixed /posts', start: fixed.start, end: fixed.end }, { name: 'leaking /leaking-posts', start: leaking.start, end: leaking.end }]
+  await writeFile(join(outDir, 'memory.svg'), renderMemoryChart(samples, chartPhases, 'Demo app memory: fixed endpoint, then leaking endpoint'))
+  await writeFile(join(outDir, 'report.md'), report(phases, diffAB, diffBC, culprit, verdict, samples, final))
+  await writeFile(join(outDir, 'report.json'), JSON.stringify({ verdict, culprit, phases, fixedGrowing, diffAB: bySizeDelta(diffAB), diffBC: bySizeDelta(diffBC), samples }, null, 2))
+  say(`report written to ${join(outDir, 'report.md')} and ${join(outDir, 'memory.svg')}`)
+}
+
+function report (phases: PhaseResult[], diffAB: HeapDiff, diffBC: HeapDiff, culprit: Culprit | null, verdict: string, samples: Sample[], final: Sample | undefined): string {
+  const fixed = phases[0]!
+  const leaking = phases[1]!
+  return [
+    '# Leak reproduction report',
+    '',
+    `**${verdict}**`,
+    '',
+    '![heapUsed and RSS over time](memory.svg)',
+    '',
+    '## Phases',
+    '',
+    renderMarkdownTable(phaseTable(phases)),
+    '',
+    `Memory figures read ${samples.length} times through \`GET /_diagnostics/memory\` and \`/gc-stats\`; snapshots taken through \`POST /_diagnostics/heap-snapshot?download=true\`.`,
+    final?.verdict !== null && final?.verdict !== undefined ? `\nThe plugin's own trend verdict at the end of the run: \`${final.verdict}\`.` : '',
+    '',
+    `## Snapshot A → B (${fixed.endpoint}), top ${TOP} by size delta`,
+    '',
+    '```',
+    formatHeapDiff(bySizeDelta(diffAB), { top: TOP }),
+    '```',
+    '',
+    `## Snapshot B → C (${leaking.endpoint}), top ${TOP} by size delta`,
+    '',
+    '```',
+    formatHeapDiff(bySizeDelta(diffBC), { top: TOP }),
+    '```',
+    '',
+    '## Culprit',
+    '',
+    culprit === null
+      ? 'No class grew with the leaking requests.'
+      : [
+          `\`${culprit.className}\`: +${culprit.countDelta} objects in ${leaking.requests} requests (${culprit.perRequest.toFixed(2)} per request).`,
+          culprit.retains.length > 0 ? `It retains the other classes that grew with the requests: ${culprit.retains.map((name) => `\`${name}\``).join(', ')}.` : '',
+          '',
+          'Retainer path (shortest from the GC roots, weak edges skipped):',
+          '',
+          '```',
+          culprit.path?.text ?? '(none found)',
+          '```',
+          '',
+          'The fix, as `POST /posts` does it: one base connection, `useDb(tenant, { useCache: true })`, and the model compiled once per tenant connection.'
+        ].join('\n'),
+    ''
+  ].join('\n')
+}
+
+try {
+  await main()
+} catch (error) {
+  endProgressLine()
+  console.error(`demo failed: ${(error as Error).message}`)
+  const running = app as AppProcess | null
+  if (running !== null) console.error(`demo app output (last lines):\n${running.output().split('\n').slice(-20).join('\n')}`)
+  await cleanUp()
+  process.exitCode = 1
+}

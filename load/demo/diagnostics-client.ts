@@ -1,0 +1,51 @@
+import { createWriteStream } from 'node:fs'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { ReadableStream } from 'node:stream/web'
+
+/** Talks to the plugin's routes exactly as an operator would: over HTTP, with the token. */
+export class DiagnosticsClient {
+  readonly #base: string
+  readonly #headers: Record<string, string>
+
+  constructor (appUrl: string, token: string) {
+    this.#base = `${appUrl}/_diagnostics`
+    this.#headers = { authorization: `Bearer ${token}` }
+  }
+
+  async memory (): Promise<MemoryDocument> {
+    return this.#json('/memory')
+  }
+
+  async gcStats (): Promise<GcStatsDocument> {
+    return this.#json('/gc-stats')
+  }
+
+  /** POST /heap-snapshot?download=true: the snapshot, gzipped, written to `file`. */
+  async snapshotTo (file: string): Promise<{ id: string, bytes: number }> {
+    const res = await fetch(`${this.#base}/heap-snapshot?download=true`, { method: 'POST', headers: this.#headers })
+    if (res.status !== 201 || res.body === null || res.headers.get('content-type') !== 'application/gzip') {
+      throw new Error(`POST /heap-snapshot answered ${res.status} ${res.headers.get('content-type')}: ${(await res.text()).slice(0, 500)}`)
+    }
+    const output = createWriteStream(file, { mode: 0o600 })
+    await pipeline(Readable.fromWeb(res.body as ReadableStream<Uint8Array>), output)
+    return { id: res.headers.get('x-heap-snapshot-id') ?? '', bytes: output.bytesWritten }
+  }
+
+  async #json<T> (path: string): Promise<T> {
+    const res = await fetch(`${this.#base}${path}`, { headers: this.#headers })
+    if (!res.ok) throw new Error(`GET ${path} answered ${res.status}: ${await res.text()}`)
+    return await res.json() as T
+  }
+}
+
+export interface MemoryDocument {
+  process: { rss: number, heapTotal: number, heapUsed: number, external: number, arrayBuffers: number }
+  trend?: { verdict: string, reason: string, since: string | null }
+  [section: string]: unknown
+}
+
+export interface GcStatsDocument {
+  window: { count: number, totalPauseMs: number, gcShare: number, kinds: Record<string, { count: number, p99Ms: number }> }
+  [section: string]: unknown
+}
