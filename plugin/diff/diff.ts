@@ -1,0 +1,175 @@
+import { ClassTable, classifyNodes } from './class-names.js'
+import { compareObjects, indexObjects } from './object-changes.js'
+import type { ClassChanges, ObjectIndex } from './object-changes.js'
+import { parseHeapSnapshot } from './read-snapshot.js'
+import type { ReadProgress } from './read-snapshot.js'
+import { findRetainerPaths } from './retainer-paths.js'
+import type { RetainerPath } from './retainer-paths.js'
+import type { HeapSnapshot } from './snapshot.js'
+
+/** One class (constructor) in the comparison, as a row of DevTools' Comparison view. */
+export interface HeapDiffRow {
+  readonly className: string
+  /** Objects whose id is only in the later snapshot. */
+  readonly addedCount: number
+  /** Objects whose id is only in the earlier snapshot. */
+  readonly removedCount: number
+  readonly countDelta: number
+  /** Self size of the new objects, in bytes. */
+  readonly addedSize: number
+  /** Self size of the deleted objects, in bytes. */
+  readonly removedSize: number
+  readonly sizeDelta: number
+}
+
+export interface SnapshotSummary {
+  readonly file: string
+  readonly nodeCount: number
+  readonly edgeCount: number
+  /** Sum of the self sizes of all nodes, in bytes. */
+  readonly totalSize: number
+}
+
+export interface HeapDiffTotals {
+  readonly addedCount: number
+  readonly removedCount: number
+  readonly countDelta: number
+  readonly addedSize: number
+  readonly removedSize: number
+  readonly sizeDelta: number
+}
+
+/** The comparison of two heap snapshots; plain data, JSON-serialisable. */
+export interface HeapDiff {
+  readonly before: SnapshotSummary
+  readonly after: SnapshotSummary
+  /** Over all classes, including those cut by `top`. */
+  readonly totals: HeapDiffTotals
+  /** How many classes changed, including those cut by `top`. */
+  readonly classCount: number
+  readonly sortBy: HeapDiffSortKey
+  readonly rows: readonly HeapDiffRow[]
+  readonly retainerPaths: readonly RetainerPath[]
+}
+
+export type HeapDiffSortKey = 'sizeDelta' | 'countDelta' | 'addedSize' | 'addedCount'
+
+export interface DiffProgress extends ReadProgress {
+  readonly snapshot: 'before' | 'after'
+  readonly file: string
+}
+
+export interface DiffHeapSnapshotsOptions {
+  /**
+   * Keep only the first rows (after sorting).
+   * @defaultValue Infinity (all classes that changed)
+   */
+  readonly top?: number
+  /**
+   * Retainer paths for this many of the top growing classes (0: none, and the edges of the
+   * later snapshot are not even read).
+   * @defaultValue 3
+   */
+  readonly retainerPaths?: number
+  /**
+   * Descending order of rows, ties broken by class name.
+   * @defaultValue 'sizeDelta'
+   */
+  readonly sortBy?: HeapDiffSortKey
+  /** Called as each file is read. */
+  readonly onProgress?: (progress: DiffProgress) => void
+}
+
+const SORT_KEYS: readonly HeapDiffSortKey[] = ['sizeDelta', 'countDelta', 'addedSize', 'addedCount']
+
+/**
+ * Compares two heap snapshots of the same process as the Comparison view of Chrome DevTools
+ * does: objects are grouped by class and matched across snapshots by their V8 object id.
+ * The earlier snapshot is read without its edges and reduced before the later one is read,
+ * so only one full snapshot is in memory at a time.
+ */
+export async function diffHeapSnapshots (beforePath: string, afterPath: string, options: DiffHeapSnapshotsOptions = {}): Promise<HeapDiff> {
+  const top = resolveCount(options.top, Infinity, 'top', 1)
+  const retainerPaths = resolveCount(options.retainerPaths, 3, 'retainerPaths', 0)
+  const sortBy = resolveSortKey(options.sortBy)
+  const { onProgress } = options
+  const progressOf = (snapshot: DiffProgress['snapshot'], file: string) => onProgress === undefined
+    ? undefined
+    : (progress: ReadProgress) => onProgress({ ...progress, snapshot, file })
+
+  const table = new ClassTable()
+  const before = await readBefore(beforePath, table, progressOf('before', beforePath))
+  const afterSnapshot = await parseHeapSnapshot(afterPath, { edges: retainerPaths > 0, onProgress: progressOf('after', afterPath) })
+  const classOf = classifyNodes(afterSnapshot, table)
+  const isNew = new Uint8Array(afterSnapshot.nodeCount)
+  const changes = compareObjects(before.objects, indexObjects(afterSnapshot, classOf), table.names.length, isNew)
+  const rows = sortRows(toRows(changes, table.names), sortBy)
+  const growing = rows.filter((row) => row.addedCount > 0 && row[sortBy] > 0).slice(0, retainerPaths)
+  return {
+    before: before.summary,
+    after: summarize(afterPath, afterSnapshot),
+    totals: totalOf(rows),
+    classCount: rows.length,
+    sortBy,
+    rows: rows.slice(0, top),
+    retainerPaths: growing.length === 0
+      ? []
+      : findRetainerPaths(afterSnapshot, { classes: growing.map((row) => table.indexOf(row.className)), classNames: table.names, classOf, isNew })
+  }
+}
+
+async function readBefore (path: string, table: ClassTable, onProgress: ((p: ReadProgress) => void) | undefined): Promise<{ objects: ObjectIndex, summary: SnapshotSummary }> {
+  const snapshot = await parseHeapSnapshot(path, { edges: false, onProgress })
+  return { objects: indexObjects(snapshot, classifyNodes(snapshot, table)), summary: summarize(path, snapshot) }
+}
+
+function summarize (file: string, snapshot: HeapSnapshot): SnapshotSummary {
+  let totalSize = 0
+  for (let i = 0; i < snapshot.nodeCount; i++) totalSize += snapshot.nodeSelfSize[i] as number
+  return { file, nodeCount: snapshot.nodeCount, edgeCount: snapshot.edgeCount, totalSize }
+}
+
+function toRows (changes: ClassChanges, names: readonly string[]): HeapDiffRow[] {
+  const rows: HeapDiffRow[] = []
+  names.forEach((className, c) => {
+    const addedCount = changes.addedCount[c] as number
+    const removedCount = changes.removedCount[c] as number
+    if (addedCount === 0 && removedCount === 0) return
+    const addedSize = changes.addedSize[c] as number
+    const removedSize = changes.removedSize[c] as number
+    rows.push({ className, addedCount, removedCount, countDelta: addedCount - removedCount, addedSize, removedSize, sizeDelta: addedSize - removedSize })
+  })
+  return rows
+}
+
+function sortRows (rows: HeapDiffRow[], key: HeapDiffSortKey): HeapDiffRow[] {
+  return rows.sort((a, b) => b[key] - a[key] || (a.className < b.className ? -1 : a.className > b.className ? 1 : 0))
+}
+
+function totalOf (rows: readonly HeapDiffRow[]): HeapDiffTotals {
+  let addedCount = 0
+  let removedCount = 0
+  let addedSize = 0
+  let removedSize = 0
+  for (const row of rows) {
+    addedCount += row.addedCount
+    removedCount += row.removedCount
+    addedSize += row.addedSize
+    removedSize += row.removedSize
+  }
+  return { addedCount, removedCount, countDelta: addedCount - removedCount, addedSize, removedSize, sizeDelta: addedSize - removedSize }
+}
+
+function resolveCount (value: number | undefined, fallback: number, name: string, min: number): number {
+  if (value === undefined) return fallback
+  if (value !== Infinity && (!Number.isInteger(value) || value < min)) {
+    throw new RangeError(`${name} must be an integer >= ${min} or Infinity, got ${String(value)}`)
+  }
+  return value
+}
+
+function resolveSortKey (value: HeapDiffSortKey | undefined): HeapDiffSortKey {
+  if (value === undefined) return 'sizeDelta'
+  if (!SORT_KEYS.includes(value)) throw new RangeError(`sortBy must be one of ${SORT_KEYS.join(', ')}, got ${String(value)}`)
+  return value
+}

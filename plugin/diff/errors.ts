@@ -1,0 +1,11 @@
+import createError from '@fastify/error'
+
+/**
+ * The file is not a (complete) V8 heap snapshot: empty, truncated, another kind of JSON,
+ * a broken gzip stream. The message says which, e.g. "truncated: expected 39033 nodes, got 1200".
+ */
+export const HeapSnapshotFormatError = createError<'FST_MEMDIAG_HEAP_SNAPSHOT_FORMAT', 422, [string, { cause: unknown }?]>(
+  'FST_MEMDIAG_HEAP_SNAPSHOT_FORMAT',
+  '%s',
+  422
+)

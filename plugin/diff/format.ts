@@ -1,0 +1,89 @@
+import type { HeapDiff, HeapDiffRow, SnapshotSummary } from './diff.js'
+
+export interface FormatHeapDiffOptions {
+  /**
+   * Print only the first rows.
+   * @defaultValue all the rows of the diff
+   */
+  readonly top?: number
+}
+
+const NAME_WIDTH = 60
+const HEADERS = ['Constructor', '# New', '# Deleted', '# Delta', 'Alloc. Size', 'Freed Size', 'Size Delta'] as const
+
+/** The comparison as a text table, with the retainer paths below it. */
+export function formatHeapDiff (diff: HeapDiff, options: FormatHeapDiffOptions = {}): string {
+  const rows = diff.rows.slice(0, options.top ?? diff.rows.length)
+  const lines = [
+    summaryLine('Before', diff.before),
+    summaryLine('After ', diff.after),
+    `Change: ${signedCount(diff.after.nodeCount - diff.before.nodeCount)} nodes, ${signedBytes(diff.after.totalSize - diff.before.totalSize)}` +
+      ` (${count(diff.totals.addedCount)} new, ${count(diff.totals.removedCount)} deleted objects)`,
+    ''
+  ]
+  if (rows.length === 0) {
+    lines.push('No object was added or deleted.')
+  } else {
+    lines.push(...table(rows))
+  }
+  const hidden = diff.classCount - rows.length
+  if (hidden > 0) lines.push(`… ${count(hidden)} more classes (sorted by ${diff.sortBy}; show more with --top)`)
+  if (diff.retainerPaths.length > 0) {
+    lines.push('', 'Retainer paths (shortest path from the GC roots to one new object of the class):')
+    for (const path of diff.retainerPaths) lines.push(`  ${path.className} @${path.nodeId}`, `    ${path.text}`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+function summaryLine (title: string, summary: SnapshotSummary): string {
+  return `${title}: ${count(summary.nodeCount)} nodes, ${bytes(summary.totalSize)}  ${summary.file}`
+}
+
+function table (rows: readonly HeapDiffRow[]): string[] {
+  const cells = rows.map((row) => [
+    truncate(row.className),
+    count(row.addedCount),
+    count(row.removedCount),
+    signedCount(row.countDelta),
+    bytes(row.addedSize),
+    bytes(row.removedSize),
+    signedBytes(row.sizeDelta)
+  ])
+  const widths = HEADERS.map((header, column) => Math.max(header.length, ...cells.map((line) => (line[column] as string).length)))
+  const render = (line: readonly string[]): string => line
+    .map((cell, column) => column === 0 ? cell.padEnd(widths[column] as number) : cell.padStart(widths[column] as number))
+    .join('  ')
+    .trimEnd()
+  return [render(HEADERS), ...cells.map(render)]
+}
+
+function truncate (name: string): string {
+  const oneLine = name.replace(/\s+/g, ' ')
+  return oneLine.length > NAME_WIDTH ? oneLine.slice(0, NAME_WIDTH - 1) + '…' : oneLine
+}
+
+function count (n: number): string {
+  return n.toLocaleString('en-US')
+}
+
+function signedCount (n: number): string {
+  return n > 0 ? `+${count(n)}` : count(n)
+}
+
+const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'] as const
+
+/** Decimal units, as DevTools shows sizes. */
+export function bytes (n: number): string {
+  let value = Math.abs(n)
+  let unit = 0
+  while (value >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000
+    unit++
+  }
+  const text = unit === 0 ? String(value) : value.toFixed(value < 10 ? 2 : 1)
+  return `${n < 0 ? '-' : ''}${text} ${UNITS[unit] as string}`
+}
+
+function signedBytes (n: number): string {
+  return n > 0 ? `+${bytes(n)}` : bytes(n)
+}

@@ -1,0 +1,13 @@
+export { diffHeapSnapshots } from './diff.js'
+export type {
+  DiffHeapSnapshotsOptions, DiffProgress, HeapDiff, HeapDiffRow, HeapDiffSortKey, HeapDiffTotals, SnapshotSummary
+} from './diff.js'
+export { HeapSnapshotFormatError } from './errors.js'
+export { formatHeapDiff } from './format.js'
+export type { FormatHeapDiffOptions } from './format.js'
+export { parseHeapSnapshot } from './read-snapshot.js'
+export type { ParseHeapSnapshotOptions, ReadProgress } from './read-snapshot.js'
+export type { RetainerPath, RetainerStep } from './retainer-paths.js'
+export type { HeapSnapshot } from './snapshot.js'
+export { HeapSnapshotParser } from './snapshot-parser.js'
+export type { HeapSnapshotParserOptions } from './snapshot-parser.js'

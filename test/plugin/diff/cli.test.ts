@@ -1,0 +1,167 @@
+import { execFile } from 'node:child_process'
+import { copyFile, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { main } from '../../../plugin/diff/cli.js'
+import type { HeapDiff } from '../../../plugin/diff/diff.js'
+import { gzipFile, rootedGraph, snapshotText, writeLeakSnapshots } from './fixtures.js'
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const CLI = join(ROOT, 'plugin/diff/cli.ts')
+const LEAK_CLASS = 'LeakyWidgetForCliTest'
+// Carriage return, then ANSI "erase to end of line".
+const WIPE_LINE = '\r\u001b[K'
+
+interface Run {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** The CLI as users run it: a child process. */
+function cli (args: readonly string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : Number(err.code), stdout, stderr })
+    })
+  })
+}
+
+/** The CLI in this process, writing to strings; `isTTY` pretends stderr is a terminal. */
+async function inProcess (args: readonly string[], isTTY: boolean): Promise<Run> {
+  let stdout = ''
+  let stderr = ''
+  const code = await main(args, {
+    stdout: { write: (text: string) => { stdout += text } },
+    stderr: { isTTY, write: (text: string) => { stderr += text } }
+  })
+  return { code, stdout, stderr }
+}
+
+const tableLines = (stdout: string): string[] => {
+  const lines = stdout.split('\n')
+  const header = lines.findIndex((line) => line.startsWith('Constructor'))
+  const end = lines.findIndex((line, i) => i > header && (line === '' || line.startsWith('…')))
+  return lines.slice(header + 1, end)
+}
+
+t.test('diff of two real snapshots', async (t) => {
+  const dir = t.testdir()
+  const { before, after } = await writeLeakSnapshots(dir, LEAK_CLASS, 2000)
+
+  t.test('prints the table and the retainer paths, nothing on stderr', async (t) => {
+    const run = await cli(['diff', before, after])
+    t.equal(run.code, 0)
+    t.equal(run.stderr, '')
+    t.match(run.stdout, /^Before: [\d,]+ nodes, .+ {2}.*before\.heapsnapshot\n/)
+    t.match(run.stdout, /\nConstructor +# New +# Deleted +# Delta +Alloc\. Size +Freed Size +Size Delta\n/)
+    t.match(tableLines(run.stdout)[0], new RegExp(`^${LEAK_CLASS} +2,000 +0 +\\+2,000 `))
+    t.match(run.stdout, new RegExp(`\\n {4}\\(GC roots\\) → global\\.retained → Array\\[\\d+\\] → ${LEAK_CLASS}\\n`))
+    t.equal(tableLines(run.stdout).length, 20, '20 rows by default')
+  })
+
+  t.test('--json prints the diff as JSON; --top limits the rows', async (t) => {
+    const run = await cli(['diff', before, after, '--json', '--top', '3', '--sort', 'countDelta', '--paths', '1'])
+    t.equal(run.code, 0)
+    const diff = JSON.parse(run.stdout) as HeapDiff
+    t.equal(diff.rows.length, 3)
+    t.equal(diff.sortBy, 'countDelta')
+    t.equal(diff.retainerPaths.length, 1)
+    t.equal(diff.rows.find((row) => row.className === LEAK_CLASS)?.countDelta, 2000)
+    t.ok(diff.classCount > 3)
+  })
+
+  t.test('--top 3 prints three rows, --paths 0 no paths; gzip input reads the same', async (t) => {
+    const gzipped = await gzipFile(after, join(dir, 'after.heapsnapshot.gz'))
+    const run = await cli(['diff', before, gzipped, '--top', '3', '--paths', '0'])
+    t.equal(run.code, 0)
+    t.equal(tableLines(run.stdout).length, 3)
+    t.match(run.stdout, /\n… \d+ more classes/)
+    t.notMatch(run.stdout, /Retainer paths/)
+    const plain = await cli(['diff', before, after, '--top', '3', '--paths', '0'])
+    t.equal(run.stdout.replace('after.heapsnapshot.gz', 'after.heapsnapshot'), plain.stdout)
+  })
+
+  t.test('progress goes to stderr on a terminal, and is wiped before the result', async (t) => {
+    const run = await inProcess(['diff', before, after, '--paths', '0'], true)
+    t.equal(run.code, 0)
+    t.match(run.stderr, /^\rreading before snapshot \(before\.heapsnapshot\): \d+%/)
+    t.ok(run.stderr.endsWith(`\rreading after snapshot (after.heapsnapshot): 100%${WIPE_LINE}`), 'ends at 100%, then wiped')
+    t.equal(run.stdout, (await inProcess(['diff', before, after, '--paths', '0'], false)).stdout)
+  })
+})
+
+t.test('progress in a log only for big files, one line per step', async (t) => {
+  const dir = t.testdir()
+  const big = join(dir, 'big.heapsnapshot')
+  await writeFile(big, snapshotText(rootedGraph([{ type: 'object', name: 'Thing', id: 5, size: 24 }]), { extraStrings: ['x'.repeat(21 * 1024 * 1024)] }))
+  const run = await inProcess(['diff', big, big], false)
+  t.equal(run.code, 0)
+  t.match(run.stderr, /^\rreading before snapshot \(big\.heapsnapshot\): \d+%.*\rreading after snapshot \(big\.heapsnapshot\): 100%\n$/s)
+  const percents = [...run.stderr.matchAll(/(\d+)%/g)].map((match) => Number(match[1]))
+  t.ok(percents.length > 2 && percents.every((percent) => percent % 10 === 0), `every 10%: ${percents.join(' ')}`)
+})
+
+t.test('a file that cannot be compared: one line on stderr, exit 1', async (t) => {
+  const dir = t.testdir()
+  const good = join(dir, 'good.heapsnapshot')
+  const text = snapshotText(rootedGraph([{ type: 'object', name: 'Thing', id: 5, size: 24 }]))
+  await writeFile(good, text)
+  const files = {
+    truncated: [text.slice(0, text.indexOf('"nodes":[') + 14), /truncated: expected 3 nodes, got 0/],
+    empty: ['', /not a V8 heap snapshot: the file is empty/],
+    json: [await readFile(join(ROOT, 'package.json'), 'utf8'), /not a V8 heap snapshot: its first key is "name", not "snapshot"/]
+  } as const
+  for (const [name, [content, message]] of Object.entries(files)) {
+    const path = join(dir, `${name}.heapsnapshot`)
+    await writeFile(path, content)
+    const run = await cli(['diff', good, path])
+    t.equal(run.code, 1, `${name}: exit 1`)
+    t.equal(run.stdout, '', `${name}: nothing on stdout`)
+    t.match(run.stderr, new RegExp(`^fastify-memory-diagnostics diff: ${path}: ${message.source}\\n$`), `${name}: says why`)
+  }
+  const missing = await cli(['diff', join(dir, 'missing.heapsnapshot'), good])
+  t.equal(missing.code, 1)
+  t.match(missing.stderr, /^fastify-memory-diagnostics diff: ENOENT: no such file or directory, open '.*missing\.heapsnapshot'\n$/)
+  const onTerminal = await inProcess(['diff', good, join(dir, 'truncated.heapsnapshot')], true)
+  t.equal(onTerminal.code, 1)
+  t.ok(onTerminal.stderr.includes(`${WIPE_LINE}fastify-memory-diagnostics diff: ${join(dir, 'truncated.heapsnapshot')}: truncated`), 'the progress line is wiped first')
+})
+
+t.test('bad usage: exit 2 with the usage on stderr', async (t) => {
+  const dir = t.testdir()
+  const file = join(dir, 'a.heapsnapshot')
+  await copyFile(join(ROOT, 'package.json'), file)
+  const cases: [string[], RegExp][] = [
+    [[], /^Missing command\./],
+    [['compare', file, file], /^Unknown command "compare"\./],
+    [['diff', file], /^diff needs two snapshot files\./],
+    [['diff', file, file, file], /^Unexpected argument ".*a\.heapsnapshot"\./],
+    [['diff', file, file, '--top', '0'], /^--top must be an integer >= 1, got "0"\./],
+    [['diff', file, file, '--top', '2.5'], /^--top must be an integer >= 1, got "2.5"\./],
+    [['diff', file, file, '--paths=-1'], /^--paths must be an integer >= 0, got "-1"\./],
+    [['diff', file, file, '--sort', 'name'], /^--sort must be one of sizeDelta, countDelta, addedSize, addedCount\./],
+    [['diff', file, file, '--colour'], /^Unknown option '--colour'/]
+  ]
+  for (const [args, message] of cases) {
+    const run = await inProcess(args, false)
+    t.equal(run.code, 2, args.join(' '))
+    t.match(run.stderr, message, args.join(' '))
+    t.match(run.stderr, /\n\nUsage: fastify-memory-diagnostics diff <before/)
+    t.equal(run.stdout, '')
+  }
+  const child = await cli(['diff', file])
+  t.equal(child.code, 2, 'the same from the real CLI')
+  t.match(child.stderr, /^diff needs two snapshot files\.\n\nUsage: /)
+})
+
+t.test('--help prints the usage on stdout', async (t) => {
+  for (const args of [['--help'], ['diff', '-h']]) {
+    const run = await inProcess(args, false)
+    t.equal(run.code, 0)
+    t.match(run.stdout, /^Usage: fastify-memory-diagnostics diff <before\.heapsnapshot\[\.gz\]> <after\.heapsnapshot\[\.gz\]> \[options\]\n/)
+    t.match(run.stdout, /--top N {6}show the N classes that grew most \(default 20\)/)
+    t.equal(run.stderr, '')
+  }
+})
