@@ -41,3 +41,34 @@ export const InternalError = createError(
   'Internal error in fastify-memory-diagnostics; see the server log',
   500
 )
+
+export const SnapshotInProgressError = createError(
+  'FST_MEMDIAG_SNAPSHOT_IN_PROGRESS',
+  'A heap snapshot is already being taken or downloaded; retry when it is done',
+  409
+)
+
+/** Carries the headroom figures under `figures`, merged into the 503 body by the error handler. */
+export const InsufficientHeadroomError = createError<[string]>(
+  'FST_MEMDIAG_INSUFFICIENT_HEADROOM',
+  'Not enough memory headroom for a heap snapshot: %s',
+  503
+)
+
+export const SnapshotFailedError = createError<[string]>(
+  'FST_MEMDIAG_SNAPSHOT_FAILED',
+  'Heap snapshot failed: %s',
+  500
+)
+
+export const SnapshotNotFoundError = createError(
+  'FST_MEMDIAG_SNAPSHOT_NOT_FOUND',
+  'No heap snapshot with this id (unknown, deleted or expired)',
+  404
+)
+
+export const UnsafeSnapshotDirError = createError<[string]>(
+  'FST_MEMDIAG_UNSAFE_SNAPSHOT_DIR',
+  'fastify-memory-diagnostics: %s',
+  500
+)

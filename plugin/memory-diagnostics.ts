@@ -7,13 +7,22 @@ import { resolveOptions } from './options.js'
 import type { MemoryDiagnosticsOptions } from './options.js'
 import { createRouteGuards } from './route-guards.js'
 import { gcStatsRoute } from './routes/gc-stats.js'
+import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
 import { memoryRoute } from './routes/memory.js'
+import { createSnapshotStore, prepareSnapshotDir } from './snapshot-store.js'
+import { createSnapshotTaker } from './snapshot-taker.js'
 
 export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: MemoryDiagnosticsOptions): Promise<void> {
   const options = resolveOptions(opts)
+  const snapshotDir = prepareSnapshotDir(options.snapshot.dir)
   if (options.auth === false) {
     instance.addHook('onReady', async function warnOpen () {
       instance.log.warn('fastify-memory-diagnostics: auth is disabled (`auth: false`): anyone who can reach these routes can read this process\'s memory figures')
+    })
+  }
+  if (!options.snapshot.guard) {
+    instance.addHook('onReady', async function warnUnguarded () {
+      instance.log.warn('fastify-memory-diagnostics: the heap snapshot headroom guard is disabled (`snapshot.guard: false`): a snapshot that does not fit in memory gets this process killed by the OOM killer, without error or log')
     })
   }
   const rateLimits = Object.values(options.rateLimit)
@@ -22,12 +31,25 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   const cgroup = openCgroupProbe(options.cgroup.root, options.cgroup.procSelfCgroup)
   const probe = createMemoryProbe(cgroup)
   const recorder = createGcRecorder({ windowMs: options.gc.windowMs })
+  const { maxFiles, maxAgeMs } = options.snapshot
+  const store = createSnapshotStore({ dir: snapshotDir, maxFiles, maxAgeMs })
+  const taker = createSnapshotTaker({ store, cgroup, settings: options.snapshot })
+  taker.applyRetention(instance.log)
   instance.addHook('onClose', async function stopDiagnostics () {
+    await taker.idle()
     recorder.stop()
     cgroup.close()
+    taker.applyRetention(instance.log)
   })
 
   instance.setErrorHandler(diagnosticsErrorHandler)
-  memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory })
+  memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: taker.status })
+  heapSnapshotRoutes(instance, {
+    taker,
+    store,
+    guards,
+    takeSnapshotLimit: options.rateLimit.takeSnapshot,
+    snapshotFilesLimit: options.rateLimit.snapshotFiles
+  })
   gcStatsRoute(instance, { recorder, guards, rateLimit: options.rateLimit.gcStats })
 }

@@ -31,7 +31,10 @@ export function onlyQueryParameters (properties: Record<string, unknown>) {
 
 const integer = { type: 'integer' } as const
 const number = { type: 'number' } as const
+const boolean = { type: 'boolean' } as const
+const string = { type: 'string' } as const
 const nullableInteger = { type: ['integer', 'null'] } as const
+const nullableNumber = { type: ['number', 'null'] } as const
 const nullableString = { type: ['string', 'null'] } as const
 
 function objectOf (fields: Record<string, unknown>) {
@@ -41,6 +44,56 @@ function objectOf (fields: Record<string, unknown>) {
 function integers (...names: string[]) {
   return objectOf(Object.fromEntries(names.map((name) => [name, integer])))
 }
+
+const headroomFigures = {
+  heapUsedBytes: integer,
+  estimatedBytes: integer,
+  availableBytes: integer,
+  source: { type: 'string', enum: ['cgroup-v1', 'cgroup-v2', 'system', 'maxHeapUsedBytes'] }
+}
+
+/** A snapshot written: the `201` of `POST /heap-snapshot`, and `last` in `GET /memory`. */
+const writtenSnapshotFields = {
+  id: string,
+  filePath: string,
+  bytes: integer,
+  durationMs: number,
+  heapUsedBytes: integer,
+  rssBeforeBytes: nullableInteger,
+  peakRssBytes: nullableInteger,
+  extraRssBytes: nullableInteger,
+  costFactor: nullableNumber,
+  peakRssIsUpperBound: boolean,
+  createdAt: string
+}
+
+export const writtenSnapshotResponse = objectOf(writtenSnapshotFields)
+
+export const snapshotStatusResponse = objectOf({
+  allowed: boolean,
+  reason: string,
+  ...headroomFigures,
+  inProgress: boolean,
+  last: { ...objectOf(writtenSnapshotFields), type: ['object', 'null'] }
+})
+
+export const snapshotPendingResponse = objectOf({
+  id: string,
+  status: { type: 'string', enum: ['in-progress'] },
+  location: string
+})
+
+/** The 503 refusal of the headroom guard: the error fields and the figures that decided. */
+export const insufficientHeadroomResponse = {
+  ...errorResponse,
+  required: [...errorResponse.required, ...Object.keys(headroomFigures)],
+  properties: { ...errorResponse.properties, ...headroomFigures }
+}
+
+/** A snapshot file sent as it is or gzip'ed: not serialized, declared for documentation. */
+export const snapshotFileResponse = { type: 'string', format: 'binary' } as const
+
+export const noContentResponse = { type: 'null' } as const
 
 export const memoryResponse = objectOf({
   process: integers('rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'),
@@ -74,7 +127,8 @@ export const memoryResponse = objectOf({
   pid: integer,
   hostname: { type: 'string' },
   uptimeSeconds: number,
-  timestamp: { type: 'string' }
+  timestamp: { type: 'string' },
+  snapshot: snapshotStatusResponse
 })
 
 const pauseStats = objectOf({

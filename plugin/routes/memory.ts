@@ -4,14 +4,17 @@ import type { MemoryProbe } from '../memory-probe.js'
 import type { RouteRateLimit } from '../options.js'
 import type { RouteGuards } from '../route-guards.js'
 import { guardedErrorResponses, memoryResponse, onlyQueryParameters } from '../schemas.js'
+import type { SnapshotTaker } from '../snapshot-taker.js'
 
 export interface MemoryRouteOptions {
   probe: MemoryProbe
   guards: RouteGuards
   rateLimit: RouteRateLimit | false
+  /** Whether a heap snapshot would be allowed, from the same figures as the rest of the answer. */
+  snapshotStatus: SnapshotTaker['status']
 }
 
-export function memoryRoute (instance: FastifyInstance, { probe, guards, rateLimit }: MemoryRouteOptions): void {
+export function memoryRoute (instance: FastifyInstance, { probe, guards, rateLimit, snapshotStatus }: MemoryRouteOptions): void {
   instance.get('/memory', {
     onRequest: guards.onRequest(rateLimit),
     logSerializers: redactingLogSerializers,
@@ -19,5 +22,13 @@ export function memoryRoute (instance: FastifyInstance, { probe, guards, rateLim
       querystring: onlyQueryParameters({}),
       response: { 200: memoryResponse, ...guardedErrorResponses }
     }
-  }, async () => probe.read())
+  }, async () => {
+    const reading = probe.read()
+    const snapshot = snapshotStatus({
+      heapUsedBytes: reading.process.heapUsed,
+      container: reading.container,
+      systemAvailableBytes: reading.system.availableBytes
+    })
+    return { ...reading, snapshot }
+  })
 }

@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto'
+import { chmodSync, constants, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs'
+import { open, unlink } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { UnsafeSnapshotDirError } from './errors.js'
+
+/** A snapshot id: its creation time (ISO 8601 basic format, UTC) and 64 random bits. */
+export const SNAPSHOT_ID_PATTERN = '^[0-9]{8}T[0-9]{6}\\.[0-9]{3}Z-[0-9a-f]{16}$'
+const SNAPSHOT_ID = new RegExp(SNAPSHOT_ID_PATTERN)
+const FILE_NAME = /^heap-[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9a-f]{16}\.heapsnapshot$/
+// The writer's pid is in the temporary name so that processes sharing the directory (a cluster)
+// only clean up temporary files whose writer is gone.
+const TEMP_NAME = /^heap-[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9a-f]{16}\.([0-9]+)\.heapsnapshot\.tmp$/
+
+export function newSnapshotId (now: Date = new Date()): string {
+  const basic = now.toISOString().replace(/[-:]/g, '')
+  return `${basic}-${randomBytes(8).toString('hex')}`
+}
+
+export function isSnapshotId (id: string): boolean {
+  return SNAPSHOT_ID.test(id)
+}
+
+/** When the snapshot was started, from its id, in milliseconds since the epoch. */
+export function snapshotIdTime (id: string): number {
+  const at = (start: number, end: number) => id.slice(start, end)
+  return Date.parse(`${at(0, 4)}-${at(4, 6)}-${at(6, 8)}T${at(9, 11)}:${at(11, 13)}:${at(13, 19)}Z`)
+}
+
+export interface OpenedSnapshot {
+  id: string
+  /** The file name, also offered to the client in `Content-Disposition`. */
+  name: string
+  handle: FileHandle
+  bytes: number
+}
+
+export interface SnapshotStore {
+  readonly dir: string
+  fileName (id: string): string
+  filePath (id: string): string
+  tempPath (id: string): string
+  /**
+   * Opens a complete snapshot; null when there is none with this id or it has expired (it is then
+   * removed). `ignoreAge` for the one just written, whatever `maxAgeMs`.
+   */
+  open (id: string, options?: { ignoreAge?: boolean }): Promise<OpenedSnapshot | null>
+  /** Removes a snapshot; false when there was none. */
+  remove (id: string): Promise<boolean>
+  /**
+   * Removes the snapshots beyond the newest `maxFiles` or last written more than `maxAgeMs` ago
+   * (except `keepId`), and temporary files left by a writer that is gone (a crash, an OOM kill).
+   * Returns the names removed.
+   */
+  applyRetention (options?: { keepId?: string | undefined, now?: number }): string[]
+}
+
+export interface SnapshotStoreOptions {
+  dir: string
+  maxFiles: number
+  maxAgeMs: number
+}
+
+export function createSnapshotStore ({ dir, maxFiles, maxAgeMs }: SnapshotStoreOptions): SnapshotStore {
+  const fileName = (id: string) => `heap-${id}.heapsnapshot`
+  const filePath = (id: string) => join(dir, fileName(id))
+  const expired = (mtimeMs: number, now: number) => now - mtimeMs > maxAgeMs
+
+  return {
+    dir,
+    fileName,
+    filePath,
+    tempPath: (id) => join(dir, `heap-${id}.${process.pid}.heapsnapshot.tmp`),
+
+    async open (id, { ignoreAge = false } = {}) {
+      if (!isSnapshotId(id)) return null
+      let handle: FileHandle
+      try {
+        // O_NOFOLLOW: only a file this plugin wrote is ever served, never what a link points to.
+        handle = await open(filePath(id), constants.O_RDONLY | constants.O_NOFOLLOW)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+        throw error
+      }
+      const { size, mtimeMs } = await handle.stat()
+      if (!ignoreAge && expired(mtimeMs, Date.now())) {
+        await handle.close()
+        rmSync(filePath(id), { force: true })
+        return null
+      }
+      return { id, name: fileName(id), handle, bytes: size }
+    },
+
+    async remove (id) {
+      if (!isSnapshotId(id)) return false
+      try {
+        await unlink(filePath(id))
+        return true
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
+        throw error
+      }
+    },
+
+    applyRetention ({ keepId, now = Date.now() } = {}) {
+      const names = readdirSync(dir)
+      const stale = names.filter((name) => {
+        const writer = TEMP_NAME.exec(name)
+        return writer !== null && !writerAlive(Number(writer[1]))
+      })
+      // Newest first: ids start with their creation time in a fixed-width format.
+      const snapshots = names.filter((name) => FILE_NAME.test(name)).sort().reverse()
+      const kept = keepId === undefined ? null : fileName(keepId)
+      const old = snapshots.filter((name, index) => {
+        if (name === kept) return false
+        if (index >= maxFiles) return true
+        const stats = lstatSync(join(dir, name), { throwIfNoEntry: false })
+        /* c8 ignore next -- removed by another process between readdir and lstat */
+        return stats !== undefined && expired(stats.mtimeMs, now)
+      })
+      const removed = [...stale, ...old]
+      for (const name of removed) rmSync(join(dir, name), { force: true })
+      return removed
+    }
+  }
+}
+
+// Writing a snapshot is synchronous, so when retention runs this process is writing none: its own
+// temporary files are left from a previous process with the same pid (pid 1 in a container).
+function writerAlive (pid: number): boolean {
+  if (pid === process.pid) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Creates the directory (0700) when missing (`mkdir -p` fails on anything but a directory), then
+ * checks it: owned by this process's user, closed to group and others. Snapshots hold the process's secrets (tokens, user data), so
+ * a directory someone else could read or pre-create (a shared /tmp) is refused. Returns its real path.
+ */
+export function prepareSnapshotDir (dir: string): string {
+  let real: string
+  try {
+    if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dir, 0o700)
+    real = realpathSync(dir)
+  } catch (error) {
+    throw new UnsafeSnapshotDirError(`cannot create the snapshot directory ${dir}: ${(error as Error).message}`)
+  }
+  const stats = lstatSync(real)
+  /* c8 ignore next -- process.getuid is missing only on Windows, where modes mean little */
+  const uid = typeof process.getuid === 'function' ? process.getuid() : stats.uid
+  if (stats.uid !== uid) {
+    throw new UnsafeSnapshotDirError(`the snapshot directory ${real} is owned by uid ${stats.uid}, not by this process (uid ${uid})`)
+  }
+  if ((stats.mode & 0o077) !== 0) {
+    throw new UnsafeSnapshotDirError(`the snapshot directory ${real} is accessible to group or others (mode ${(stats.mode & 0o777).toString(8)}): run chmod 700 on it`)
+  }
+  return real
+}

@@ -1,0 +1,174 @@
+// The OOM proof: a process whose heap snapshot cannot fit in its container's memory. With the
+// headroom guard it answers 503 and lives on; without it the kernel's OOM killer ends it with
+// SIGKILL mid-snapshot — no error, no log — which shows that the first half really tests something.
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { build, filesIn, tempDir, TOKEN } from '../fixtures/snapshot-app.js'
+import type { Teardown } from '../fixtures/snapshot-app.js'
+
+const MB = 1_000_000
+const LIMIT_BYTES = 600 * 1024 * 1024 // well below 12.5 × 150 MB, well above what the app needs
+const HEAP_MB = 150
+const FIXTURE = new URL('../fixtures/snapshot-oom-app.ts', import.meta.url).pathname
+
+interface MemoryCgroup {
+  version: 'v1' | 'v2'
+  dir: string
+  /** How many times the OOM killer acted in it. */
+  oomKills (): number
+}
+
+/** Creates a memory-limited cgroup (v1 or v2), removed in teardown; a string says why it cannot. */
+function createMemoryCgroup (t: Teardown, limitBytes: number): MemoryCgroup | string {
+  const name = `memdiag-test-${randomBytes(4).toString('hex')}`
+  const v1Root = '/sys/fs/cgroup/memory'
+  try {
+    if (existsSync(join(v1Root, 'memory.limit_in_bytes'))) {
+      const dir = join(v1Root, name)
+      mkdirSync(dir)
+      t.teardown(() => rmdirSync(dir))
+      writeFileSync(join(dir, 'memory.limit_in_bytes'), String(limitBytes))
+      return { version: 'v1', dir, oomKills: () => counter(join(dir, 'memory.oom_control'), 'oom_kill') }
+    }
+    const v2Root = '/sys/fs/cgroup'
+    if (!readFileSync(join(v2Root, 'cgroup.controllers'), 'latin1').split(/\s+/).includes('memory')) {
+      return 'no cgroup v1 memory controller, and the v2 hierarchy at /sys/fs/cgroup has no memory controller'
+    }
+    const dir = join(v2Root, name)
+    mkdirSync(dir)
+    t.teardown(() => rmdirSync(dir))
+    if (!existsSync(join(dir, 'memory.max'))) writeFileSync(join(v2Root, 'cgroup.subtree_control'), '+memory')
+    writeFileSync(join(dir, 'memory.max'), String(limitBytes))
+    if (existsSync(join(dir, 'memory.swap.max'))) writeFileSync(join(dir, 'memory.swap.max'), '0')
+    return { version: 'v2', dir, oomKills: () => counter(join(dir, 'memory.events'), 'oom_kill') }
+  } catch (error) {
+    return `cannot create a memory cgroup here (${(error as Error).message}); needs root and a writable cgroup hierarchy`
+  }
+}
+
+function counter (file: string, name: string): number {
+  const line = readFileSync(file, 'latin1').split('\n').find((entry) => entry.startsWith(`${name} `))
+  return Number(line?.split(' ')[1] ?? 0)
+}
+
+interface Started {
+  child: ChildProcess
+  snapshotDir: string
+  port: number
+  heapUsedBytes: number
+  output: () => string
+}
+
+/** Starts the app in its own process, moves it into the cgroup, then lets it build its heap. */
+async function startInCgroup (t: Teardown, cgroup: MemoryCgroup, guard: boolean): Promise<Started> {
+  const snapshotDir = tempDir(t, 'memdiag-oom-')
+  // A clean environment: not tap's loaders and coverage hooks, only what the app needs.
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: { PATH: process.env.PATH, TOKEN, HEAP_MB: String(HEAP_MB), SNAPSHOT_DIR: snapshotDir, SNAPSHOT_GUARD: String(guard) },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc']
+  })
+  const exited = once(child, 'exit')
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exited
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk) => { output += chunk })
+  child.stderr?.on('data', (chunk) => { output += chunk })
+  writeFileSync(join(cgroup.dir, 'cgroup.procs'), String(child.pid))
+  child.send('go')
+  const [ready] = await Promise.race([
+    once(child, 'message') as Promise<[{ port: number, heapUsedBytes: number }]>,
+    exited.then(() => { throw new Error(`the app exited before it was ready:\n${output}`) })
+  ])
+  return { child, snapshotDir, port: ready.port, heapUsedBytes: ready.heapUsedBytes, output: () => output }
+}
+
+function call (port: number, method: string, path: string): Promise<{ statusCode: number, headers: Record<string, unknown>, body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers: { authorization: `Bearer ${TOKEN}` }, agent: false }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk) => { text += chunk })
+      res.on('end', () => resolve({ statusCode: res.statusCode as number, headers: res.headers, body: JSON.parse(text) }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+const created = createMemoryCgroup(t, LIMIT_BYTES)
+t.test('a snapshot that cannot fit in the container', { skip: typeof created === 'string' ? created : false }, async (t) => {
+  const cgroup = created as MemoryCgroup
+  t.comment(`cgroup ${cgroup.version}: ${cgroup.dir}, limit ${LIMIT_BYTES / MB} MB`)
+
+  t.test('with the guard: 503 with the cgroup figures, and the process lives on', async (t) => {
+    const app = await startInCgroup(t, cgroup, true)
+    t.ok(app.heapUsedBytes >= HEAP_MB * MB, `heapUsed ${Math.round(app.heapUsedBytes / MB)} MB`)
+    t.match(readFileSync(`/proc/${app.child.pid}/cgroup`, 'latin1'), cgroup.dir.split('/').pop() as string, 'the process is in the cgroup')
+
+    const memory = await call(app.port, 'GET', '/memory')
+    t.equal(memory.statusCode, 200)
+    t.match(memory.body.container, {
+      source: `cgroup-${cgroup.version}`,
+      cgroupDir: cgroup.dir,
+      limitBytes: LIMIT_BYTES,
+      usageBytes: Number
+    }, 'the plugin sees the limit through its cgroup probe')
+    t.match(memory.body.snapshot, { allowed: false, source: `cgroup-${cgroup.version}`, inProgress: false, last: null })
+
+    const refused = await call(app.port, 'POST', '/heap-snapshot')
+    t.equal(refused.statusCode, 503)
+    t.equal(refused.headers['retry-after'], '60')
+    t.match(refused.body, {
+      code: 'FST_MEMDIAG_INSUFFICIENT_HEADROOM',
+      source: `cgroup-${cgroup.version}`,
+      heapUsedBytes: Number,
+      estimatedBytes: Number,
+      availableBytes: Number
+    })
+    t.ok(refused.body.estimatedBytes > refused.body.availableBytes)
+    t.ok(refused.body.availableBytes < LIMIT_BYTES)
+
+    const after = await call(app.port, 'GET', '/memory')
+    t.equal(after.statusCode, 200, 'still answering')
+    t.equal(app.child.exitCode, null)
+    t.equal(app.child.signalCode, null, 'still alive')
+    t.equal(cgroup.oomKills(), 0, 'the OOM killer never acted')
+  })
+
+  t.test('without the guard: the OOM killer ends the process with SIGKILL, mid-snapshot', async (t) => {
+    const app = await startInCgroup(t, cgroup, false)
+    // 'close': exited and its output read to the end
+    const exited = once(app.child, 'close') as Promise<[number | null, NodeJS.Signals | null]>
+    const outcome = await call(app.port, 'POST', '/heap-snapshot').then(
+      (res) => `answered ${res.statusCode}`,
+      (error: NodeJS.ErrnoException) => `no answer (${error.code ?? error.message})`
+    )
+    const [code, signal] = await exited
+    t.equal(signal, 'SIGKILL', `killed by SIGKILL (exit code ${code})`)
+    t.match(outcome, /^no answer/, 'the client got no answer at all')
+    // The kernel updates the counter as it kills; read it once the exit is seen.
+    let kills = cgroup.oomKills()
+    for (let tries = 0; kills === 0 && tries < 100; tries++) {
+      await sleep(10)
+      kills = cgroup.oomKills()
+    }
+    t.ok(kills >= 1, `the cgroup's oom_kill counter is ${kills}`)
+    t.notMatch(app.output(), /heap snapshot (written|failed)/, 'nothing logged about it')
+
+    const left = filesIn(app.snapshotDir)
+    t.match(left, [/^heap-.*\.heapsnapshot\.tmp$/], 'only a temporary file is left, that no one can take for a snapshot')
+    t.equal(left.length, 1)
+    await build(t, { snapshot: { dir: app.snapshotDir } })
+    t.same(filesIn(app.snapshotDir), [], 'and the next start removes it (its writer is gone)')
+  })
+})

@@ -1,0 +1,218 @@
+import '../fixtures/snapshot-line-ends-warm-up.js'
+import { readFileSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { setImmediate as nextLoopTurn } from 'node:timers/promises'
+import { gunzipSync } from 'node:zlib'
+import t from 'tap'
+import { build, filesIn, headers, heapSnapshotShape, snapshotId } from '../fixtures/snapshot-app.js'
+
+const ID = /^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{16}$/
+
+t.test('POST writes a V8 heap snapshot 0600 in a 0700 directory; GET sends it gzip\'ed or raw; DELETE removes it', async (t) => {
+  const { app, dir, logs } = await build(t)
+
+  const res = await app.inject({ method: 'POST', url: '/heap-snapshot', headers })
+  t.equal(res.statusCode, 201)
+  const body = res.json()
+  t.match(body, {
+    id: ID,
+    filePath: String,
+    bytes: Number,
+    durationMs: Number,
+    heapUsedBytes: Number,
+    rssBeforeBytes: Number,
+    peakRssBytes: Number,
+    extraRssBytes: Number,
+    costFactor: Number,
+    peakRssIsUpperBound: false,
+    createdAt: String
+  })
+  t.equal(res.headers.location, `/heap-snapshot/${body.id}`)
+  t.equal(dirname(body.filePath), dir)
+  t.same(filesIn(dir), [`heap-${body.id}.heapsnapshot`], 'one complete file, no temporary file left')
+  t.equal(statSync(body.filePath).mode & 0o777, 0o600, 'file mode 0600')
+  t.equal(statSync(dir).mode & 0o777, 0o700, 'directory mode 0700')
+  t.equal(statSync(body.filePath).size, body.bytes)
+  t.ok(body.peakRssBytes >= body.rssBeforeBytes)
+  t.equal(body.extraRssBytes, body.peakRssBytes - body.rssBeforeBytes)
+
+  const file = readFileSync(body.filePath)
+  const shape = heapSnapshotShape(file.toString('utf8'))
+  t.match(shape.nodeFields, ['type', 'name', 'id', 'self_size', 'edge_count'])
+  t.match(shape.edgeFields, ['type', 'name_or_index', 'to_node'])
+  t.ok(shape.nodesMatchCount, 'nodes array matches node_count × node_fields')
+  t.ok(shape.edgesMatchCount, 'edges array matches edge_count × edge_fields')
+  t.ok(shape.nodeCount > 1000)
+
+  t.match(logs.find((line) => line.msg.includes('heap snapshot starting')), { level: 30, snapshotId: body.id, heapUsedBytes: Number, expectedBlockMs: Number })
+  t.match(logs.find((line) => line.msg.includes('heap snapshot written')), {
+    level: 30, snapshotId: body.id, bytes: body.bytes, durationMs: Number, peakRssBytes: Number, extraRssBytes: Number, costFactor: Number
+  })
+
+  const memory = await app.inject({ method: 'GET', url: '/memory', headers })
+  t.equal(memory.statusCode, 200)
+  t.match(memory.json().snapshot, {
+    allowed: true,
+    reason: /within the .* available/,
+    heapUsedBytes: Number,
+    estimatedBytes: Number,
+    availableBytes: Number,
+    source: /^(system|cgroup-v1|cgroup-v2)$/,
+    inProgress: false,
+    last: { ...body }
+  }, '/memory shows whether a snapshot is allowed and what the last one cost')
+
+  const gzipped = await app.inject({ method: 'GET', url: `/heap-snapshot/${body.id}`, headers })
+  t.equal(gzipped.statusCode, 200)
+  t.equal(gzipped.headers['content-type'], 'application/gzip')
+  t.equal(gzipped.headers['content-disposition'], `attachment; filename="heap-${body.id}.heapsnapshot.gz"`)
+  t.equal(gzipped.headers['content-encoding'], undefined, 'a .gz file to save, not a transfer encoding')
+  t.ok(gunzipSync(gzipped.rawPayload).equals(file), 'gunzips to the file')
+  t.ok(gzipped.rawPayload.length * 3 <= file.length, `gzip level 1 is several times smaller (${file.length} → ${gzipped.rawPayload.length})`)
+
+  const raw = await app.inject({ method: 'GET', url: `/heap-snapshot/${body.id}?gzip=false`, headers })
+  t.equal(raw.statusCode, 200)
+  t.equal(raw.headers['content-type'], 'application/octet-stream')
+  t.equal(raw.headers['content-length'], String(file.length))
+  t.equal(raw.headers['content-disposition'], `attachment; filename="heap-${body.id}.heapsnapshot"`)
+  t.ok(raw.rawPayload.equals(file), 'the file as it is')
+
+  const deleted = await app.inject({ method: 'DELETE', url: `/heap-snapshot/${body.id}`, headers })
+  t.equal(deleted.statusCode, 204)
+  t.equal(deleted.body, '')
+  t.same(filesIn(dir), [])
+  t.match(logs.find((line) => line.msg.includes('heap snapshot deleted')), { snapshotId: body.id })
+
+  const gone = await app.inject({ method: 'GET', url: `/heap-snapshot/${body.id}`, headers })
+  t.equal(gone.statusCode, 404)
+  t.same(gone.json(), {
+    statusCode: 404,
+    code: 'FST_MEMDIAG_SNAPSHOT_NOT_FOUND',
+    error: 'Not Found',
+    message: 'No heap snapshot with this id (unknown, deleted or expired)'
+  })
+  const again = await app.inject({ method: 'DELETE', url: `/heap-snapshot/${body.id}`, headers })
+  t.equal(again.statusCode, 404)
+  t.equal(again.json().code, 'FST_MEMDIAG_SNAPSHOT_NOT_FOUND')
+})
+
+t.test('POST ?download=true sends the snapshot in the same response, gzip\'ed by default, raw with gzip=false', async (t) => {
+  const { app, dir } = await build(t)
+
+  const gzipped = await app.inject({ method: 'POST', url: '/heap-snapshot?download=true', headers })
+  t.equal(gzipped.statusCode, 201)
+  t.equal(gzipped.headers['content-type'], 'application/gzip')
+  const id = gzipped.headers['x-heap-snapshot-id'] as string
+  t.match(id, ID)
+  t.equal(gzipped.headers.location, `/heap-snapshot/${id}`)
+  t.equal(gzipped.headers['content-disposition'], `attachment; filename="heap-${id}.heapsnapshot.gz"`)
+  const text = gunzipSync(gzipped.rawPayload)
+  t.ok(heapSnapshotShape(text.toString('utf8')).nodesMatchCount, 'gunzips to a V8 heap snapshot')
+  t.ok(text.equals(readFileSync(`${dir}/heap-${id}.heapsnapshot`)), 'the file kept on disk, downloadable again')
+
+  const raw = await app.inject({ method: 'POST', url: '/heap-snapshot?download=true&gzip=false', headers })
+  t.equal(raw.statusCode, 201)
+  t.equal(raw.headers['content-type'], 'application/octet-stream')
+  const rawId = raw.headers['x-heap-snapshot-id'] as string
+  t.equal(raw.headers['content-length'], String(statSync(`${dir}/heap-${rawId}.heapsnapshot`).size))
+  t.ok(heapSnapshotShape(raw.body).edgesMatchCount, 'a V8 heap snapshot as it is')
+  t.same(filesIn(dir), [`heap-${id}.heapsnapshot`, `heap-${rawId}.heapsnapshot`].sort())
+
+  const memory = await app.inject({ method: 'GET', url: '/memory', headers })
+  t.equal(memory.json().snapshot.last.id, rawId)
+  t.equal(memory.json().snapshot.inProgress, false, 'the lock is released once the download is over')
+})
+
+t.test('POST ?wait=false answers 202 with a Location at once; GET answers 202 until the snapshot is written; close waits for it', async (t) => {
+  const { app, dir } = await build(t, {}, { prefix: '/_diagnostics' })
+
+  const accepted = await app.inject({ method: 'POST', url: '/_diagnostics/heap-snapshot?wait=false', headers })
+  t.equal(accepted.statusCode, 202)
+  const { id, location, status } = accepted.json()
+  t.match(id, ID)
+  t.equal(status, 'in-progress')
+  t.equal(location, `/_diagnostics/heap-snapshot/${id}`)
+  t.equal(accepted.headers.location, location)
+  t.equal(accepted.headers['retry-after'], '1')
+  t.same(filesIn(dir), [], 'nothing written before the response is flushed')
+
+  // Asked before the next turn of the event loop, where the snapshot is taken.
+  const pending = await app.inject({ method: 'GET', url: location, headers })
+  t.equal(pending.statusCode, 202)
+  t.same(pending.json(), { id, status: 'in-progress', location })
+  const busy = await app.inject({ method: 'DELETE', url: location, headers })
+  t.equal(busy.statusCode, 409, 'a snapshot being taken cannot be deleted')
+  const memory = await app.inject({ method: 'GET', url: '/_diagnostics/memory', headers })
+  t.match(memory.json().snapshot, { allowed: false, inProgress: true, reason: /^a heap snapshot is in progress/ })
+  const second = await app.inject({ method: 'POST', url: '/_diagnostics/heap-snapshot', headers })
+  t.equal(second.statusCode, 409)
+
+  let res = pending
+  while (res.statusCode === 202) {
+    await nextLoopTurn()
+    res = await app.inject({ method: 'GET', url: `${location}?gzip=false`, headers })
+  }
+  t.equal(res.statusCode, 200)
+  t.ok(heapSnapshotShape(res.body).nodesMatchCount)
+
+  // Another deferred snapshot, then close at once: close waits for it rather than leave it half done.
+  const another = await app.inject({ method: 'POST', url: '/_diagnostics/heap-snapshot?wait=false', headers })
+  t.equal(another.statusCode, 202)
+  await app.close()
+  t.same(filesIn(dir), [`heap-${id}.heapsnapshot`, `heap-${another.json().id}.heapsnapshot`].sort())
+})
+
+t.test('ids are checked against a strict pattern: path-like ids never reach the file system', async (t) => {
+  const { app } = await build(t)
+  for (const url of [
+    '/heap-snapshot/..%2F..%2Fetc%2Fpasswd',
+    '/heap-snapshot/%2Fetc%2Fpasswd',
+    `/heap-snapshot/${snapshotId()}.heapsnapshot`,
+    `/heap-snapshot/${snapshotId().toUpperCase()}`
+  ]) {
+    for (const method of ['GET', 'DELETE'] as const) {
+      const res = await app.inject({ method, url, headers })
+      t.equal(res.statusCode, 400, `${method} ${url}`)
+      t.equal(res.json().code, 'FST_MEMDIAG_INVALID_REQUEST')
+    }
+  }
+  for (const url of ['/heap-snapshot/../../etc/passwd', '/heap-snapshot/..', '/heap-snapshot/%2E%2E']) {
+    const traversal = await app.inject({ method: 'GET', url, headers })
+    t.equal(traversal.statusCode, 404, `${url} matches no route`)
+  }
+
+  const unknown = await app.inject({ method: 'GET', url: `/heap-snapshot/${snapshotId()}`, headers })
+  t.equal(unknown.statusCode, 404)
+  t.equal(unknown.json().code, 'FST_MEMDIAG_SNAPSHOT_NOT_FOUND')
+  const head = await app.inject({ method: 'HEAD', url: `/heap-snapshot/${snapshotId()}`, headers })
+  t.equal(head.statusCode, 404, 'no HEAD route: it would read the whole file for nothing')
+})
+
+t.test('query parameters are checked', async (t) => {
+  const { app, dir } = await build(t)
+  const both = await app.inject({ method: 'POST', url: '/heap-snapshot?download=true&wait=false', headers })
+  t.equal(both.statusCode, 400)
+  t.match(both.json(), { code: 'FST_MEMDIAG_INVALID_REQUEST', message: /cannot be combined with `wait=false`/ })
+  const unknown = await app.inject({ method: 'POST', url: '/heap-snapshot?dir=/etc', headers })
+  t.equal(unknown.statusCode, 400)
+  t.match(unknown.json().message, /unknown querystring parameter "dir"/)
+  const notBoolean = await app.inject({ method: 'POST', url: '/heap-snapshot?download=maybe', headers })
+  t.equal(notBoolean.statusCode, 400)
+  const getUnknown = await app.inject({ method: 'GET', url: `/heap-snapshot/${snapshotId()}?name=x`, headers })
+  t.equal(getUnknown.statusCode, 400)
+  const deleteUnknown = await app.inject({ method: 'DELETE', url: `/heap-snapshot/${snapshotId()}?force=true`, headers })
+  t.equal(deleteUnknown.statusCode, 400)
+  t.same(filesIn(dir), [])
+})
+
+t.test('the snapshot routes need credentials', async (t) => {
+  const { app, dir } = await build(t)
+  for (const [method, url] of [['POST', '/heap-snapshot'], ['GET', `/heap-snapshot/${snapshotId()}`], ['DELETE', `/heap-snapshot/${snapshotId()}`]] as const) {
+    const missing = await app.inject({ method, url })
+    t.equal(missing.statusCode, 401, `${method} ${url} without a token`)
+    t.equal(missing.json().code, 'FST_MEMDIAG_MISSING_CREDENTIALS')
+    const wrong = await app.inject({ method, url, headers: { authorization: 'Bearer not-the-right-token-at-all' } })
+    t.equal(wrong.statusCode, 401)
+  }
+  t.same(filesIn(dir), [], 'no snapshot taken')
+})
