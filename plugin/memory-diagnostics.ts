@@ -2,13 +2,18 @@ import type { FastifyInstance } from 'fastify'
 import { openCgroupProbe } from './cgroup.js'
 import { diagnosticsErrorHandler } from './error-handler.js'
 import { createGcRecorder } from './gc-recorder.js'
+import type { GcKind } from './gc-recorder.js'
+import { createLeakMonitor } from './leak-monitor.js'
 import { createMemoryProbe } from './memory-probe.js'
+import { registerMetrics } from './metrics.js'
+import type { DiagnosticsMetrics } from './metrics.js'
 import { resolveOptions } from './options.js'
 import type { MemoryDiagnosticsOptions } from './options.js'
 import { createRouteGuards } from './route-guards.js'
 import { gcStatsRoute } from './routes/gc-stats.js'
 import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
 import { memoryRoute } from './routes/memory.js'
+import { metricsRoute } from './routes/metrics.js'
 import { createSnapshotStore, prepareSnapshotDir } from './snapshot-store.js'
 import { createSnapshotTaker } from './snapshot-taker.js'
 
@@ -30,7 +35,15 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
 
   const cgroup = openCgroupProbe(options.cgroup.root, options.cgroup.procSelfCgroup)
   const probe = createMemoryProbe(cgroup)
-  const recorder = createGcRecorder({ windowMs: options.gc.windowMs })
+  const leakMonitor = createLeakMonitor(options.trend)
+  let metrics: DiagnosticsMetrics | null = null
+  const recorder = createGcRecorder({
+    windowMs: options.gc.windowMs,
+    onEntry (kind: GcKind, durationMs: number) {
+      if (kind === 'major') leakMonitor.recordMajorGc()
+      metrics?.observeGcPause(kind, durationMs)
+    }
+  })
   const { maxFiles, maxAgeMs } = options.snapshot
   const store = createSnapshotStore({ dir: snapshotDir, maxFiles, maxAgeMs })
   const taker = createSnapshotTaker({ store, cgroup, settings: options.snapshot })
@@ -38,18 +51,30 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   instance.addHook('onClose', async function stopDiagnostics () {
     await taker.idle()
     recorder.stop()
+    leakMonitor.stop()
     cgroup.close()
     taker.applyRetention(instance.log)
   })
 
+  if (options.metrics !== null) {
+    metrics = await registerMetrics(options.metrics.registry, { cgroup, leakMonitor })
+  }
+
   instance.setErrorHandler(diagnosticsErrorHandler)
-  memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: taker.status })
+  memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: taker.status, leakReport: leakMonitor.report })
   heapSnapshotRoutes(instance, {
     taker,
     store,
     guards,
     takeSnapshotLimit: options.rateLimit.takeSnapshot,
-    snapshotFilesLimit: options.rateLimit.snapshotFiles
+    snapshotFilesLimit: options.rateLimit.snapshotFiles,
+    metrics
   })
   gcStatsRoute(instance, { recorder, guards, rateLimit: options.rateLimit.gcStats })
+  if (options.metrics?.route === true) {
+    metricsRoute(instance, {
+      registry: options.metrics.registry,
+      onRequest: guards.onRequest(options.rateLimit.metrics, { open: !options.metrics.auth })
+    })
+  }
 }

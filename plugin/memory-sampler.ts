@@ -48,6 +48,8 @@ export interface MemorySamplerOptions {
    * @defaultValue `process.memoryUsage`
    */
   readMemory?: () => NodeJS.MemoryUsage
+  /** Called after each periodic sample (e.g. to judge the trend off the request path). */
+  onSample?: () => void
 }
 
 export interface MemorySampler {
@@ -101,6 +103,7 @@ export function createMemorySampler (options: MemorySamplerOptions = {}): Memory
     // the trend tolerates.
     try {
       sample()
+      options.onSample?.()
     } catch {}
   }
 

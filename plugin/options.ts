@@ -2,6 +2,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidOptionError } from './errors.js'
+import type { MetricsRegistry } from './metrics.js'
+import type { LeakThresholds } from './trend.js'
 
 /**
  * A user authentication strategy, handed to `@fastify/auth` (JWT, mTLS, IP allow-list...).
@@ -49,6 +51,38 @@ export interface RateLimitOptions {
    * `202` does not use up the snapshot credits. @defaultValue `{ max: 60, timeWindow: '1 minute' }`
    */
   snapshotFiles?: RouteRateLimit | false
+  /** `GET /metrics`, when enabled. @defaultValue `{ max: 60, timeWindow: '1 minute' }` */
+  metrics?: RouteRateLimit | false
+}
+
+export interface TrendOptions {
+  /**
+   * Time between two memory samples, in milliseconds.
+   * @defaultValue `5000`
+   */
+  intervalMs?: number
+  /**
+   * History kept by the sampler, in milliseconds.
+   * @defaultValue `3600000` (one hour)
+   */
+  capacityMs?: number
+  /** When the trend counts as a leak; see `LeakThresholds` for each default (a 10-minute window). */
+  thresholds?: LeakThresholds
+}
+
+export interface MetricsOptions {
+  /** A prom-client `Registry` (prom-client is an optional peer dependency); `memdiag_*` metrics are added to it. */
+  registry: MetricsRegistry
+  /**
+   * Add a `GET /metrics` route serving this registry.
+   * @defaultValue `false`
+   */
+  route?: boolean
+  /**
+   * Whether `GET /metrics` needs the plugin's auth (Prometheus scrapes with `bearer_token`).
+   * @defaultValue `true`
+   */
+  auth?: boolean
 }
 
 export interface SnapshotOptions {
@@ -114,6 +148,10 @@ export interface MemoryDiagnosticsOptions {
   gc?: GcOptions
   /** Heap snapshots: where they are written, how long they are kept, the headroom guard. */
   snapshot?: SnapshotOptions
+  /** The memory sampler and the leak verdict of `GET /memory`. */
+  trend?: TrendOptions
+  /** Prometheus metrics on a prom-client registry, and an optional `GET /metrics` route. */
+  metrics?: MetricsOptions
   /**
    * Where the cgroup hierarchy is mounted and where the process's cgroup membership is read.
    * Only tests need to change these.
@@ -146,9 +184,12 @@ export interface ResolvedOptions {
     gcStats: RouteRateLimit | false
     takeSnapshot: RouteRateLimit | false
     snapshotFiles: RouteRateLimit | false
+    metrics: RouteRateLimit | false
   }
   gc: { windowMs: number }
   snapshot: ResolvedSnapshot
+  trend: { intervalMs: number, capacityMs: number, thresholds: LeakThresholds }
+  metrics: { registry: MetricsRegistry, route: boolean, auth: boolean } | null
   cgroup: { root: string, procSelfCgroup: string }
 }
 
@@ -166,6 +207,8 @@ export function resolveOptions (opts: MemoryDiagnosticsOptions | undefined): Res
     rateLimit: resolveRateLimit(opts.rateLimit),
     gc: { windowMs: positiveInteger(opts.gc?.windowMs, 60_000, 'gc.windowMs') },
     snapshot: resolveSnapshot(opts.snapshot),
+    trend: resolveTrend(opts.trend),
+    metrics: resolveMetrics(opts.metrics),
     cgroup: {
       root: stringOption(opts.cgroup?.root, '/sys/fs/cgroup', 'cgroup.root'),
       procSelfCgroup: stringOption(opts.cgroup?.procSelfCgroup, '/proc/self/cgroup', 'cgroup.procSelfCgroup')
@@ -199,7 +242,7 @@ function resolveAuth (auth: AuthOptions | false | undefined): ResolvedAuth | fal
 }
 
 function resolveRateLimit (rateLimit: RateLimitOptions | false | undefined): ResolvedOptions['rateLimit'] {
-  if (rateLimit === false) return { memory: false, gcStats: false, takeSnapshot: false, snapshotFiles: false }
+  if (rateLimit === false) return { memory: false, gcStats: false, takeSnapshot: false, snapshotFiles: false, metrics: false }
   if (rateLimit !== undefined && (rateLimit === null || typeof rateLimit !== 'object')) {
     throw new InvalidOptionError('`rateLimit` must be an object or false')
   }
@@ -207,7 +250,32 @@ function resolveRateLimit (rateLimit: RateLimitOptions | false | undefined): Res
     memory: routeRateLimit(rateLimit?.memory, READ_LIMIT, 'rateLimit.memory'),
     gcStats: routeRateLimit(rateLimit?.gcStats, READ_LIMIT, 'rateLimit.gcStats'),
     takeSnapshot: routeRateLimit(rateLimit?.takeSnapshot, SNAPSHOT_LIMIT, 'rateLimit.takeSnapshot'),
-    snapshotFiles: routeRateLimit(rateLimit?.snapshotFiles, READ_LIMIT, 'rateLimit.snapshotFiles')
+    snapshotFiles: routeRateLimit(rateLimit?.snapshotFiles, READ_LIMIT, 'rateLimit.snapshotFiles'),
+    metrics: routeRateLimit(rateLimit?.metrics, READ_LIMIT, 'rateLimit.metrics')
+  }
+}
+
+function resolveTrend (trend: TrendOptions | undefined): ResolvedOptions['trend'] {
+  if (trend !== undefined && (trend === null || typeof trend !== 'object')) {
+    throw new InvalidOptionError('`trend` must be an object')
+  }
+  return {
+    intervalMs: positiveInteger(trend?.intervalMs, 5000, 'trend.intervalMs'),
+    capacityMs: positiveInteger(trend?.capacityMs, 3_600_000, 'trend.capacityMs'),
+    thresholds: { ...trend?.thresholds }
+  }
+}
+
+function resolveMetrics (metrics: MetricsOptions | undefined): ResolvedOptions['metrics'] {
+  if (metrics === undefined) return null
+  const registry = metrics?.registry
+  if (registry === null || typeof registry !== 'object' || typeof registry.metrics !== 'function') {
+    throw new InvalidOptionError('`metrics.registry` must be a prom-client Registry')
+  }
+  return {
+    registry,
+    route: booleanOption(metrics.route, false, 'metrics.route'),
+    auth: booleanOption(metrics.auth, true, 'metrics.auth')
   }
 }
 

@@ -7,7 +7,14 @@ import type { ResolvedAuth, RouteRateLimit } from './options.js'
 
 export interface RouteGuards {
   /** The onRequest hooks of one route: its rate limit first (it also slows token guessing), then auth. */
-  onRequest (limit: RouteRateLimit | false): onRequestHookHandler[]
+  onRequest (limit: RouteRateLimit | false, options?: GuardOptions): onRequestHookHandler[]
+}
+
+export interface GuardOptions {
+  /** Skip the auth check (for a route the user opened on purpose, such as a scraped /metrics). */
+  open?: boolean
+  /** Called when the rate limit refuses a request. */
+  onLimited?: () => void
 }
 
 /**
@@ -26,16 +33,17 @@ export async function createRouteGuards (instance: FastifyInstance, auth: Resolv
     authHook = instance.auth(strategies as Parameters<FastifyInstance['auth']>[0], { relation: auth.relation }) as onRequestHookHandler
   }
   return {
-    onRequest (limit) {
+    onRequest (limit, { open = false, onLimited } = {}) {
       const hooks: onRequestHookHandler[] = []
       if (limit !== false) {
         hooks.push(instance.rateLimit({
           max: limit.max,
           timeWindow: limit.timeWindow,
-          errorResponseBuilder: (_request, context) => new RateLimitedError(context.after)
+          errorResponseBuilder: (_request, context) => new RateLimitedError(context.after),
+          ...(onLimited === undefined ? {} : { onExceeded: () => onLimited() })
         }))
       }
-      if (authHook !== null) hooks.push(authHook)
+      if (authHook !== null && !open) hooks.push(authHook)
       return hooks
     }
   }

@@ -128,8 +128,30 @@ export const memoryResponse = objectOf({
   hostname: { type: 'string' },
   uptimeSeconds: number,
   timestamp: { type: 'string' },
-  snapshot: snapshotStatusResponse
+  snapshot: snapshotStatusResponse,
+  trend: leakReportResponse()
 })
+
+function leakReportResponse () {
+  const nullableNumber = { type: ['number', 'null'] } as const
+  const series = objectOf({
+    slopeBytesPerMinute: nullableNumber,
+    confidence: nullableNumber,
+    relativeGrowth: nullableNumber,
+    olderHalfSlopeBytesPerMinute: nullableNumber,
+    newerHalfSlopeBytesPerMinute: nullableNumber,
+    samples: integer,
+    spanMs: number,
+    windowMs: integer
+  })
+  return objectOf({
+    verdict: { type: 'string', enum: ['steady', 'growing-heap', 'growing-native', 'insufficient-data'] },
+    since: nullableString,
+    reason: { type: 'string' },
+    postGcHeap: series,
+    rss: series
+  })
+}
 
 const pauseStats = objectOf({
   count: integer,

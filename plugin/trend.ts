@@ -336,7 +336,8 @@ function judge (heap: DescribedSeries, rss: DescribedSeries, thresholds: Resolve
   if (rssShortfall !== null) return { verdict: 'insufficient-data', reason: rssShortfall }
   const rssGrowth = growthOf(rss.trend, thresholds)
   const unexplained = rss.slope - Math.max(heap.slope, 0)
-  if (rssGrowth === 'rising' && unexplained >= thresholds.minSlopeBytesPerMinute) {
+  // Native growth only against a flat heap: a heap rising in bursts explains a rising RSS too.
+  if (rssGrowth === 'rising' && heapGrowth === 'flat' && unexplained >= thresholds.minSlopeBytesPerMinute) {
     return {
       verdict: 'growing-native',
       reason: `RSS keeps rising (${describeTrend(rss.trend)}) while the heap after major GCs does not (${describeTrend(heap.trend)}): ` +

@@ -11,6 +11,7 @@ import {
 } from '../errors.js'
 import { redactingLogSerializers } from '../log-redaction.js'
 import type { RouteRateLimit } from '../options.js'
+import type { DiagnosticsMetrics } from '../metrics.js'
 import type { RouteGuards } from '../route-guards.js'
 import {
   errorResponse,
@@ -34,6 +35,8 @@ export interface HeapSnapshotRoutesOptions {
   takeSnapshotLimit: RouteRateLimit | false
   /** `GET` and `DELETE /heap-snapshot/:id`. */
   snapshotFilesLimit: RouteRateLimit | false
+  /** Counts snapshots taken and refused, when Prometheus metrics are on. */
+  metrics: DiagnosticsMetrics | null
 }
 
 interface TakeQuery {
@@ -58,11 +61,11 @@ const idParams = {
 }
 
 export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnapshotRoutesOptions): void {
-  const { taker, store, guards } = options
+  const { taker, store, guards, metrics } = options
   const locationOf = (id: string) => `${instance.prefix}/heap-snapshot/${id}`
 
   instance.post<{ Querystring: TakeQuery }>('/heap-snapshot', {
-    onRequest: guards.onRequest(options.takeSnapshotLimit),
+    onRequest: guards.onRequest(options.takeSnapshotLimit, { onLimited: () => metrics?.snapshotRefused('rate_limited') }),
     logSerializers: redactingLogSerializers,
     schema: {
       querystring: onlyQueryParameters({
@@ -87,7 +90,12 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
     try {
       id = taker.begin()
     } catch (error) {
-      if (error instanceof InsufficientHeadroomError) reply.header('retry-after', HEADROOM_RETRY_AFTER_SECONDS)
+      if (error instanceof InsufficientHeadroomError) {
+        reply.header('retry-after', HEADROOM_RETRY_AFTER_SECONDS)
+        metrics?.snapshotRefused('headroom')
+      } else if (error instanceof SnapshotInProgressError) {
+        metrics?.snapshotRefused('in_progress')
+      }
       throw error
     }
     const location = locationOf(id)
@@ -97,7 +105,7 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
       // Taken once the 202 is flushed (or the client gone): the event loop is about to be blocked.
       finished(reply.raw, () => setImmediate(function takeDeferredSnapshot () {
         // a failure is logged by the taker, and answered to a GET of this id
-        taker.write(id, log).catch(() => {}).finally(() => taker.release(id))
+        taker.write(id, log).then(() => metrics?.snapshotTaken(), () => {}).finally(() => taker.release(id))
       }))
       return reply.code(202).header('location', location).header('retry-after', 1).send({ id, status: 'in-progress', location })
     }
@@ -105,6 +113,7 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
     let file: OpenedSnapshot | null
     try {
       const written = await taker.write(id, log)
+      metrics?.snapshotTaken()
       if (!download) {
         taker.release(id)
         return reply.code(201).header('location', location).send(written)

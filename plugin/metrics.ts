@@ -1,0 +1,90 @@
+import type { CgroupProbe } from './cgroup.js'
+import type { GcKind } from './gc-recorder.js'
+import type { LeakMonitor } from './leak-monitor.js'
+import type { LeakVerdict } from './trend.js'
+
+/** The part of a prom-client `Registry` the plugin uses (prom-client stays an optional peer). */
+export interface MetricsRegistry {
+  readonly contentType: string
+  metrics (): Promise<string>
+  getSingleMetric (name: string): unknown
+}
+
+export type SnapshotRefusal = 'headroom' | 'in_progress' | 'rate_limited'
+
+export interface DiagnosticsMetrics {
+  observeGcPause (kind: GcKind, durationMs: number): void
+  snapshotTaken (): void
+  snapshotRefused (reason: SnapshotRefusal): void
+}
+
+export interface MetricsSources {
+  cgroup: CgroupProbe
+  leakMonitor: LeakMonitor
+}
+
+const VERDICTS: LeakVerdict[] = ['steady', 'growing-heap', 'growing-native', 'insufficient-data']
+const REFUSALS: SnapshotRefusal[] = ['headroom', 'in_progress', 'rate_limited']
+// From 0.1 ms (a scavenge of a small young generation) to 5 s (a full GC of a multi-GB heap).
+const GC_PAUSE_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+/**
+ * Registers the `memdiag_*` metrics on the application's registry (prefixed so they never clash
+ * with prom-client's default `nodejs_*` ones). Gauges are read at scrape time; GC pauses and
+ * snapshot outcomes are counted as they happen.
+ */
+export async function registerMetrics (registry: MetricsRegistry, sources: MetricsSources): Promise<DiagnosticsMetrics> {
+  const client = await import('prom-client')
+  const registers = [registry as unknown as import('prom-client').Registry]
+  const { cgroup, leakMonitor } = sources
+
+  const gauge = (name: string, help: string, read: () => number | null) => new client.Gauge({
+    name,
+    help,
+    registers,
+    collect () {
+      const value = read()
+      if (value === null) this.reset()
+      else this.set(value)
+    }
+  })
+
+  gauge('memdiag_heap_used_bytes', 'V8 heap used (process.memoryUsage().heapUsed).', () => process.memoryUsage().heapUsed)
+  gauge('memdiag_heap_total_bytes', 'V8 heap reserved (process.memoryUsage().heapTotal).', () => process.memoryUsage().heapTotal)
+  gauge('memdiag_process_resident_memory_bytes', 'Resident set size of the process.', () => process.memoryUsage.rss())
+  gauge('memdiag_external_memory_bytes', 'Memory of C++ objects bound to JS objects, including array buffers.', () => process.memoryUsage().external)
+  gauge('memdiag_heap_used_after_gc_bytes', 'V8 heap used right after the last major GC: what survives.', () => leakMonitor.lastPostGcHeapBytes())
+  gauge('memdiag_container_memory_limit_bytes', 'Memory limit of the cgroup (absent when there is none).', () => cgroup.read().limitBytes)
+  gauge('memdiag_container_memory_usage_bytes', 'Memory usage of the cgroup, as the OOM killer counts it.', () => cgroup.read().usageBytes)
+  gauge('memdiag_heap_growth_bytes_per_minute', 'Theil-Sen slope of the post-GC heap over the leak window.', () => leakMonitor.report().postGcHeap.slopeBytesPerMinute)
+  gauge('memdiag_rss_growth_bytes_per_minute', 'Theil-Sen slope of the RSS over the leak window.', () => leakMonitor.report().rss.slopeBytesPerMinute)
+  // eslint-disable-next-line no-new -- registered on the registry, read at scrape time
+  new client.Gauge({
+    name: 'memdiag_leak_verdict',
+    help: 'The leak verdict of GET /memory: 1 for the current verdict, 0 for the others.',
+    labelNames: ['verdict'],
+    registers,
+    collect () {
+      const current = leakMonitor.report().verdict
+      for (const verdict of VERDICTS) this.set({ verdict }, verdict === current ? 1 : 0)
+    }
+  })
+
+  const pauses = new client.Histogram({
+    name: 'memdiag_gc_pause_seconds',
+    help: 'Garbage collection pauses, by kind.',
+    labelNames: ['kind'],
+    buckets: GC_PAUSE_BUCKETS,
+    registers
+  })
+  const taken = new client.Counter({ name: 'memdiag_snapshots_taken_total', help: 'Heap snapshots written.', registers })
+  const refused = new client.Counter({ name: 'memdiag_snapshots_refused_total', help: 'Heap snapshot requests refused, by reason.', labelNames: ['reason'], registers })
+  // Zero from the start, so that increase() sees the very first refusal.
+  for (const reason of REFUSALS) refused.inc({ reason }, 0)
+
+  return {
+    observeGcPause: (kind, durationMs) => pauses.observe({ kind }, durationMs / 1000),
+    snapshotTaken: () => taken.inc(),
+    snapshotRefused: (reason) => refused.inc({ reason })
+  }
+}

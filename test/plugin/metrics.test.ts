@@ -1,0 +1,108 @@
+import t from 'tap'
+import { Registry, collectDefaultMetrics } from 'prom-client'
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parsePrometheusText } from '../helpers/prometheus-text.js'
+import { AUTH, buildApp } from '../helpers/build-app.js'
+
+const gc = globalThis.gc as () => void
+
+// promtool comes from Debian's prometheus package; on a fresh machine npm test installs it.
+function ensurePromtool (): void {
+  try {
+    execFileSync('promtool', ['--version'], { stdio: 'ignore' })
+  } catch {
+    execFileSync('bash', [fileURLToPath(new URL('../../prometheus/install-promtool.sh', import.meta.url))], { stdio: 'inherit' })
+  }
+}
+
+t.test('GET /metrics is absent unless asked for', async (t) => {
+  const registry = new Registry()
+  const app = await buildApp(t, { metrics: { registry } })
+  t.equal((await app.inject({ url: '/diag/metrics', headers: AUTH })).statusCode, 404)
+  t.match(await registry.metrics(), /memdiag_heap_used_bytes/, 'the metrics are still registered on the application\'s registry')
+})
+
+t.test('GET /metrics: memdiag_* metrics beside the default ones, behind the token', async (t) => {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const app = await buildApp(t, { metrics: { registry, route: true } })
+  t.equal((await app.inject({ url: '/diag/metrics' })).statusCode, 401, 'no token: 401')
+  t.equal((await app.inject({ url: '/diag/metrics', headers: { authorization: 'Bearer wrong' } })).statusCode, 401)
+
+  gc()
+  gc()
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const res = await app.inject({ url: '/diag/metrics', headers: AUTH })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/)
+  ensurePromtool()
+  const lint = execFileSync('promtool', ['check', 'metrics'], { input: res.body.split('\n').filter((line) => line.includes('memdiag_')).join('\n') + '\n', encoding: 'utf8' })
+  t.equal(lint, '', 'promtool (Prometheus\' own parser and linter) accepts the memdiag_* metrics')
+  const families = parsePrometheusText(res.body)
+  t.ok(families.has('nodejs_heap_size_used_bytes'), 'prom-client defaults still there, no clash')
+  for (const name of ['memdiag_heap_used_bytes', 'memdiag_heap_total_bytes', 'memdiag_process_resident_memory_bytes', 'memdiag_external_memory_bytes', 'memdiag_heap_used_after_gc_bytes']) {
+    const [sample] = families.get(name)?.samples ?? []
+    t.ok(sample !== undefined && sample.value > 0, `${name} = ${sample?.value}`)
+  }
+  t.equal(families.get('memdiag_heap_used_bytes')?.type, 'gauge')
+  const verdicts = families.get('memdiag_leak_verdict')!.samples
+  t.same(verdicts.map((s) => s.labels.verdict).sort(), ['growing-heap', 'growing-native', 'insufficient-data', 'steady'])
+  t.same(verdicts.filter((s) => s.value === 1).map((s) => s.labels.verdict), ['insufficient-data'], 'exactly one verdict is current')
+
+  const pauses = families.get('memdiag_gc_pause_seconds')!
+  t.equal(pauses.type, 'histogram')
+  const majorCount = pauses.samples.find((s) => s.name === 'memdiag_gc_pause_seconds_count' && s.labels.kind === 'major')
+  t.ok(majorCount !== undefined && majorCount.value >= 2, `major GC pauses counted (${majorCount?.value})`)
+  t.ok(pauses.samples.some((s) => s.name === 'memdiag_gc_pause_seconds_bucket' && s.labels.kind === 'major' && s.labels.le === '+Inf'))
+
+  const refused = families.get('memdiag_snapshots_refused_total')!
+  t.equal(refused.type, 'counter')
+  t.same(refused.samples.map((s) => [s.labels.reason, s.value]).sort(), [['headroom', 0], ['in_progress', 0], ['rate_limited', 0]], 'every reason exported from zero')
+  t.same(families.get('memdiag_snapshots_taken_total')!.samples.map((s) => s.value), [0])
+})
+
+t.test('metrics.auth: false lets a scraper in without the token (the other routes keep it)', async (t) => {
+  const registry = new Registry()
+  const app = await buildApp(t, { metrics: { registry, route: true, auth: false } })
+  t.equal((await app.inject({ url: '/diag/metrics' })).statusCode, 200)
+  t.equal((await app.inject({ url: '/diag/memory' })).statusCode, 401)
+})
+
+t.test('invalid metrics options fail registration', async (t) => {
+  const Fastify = (await import('fastify')).default
+  const { memoryDiagnostics } = await import('../../plugin/index.js')
+  for (const [metrics, message] of [
+    [{}, /`metrics.registry` must be a prom-client Registry/],
+    [{ registry: new Registry(), route: 'yes' }, /`metrics.route` must be a boolean/]
+  ] as const) {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    app.register(memoryDiagnostics, { auth: { tokens: ['test-token-0123456789abcdef'] }, metrics } as never)
+    await t.rejects(async () => { await app.ready() }, { code: 'FST_MEMDIAG_INVALID_OPTION', message })
+  }
+})
+
+t.test('snapshots taken and refused are counted by reason', async (t) => {
+  const registry = new Registry()
+  const dir = join(t.testdir(), 'snapshots')
+  const app = await buildApp(t, {
+    metrics: { registry, route: true },
+    snapshot: { dir },
+    rateLimit: { takeSnapshot: { max: 2, timeWindow: 60_000 } }
+  })
+  t.equal((await app.inject({ method: 'POST', url: '/diag/heap-snapshot', headers: AUTH })).statusCode, 201)
+  t.equal((await app.inject({ method: 'POST', url: '/diag/heap-snapshot', headers: AUTH })).statusCode, 201)
+  t.equal((await app.inject({ method: 'POST', url: '/diag/heap-snapshot', headers: AUTH })).statusCode, 429)
+
+  const capped = await buildApp(t, { metrics: { registry: new Registry(), route: true }, snapshot: { dir: join(t.testdir(), 'snapshots'), maxHeapUsedBytes: 1024 } })
+  t.equal((await capped.inject({ method: 'POST', url: '/diag/heap-snapshot', headers: AUTH })).statusCode, 503)
+  const cappedFamilies = parsePrometheusText((await capped.inject({ url: '/diag/metrics', headers: AUTH })).body)
+  t.same(cappedFamilies.get('memdiag_snapshots_refused_total')!.samples.find((s) => s.labels.reason === 'headroom')?.value, 1)
+
+  const families = parsePrometheusText((await app.inject({ url: '/diag/metrics', headers: AUTH })).body)
+  t.same(families.get('memdiag_snapshots_taken_total')!.samples.map((s) => s.value), [2])
+  const refused = Object.fromEntries(families.get('memdiag_snapshots_refused_total')!.samples.map((s) => [s.labels.reason, s.value]))
+  t.same(refused, { headroom: 0, in_progress: 0, rate_limited: 1 })
+})
