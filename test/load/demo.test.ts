@@ -4,16 +4,9 @@ import { once } from 'node:events'
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { uncoveredChildEnv } from '../helpers/child-env.js'
 
 const demo = fileURLToPath(new URL('../../load/demo.ts', import.meta.url))
-
-// Children run under tsx; tap's V8 coverage of tsx-compiled code is not reliable (it reports
-// every loaded line as covered), so these children do not report coverage at all.
-function childEnv (): NodeJS.ProcessEnv {
-  const env = { ...process.env }
-  delete env.NODE_V8_COVERAGE
-  return env
-}
 
 function parentsByPid (): Map<number, number> {
   const lines = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n')
@@ -45,7 +38,7 @@ function isRunning (pid: number): boolean {
 
 t.test('npm run demo (short phases) names a Mongoose connection class for the leaking phase', async (t) => {
   const out = t.testdir()
-  const child = spawn(process.execPath, ['--import', 'tsx', demo, '--phase-seconds', '6', '--warmup-seconds', '2', '--connections', '4', '--out', out], { env: childEnv() })
+  const child = spawn(process.execPath, ['--import', 'tsx', demo, '--phase-seconds', '6', '--warmup-seconds', '2', '--connections', '4', '--out', out], { env: uncoveredChildEnv() })
   let stdout = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
@@ -75,7 +68,7 @@ t.test('npm run demo (short phases) names a Mongoose connection class for the le
 
 t.test('Ctrl-C stops the demo app and its database: no process left behind', async (t) => {
   const out = t.testdir()
-  const child = spawn(process.execPath, ['--import', 'tsx', demo, '--phase-seconds', '30', '--out', out], { env: childEnv() })
+  const child = spawn(process.execPath, ['--import', 'tsx', demo, '--phase-seconds', '30', '--out', out], { env: uncoveredChildEnv() })
   let stdout = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
   while (!/demo app ready/.test(stdout)) await once(child.stdout, 'data')

@@ -6,12 +6,13 @@ import { fileURLToPath } from 'node:url'
 import { buildApp } from '../../demo-app/app.js'
 import { startDatabase } from '../../demo-app/database/launcher.js'
 import { AppUnreachableError, drive } from '../../load/drive.js'
+import { uncoveredChildEnv } from '../helpers/child-env.js'
 
 const cli = fileURLToPath(new URL('../../load/cli.ts', import.meta.url))
 
 // The app under load runs in this process: the CLI must run without blocking our event loop.
 async function runCli (args: string[]): Promise<{ status: number | null, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args])
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { env: uncoveredChildEnv() })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })

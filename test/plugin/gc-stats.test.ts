@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { createGcRecorder, GC_KINDS } from '../../plugin/gc-recorder.js'
 import type { GcKind } from '../../plugin/gc-recorder.js'
 import { AUTH, buildApp } from '../helpers/build-app.js'
+import { uncoveredChildEnv } from '../helpers/child-env.js'
 
 const gc = globalThis.gc as () => void
 // GC entries reach observers on a later turn of the loop (not the next setImmediate).
@@ -80,7 +81,7 @@ t.test('stop() disconnects the observer', async (t) => {
 
 t.test('a process using the plugin exits on its own after close (no hanging handle)', async (t) => {
   const script = fileURLToPath(new URL('../fixtures/close-and-exit.ts', import.meta.url))
-  const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 })
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000, env: uncoveredChildEnv() })
   t.equal(child.signal, null, 'not killed by the timeout')
   t.equal(child.status, 0, child.stderr)
   t.match(child.stdout, /closed/)
