@@ -24,7 +24,7 @@ t.test('snapshot options have explicit defaults', async (t) => {
   })
   t.same(resolved.rateLimit.takeSnapshot, { max: 2, timeWindow: 600_000 })
   t.same(resolved.rateLimit.snapshotFiles, { max: 60, timeWindow: 60_000 })
-  t.same(resolveOptions({ auth: false, rateLimit: false }).rateLimit, { memory: false, gcStats: false, takeSnapshot: false, snapshotFiles: false })
+  t.same(resolveOptions({ auth: false, rateLimit: false }).rateLimit, { memory: false, gcStats: false, takeSnapshot: false, snapshotFiles: false, metrics: false })
   const given = resolveOptions({
     auth: false,
     rateLimit: { takeSnapshot: { max: 1, timeWindow: '1 hour' }, snapshotFiles: false },
