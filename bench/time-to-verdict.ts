@@ -32,6 +32,7 @@ try {
     const memory = await client.memory().catch(() => null)
     verdict = memory?.trend?.verdict ?? verdict
     process.stdout.write(`\r${((Date.now() - started) / 1000).toFixed(0)} s: ${verdict}   `)
+    if (process.env.DEBUG_TREND !== undefined) console.log(`\n${memory?.trend?.reason ?? ''}`)
     if (verdict === 'growing-heap') break
   }
   const seconds = (Date.now() - started) / 1000

@@ -172,7 +172,7 @@ async function main (): Promise<void> {
   console.log(`A→B (${fixed.endpoint}), top ${TOP} by size delta:\n${formatHeapDiff(bySizeDelta(diffAB), { top: TOP })}\n`)
   console.log(`B→C (${leaking.endpoint}), top ${TOP} by size delta:\n${formatHeapDiff(bySizeDelta(diffBC), { top: TOP })}\n`)
   if (culprit?.path !== null && culprit?.path !== undefined) console.log(`Retainer path of the culprit:\n  ${culprit.path.text}\n`)
-  if (final?.verdict !== null && final?.verdict !== undefined) console.log(`/memory trend verdict at the end: ${final.verdict}`)
+  if (final?.verdict !== null && final?.verdict !== undefined) console.log(`The plugin's own trend verdict (GET /memory) at the end: ${final.verdict}: ${final.verdictReason}`)
   console.log(verdict)
 
   const samples = sampler.samples
@@ -198,7 +198,7 @@ function report (phases: PhaseResult[], diffAB: HeapDiff, diffBC: HeapDiff, culp
     renderMarkdownTable(phaseTable(phases)),
     '',
     `Memory figures read ${samples.length} times through \`GET /_diagnostics/memory\` and \`/gc-stats\`; snapshots taken through \`POST /_diagnostics/heap-snapshot?download=true\`.`,
-    final?.verdict !== null && final?.verdict !== undefined ? `\nThe plugin's own trend verdict at the end of the run: \`${final.verdict}\`.` : '',
+    final?.verdict !== null && final?.verdict !== undefined ? `\nThe plugin's own trend verdict (\`GET /memory\`) at the end of the run: \`${final.verdict}\`: ${final.verdictReason}.` : '',
     '',
     `## Snapshot A → B (${fixed.endpoint}), top ${TOP} by size delta`,
     '',

@@ -265,6 +265,8 @@ export function leakVerdict (input: LeakInput, thresholds: LeakThresholds = {}, 
 
 interface DescribedSeries {
   trend: SeriesTrend
+  /** Samples in the smaller half of the span. */
+  halfSamples: number
   /** The slope per minute, 0 when it could not be fitted. */
   slope: number
 }
@@ -283,7 +285,7 @@ function describeSeries (points: readonly TimedValue[], now: number, thresholds:
     windowMs: thresholds.windowMs
   }
   const fit = theilSen(inWindow)
-  if (fit === null) return { trend, slope: 0 }
+  if (fit === null) return { trend, halfSamples: 0, slope: 0 }
 
   trend.spanMs = inWindow.reduce((latest, point) => Math.max(latest, point.t), fit.originMs) - fit.originMs
   const middle = fit.originMs + trend.spanMs / 2
@@ -291,9 +293,11 @@ function describeSeries (points: readonly TimedValue[], now: number, thresholds:
   trend.confidence = fit.confidence
   // At least 1 byte, so that a level of 0 cannot divide by zero.
   trend.relativeGrowth = (fit.slopePerMs * trend.spanMs) / Math.max(fit.intercept, 1)
-  trend.olderHalfSlopeBytesPerMinute = slopePerMinute(inWindow.filter((point) => point.t < middle))
-  trend.newerHalfSlopeBytesPerMinute = slopePerMinute(inWindow.filter((point) => point.t >= middle))
-  return { trend, slope: fit.slopePerMinute }
+  const older = inWindow.filter((point) => point.t < middle)
+  const newer = inWindow.filter((point) => point.t >= middle)
+  trend.olderHalfSlopeBytesPerMinute = slopePerMinute(older)
+  trend.newerHalfSlopeBytesPerMinute = slopePerMinute(newer)
+  return { trend, halfSamples: Math.min(older.length, newer.length), slope: fit.slopePerMinute }
 }
 
 function slopePerMinute (points: readonly TimedValue[]): number | null {
@@ -307,6 +311,9 @@ function slopePerMinute (points: readonly TimedValue[]): number | null {
  * filling for a few minutes rises ten times faster or more in the half that holds most of it.
  */
 const MAX_PACE_CHANGE = 4
+
+/** Fewest samples in each half of the window for the halves' comparison to mean something. */
+const MIN_HALF_SAMPLES = 3
 
 /** `one-off`: the whole window rises, but not each of its halves at a comparable pace. */
 type Growth = 'rising' | 'one-off' | 'flat'
@@ -329,6 +336,14 @@ function judge (heap: DescribedSeries, rss: DescribedSeries, thresholds: Resolve
   const heapShortfall = shortfall('post-GC heap', heap.trend, thresholds.minPostGcSamples, thresholds)
   if (heapShortfall !== null) return { verdict: 'insufficient-data', reason: heapShortfall }
   const heapGrowth = growthOf(heap.trend, thresholds)
+  // Telling a leak from a one-off step compares the two halves of the window: with a couple of
+  // major GCs in a half (a young heap growing fast gets few), that comparison means nothing.
+  if (heapGrowth === 'one-off' && heap.halfSamples < MIN_HALF_SAMPLES) {
+    return {
+      verdict: 'insufficient-data',
+      reason: `the heap after major GCs rises (${describeTrend(heap.trend)}), but with ${heap.halfSamples} major GC(s) in one half of the window a leak cannot be told from a one-off rise yet`
+    }
+  }
   if (heapGrowth === 'rising') {
     return { verdict: 'growing-heap', reason: `the heap after major GCs keeps rising: ${describeTrend(heap.trend)}` }
   }

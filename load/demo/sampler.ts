@@ -12,6 +12,7 @@ export interface Sample {
   majorGcs: number
   mongooseConnections: number
   verdict: string | null
+  verdictReason: string | null
 }
 
 /**
@@ -41,7 +42,8 @@ export function startSampling (client: DiagnosticsClient, appUrl: string, phaseO
         gcShare: gc.window.gcShare,
         majorGcs: gc.window.kinds.major?.count ?? 0,
         mongooseConnections: stats.mongooseConnections,
-        verdict: memory.trend?.verdict ?? null
+        verdict: memory.trend?.verdict ?? null,
+        verdictReason: memory.trend?.reason ?? null
       })
     } catch {}
   }
