@@ -2,22 +2,14 @@
 // 30 s trend window) under load on POST /leaking-posts. Goal: <= 60 s.
 // Run: npx tsx bench/time-to-verdict.ts [--limit 120]
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:net'
 import { parseArgs } from 'node:util'
 import { startAppProcess } from '../load/demo/app-process.js'
 import { DiagnosticsClient } from '../load/demo/diagnostics-client.js'
 import { drive } from '../load/drive.js'
+import { freePort } from '../load/free-port.js'
 
 const { values } = parseArgs({ options: { limit: { type: 'string', default: '120' } } })
 const limitSeconds = Number(values.limit)
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 const token = randomBytes(24).toString('base64url')
 const app = await startAppProcess(await freePort(), token)

@@ -2,7 +2,6 @@
 //   [--phase-seconds 30] [--warmup-seconds 5] [--connections 10] [--tenants 20] [--out demo-report]
 import { randomBytes } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { diffHeapSnapshots, formatHeapDiff } from '../plugin/diff/index.js'
@@ -19,6 +18,7 @@ import { growthPerThousand, mb, phaseTable, renderMarkdownTable, renderTextTable
 import type { PhaseResult } from './demo/phases.js'
 import { startSampling } from './demo/sampler.js'
 import type { Sample } from './demo/sampler.js'
+import { freePort } from './free-port.js'
 
 const { values } = parseArgs({
   options: {
@@ -56,14 +56,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     console.log(`\n${signal}: stopping the demo app and its database`)
     cleanUp().finally(() => process.exit(130))
   })
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 let phase = 'start-up'

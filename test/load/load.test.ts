@@ -1,12 +1,12 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { buildApp } from '../../demo-app/app.js'
 import { startDatabase } from '../../demo-app/database/launcher.js'
 import { AppUnreachableError, drive } from '../../load/drive.js'
 import { uncoveredChildEnv } from '../helpers/child-env.js'
+import { freePort } from '../../load/free-port.js'
 
 const cli = fileURLToPath(new URL('../../load/cli.ts', import.meta.url))
 
@@ -19,14 +19,6 @@ async function runCli (args: string[]): Promise<{ status: number | null, stdout:
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
   const [status] = await once(child, 'close') as [number | null]
   return { status, stdout, stderr }
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 t.test('the load scripts drive a running demo app and report their numbers', async (t) => {
