@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidOptionError } from './errors.js'
 import type { MetricsRegistry } from './metrics.js'
+import { resolveLeakThresholds } from './trend.js'
 import type { LeakThresholds } from './trend.js'
 
 /**
@@ -262,7 +263,8 @@ function resolveTrend (trend: TrendOptions | undefined): ResolvedOptions['trend'
   return {
     intervalMs: positiveInteger(trend?.intervalMs, 5000, 'trend.intervalMs'),
     capacityMs: positiveInteger(trend?.capacityMs, 3_600_000, 'trend.capacityMs'),
-    thresholds: { ...trend?.thresholds }
+    // checked here, before the plugin opens anything, so a bad threshold leaves nothing behind
+    thresholds: resolveLeakThresholds(trend?.thresholds)
   }
 }
 

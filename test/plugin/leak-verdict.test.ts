@@ -73,3 +73,16 @@ t.test('the same load on an endpoint that retains nothing never does', async (t)
   t.notOk(seen.includes('growing-heap'), `verdicts seen: ${[...new Set(seen)].join(', ')}`)
   t.ok(seen.length >= 20, 'the verdict was watched all along')
 })
+
+t.test('invalid trend options fail registration', async (t) => {
+  for (const [trendOption, message] of [
+    [{ intervalMs: 0 }, /`trend.intervalMs` must be a positive integer/],
+    [{ thresholds: { minConfidence: 2 } }, /minConfidence/],
+    ['often', /`trend` must be an object/]
+  ] as const) {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    app.register(memoryDiagnostics, { auth: { tokens: [TOKEN] }, trend: trendOption } as never)
+    await t.rejects(async () => { await app.ready() }, { code: 'FST_MEMDIAG_INVALID_OPTION', message })
+  }
+})
