@@ -36,10 +36,9 @@ export function createLeakMonitor (options: LeakMonitorOptions): LeakMonitor {
   }
 
   const sampler = createMemorySampler({ intervalMs: options.intervalMs, capacityMs: options.capacityMs, onSample: assess })
-  let first: LeakReport | null = null
 
   return {
-    report: () => detector.current ?? (first ??= assess()),
+    report: () => detector.current ?? assess(),
     lastPostGcHeapBytes: () => lastPostGcHeap,
     recordMajorGc () {
       lastPostGcHeap = getHeapStatistics().used_heap_size

@@ -48,16 +48,25 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   const store = createSnapshotStore({ dir: snapshotDir, maxFiles, maxAgeMs })
   const taker = createSnapshotTaker({ store, cgroup, settings: options.snapshot })
   taker.applyRetention(instance.log)
-  instance.addHook('onClose', async function stopDiagnostics () {
-    await taker.idle()
+  function stopBackground (): void {
     recorder.stop()
     leakMonitor.stop()
     cgroup.close()
+  }
+  instance.addHook('onClose', async function stopDiagnostics () {
+    await taker.idle()
+    stopBackground()
     taker.applyRetention(instance.log)
   })
 
   if (options.metrics !== null) {
-    metrics = await registerMetrics(options.metrics.registry, { cgroup, leakMonitor })
+    try {
+      metrics = await registerMetrics(options.metrics.registry, { cgroup, leakMonitor })
+    } catch (error) {
+      // a failed registration never reaches onClose: stop what was started here
+      stopBackground()
+      throw error
+    }
   }
 
   instance.setErrorHandler(diagnosticsErrorHandler)

@@ -1,4 +1,6 @@
+import type { FastifyInstance } from 'fastify'
 import { AUTHOR_MAX_LENGTH, CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH } from '../post-schema.js'
+import type { PostModel } from '../post-schema.js'
 
 /**
  * A tenant is a MongoDB database name, so the names MongoDB keeps for itself are refused
@@ -79,4 +81,22 @@ export function toPostAnswer (tenant: string, post: StoredPost): PostAnswer {
     author: post.author,
     createdAt: post.createdAt.toISOString()
   }
+}
+
+/**
+ * `POST <url>` creating a post through `postModel(tenant)`. `/posts` and `/leaking-posts` share
+ * it: the only difference between them is how the tenant's connection and model are obtained.
+ */
+export function createPostRoute (instance: FastifyInstance, url: string, postModel: (tenant: string) => PostModel): void {
+  instance.post<{ Body: NewPost }>(url, {
+    schema: {
+      body: newPostBody,
+      response: { 201: postResponse, 400: errorResponse }
+    }
+  }, async function createPost (request, reply): Promise<PostAnswer> {
+    const { tenant, title, content, author } = request.body
+    const post = await postModel(tenant).create({ title, content, author })
+    reply.code(201)
+    return toPostAnswer(tenant, post)
+  })
 }

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { TenantConnections } from '../tenants/tenant-connections.js'
-import { errorResponse, newPostBody, postResponse, tenantName, toPostAnswer } from './post-http.js'
-import type { NewPost, PostAnswer } from './post-http.js'
+import { createPostRoute, errorResponse, postResponse, tenantName, toPostAnswer } from './post-http.js'
 
 export const LIST_LIMIT_DEFAULT = 20
 export const LIST_LIMIT_MAX = 100
@@ -18,17 +17,7 @@ const listQuery = {
 
 /** `POST /posts` and `GET /posts`: the correct multi-tenant setup. */
 export function postsRoutes (instance: FastifyInstance, { tenants }: { tenants: TenantConnections }): void {
-  instance.post<{ Body: NewPost }>('/posts', {
-    schema: {
-      body: newPostBody,
-      response: { 201: postResponse, 400: errorResponse }
-    }
-  }, async function createPost (request, reply): Promise<PostAnswer> {
-    const { tenant, title, content, author } = request.body
-    const post = await tenants.postModel(tenant).create({ title, content, author })
-    reply.code(201)
-    return toPostAnswer(tenant, post)
-  })
+  createPostRoute(instance, '/posts', (tenant) => tenants.postModel(tenant))
 
   instance.get<{ Querystring: { tenant: string, limit: number } }>('/posts', {
     schema: {

@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream } from 'node:stream/web'
@@ -28,7 +29,12 @@ export class DiagnosticsClient {
       throw new Error(`POST /heap-snapshot answered ${res.status} ${res.headers.get('content-type')}: ${(await res.text()).slice(0, 500)}`)
     }
     const output = createWriteStream(file, { mode: 0o600 })
-    await pipeline(Readable.fromWeb(res.body as ReadableStream<Uint8Array>), output)
+    try {
+      await pipeline(Readable.fromWeb(res.body as ReadableStream<Uint8Array>), output)
+    } catch (error) {
+      await rm(file, { force: true })
+      throw error
+    }
     return { id: res.headers.get('x-heap-snapshot-id') ?? '', bytes: output.bytesWritten }
   }
 

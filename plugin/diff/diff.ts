@@ -8,18 +8,8 @@ import type { RetainerPath } from './retainer-paths.js'
 import type { HeapSnapshot } from './snapshot.js'
 
 /** One class (constructor) in the comparison, as a row of DevTools' Comparison view. */
-export interface HeapDiffRow {
+export interface HeapDiffRow extends HeapDiffTotals {
   readonly className: string
-  /** Objects whose id is only in the later snapshot. */
-  readonly addedCount: number
-  /** Objects whose id is only in the earlier snapshot. */
-  readonly removedCount: number
-  readonly countDelta: number
-  /** Self size of the new objects, in bytes. */
-  readonly addedSize: number
-  /** Self size of the deleted objects, in bytes. */
-  readonly removedSize: number
-  readonly sizeDelta: number
 }
 
 export interface SnapshotSummary {
@@ -31,10 +21,14 @@ export interface SnapshotSummary {
 }
 
 export interface HeapDiffTotals {
+  /** Objects whose id is only in the later snapshot. */
   readonly addedCount: number
+  /** Objects whose id is only in the earlier snapshot. */
   readonly removedCount: number
   readonly countDelta: number
+  /** Self size of the new objects, in bytes. */
   readonly addedSize: number
+  /** Self size of the deleted objects, in bytes. */
   readonly removedSize: number
   readonly sizeDelta: number
 }

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { execFileSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parsePrometheusText } from '../helpers/prometheus-text.js'
@@ -104,4 +105,17 @@ t.test('snapshots taken and refused are counted by reason', async (t) => {
   t.same(families.get('memdiag_snapshots_taken_total')!.samples.map((s) => s.value), [1])
   const refused = Object.fromEntries(families.get('memdiag_snapshots_refused_total')!.samples.map((s) => [s.labels.reason, s.value]))
   t.same(refused, { headroom: 0, in_progress: 0, rate_limited: 1 })
+})
+
+t.test('a registry that already holds the metrics fails registration and leaves nothing running', async (t) => {
+  const registry = new Registry()
+  await buildApp(t, { metrics: { registry } })
+  const Fastify = (await import('fastify')).default
+  const { memoryDiagnostics } = await import('../../plugin/index.js')
+  const second = Fastify()
+  const fdsBefore = readdirSync('/proc/self/fd').length
+  second.register(memoryDiagnostics, { auth: { tokens: ['test-token-0123456789abcdef'] }, metrics: { registry } })
+  await t.rejects(async () => { await second.ready() }, /memdiag_heap_used_bytes has already been registered/)
+  t.ok(readdirSync('/proc/self/fd').length <= fdsBefore, 'the cgroup descriptors opened by the failed registration are closed, without waiting for close()')
+  await second.close().catch(() => {})
 })
