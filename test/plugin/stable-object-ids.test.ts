@@ -1,0 +1,31 @@
+import t from 'tap'
+import { diffHeapSnapshots } from '../../plugin/diff/index.js'
+import { startChildApp } from '../helpers/child-app.js'
+import { tempDir } from '../fixtures/snapshot-app.js'
+
+const TOKEN = 'stable-ids-test-token-0123456789'
+const headers = { authorization: `Bearer ${TOKEN}` }
+
+async function takeSnapshot (url: string): Promise<string> {
+  const res = await fetch(`${url}/heap-snapshot`, { method: 'POST', headers })
+  const body = await res.json() as { filePath: string }
+  if (res.status !== 201) throw new Error(`POST /heap-snapshot answered ${res.status}: ${JSON.stringify(body)}`)
+  return body.filePath
+}
+
+// V8 matches objects across snapshots by the ids of its heap object id map; anything that clears
+// the map (an inspector session disconnecting does) renumbers every object, and the Comparison
+// and the leak finder then see the whole heap as new. Default options, no coverage: as in production.
+t.test('two snapshots through the plugin with nothing in between: almost no object is new', async (t) => {
+  const dir = tempDir(t)
+  const app = await startChildApp(t, 'test/fixtures/stable-ids-app.ts', { TOKEN, SNAPSHOT_DIR: dir })
+  const res = await fetch(`${app.url}/hello`)
+  t.equal(res.status, 200)
+  const first = await takeSnapshot(app.url)
+  const second = await takeSnapshot(app.url)
+  const diff = await diffHeapSnapshots(first, second, { retainerPaths: 0 })
+  const newShare = diff.totals.addedCount / diff.after.nodeCount
+  t.comment(`# New ${diff.totals.addedCount}, # Deleted ${diff.totals.removedCount} of ${diff.after.nodeCount} nodes (${(newShare * 100).toFixed(2)}% new)`)
+  t.ok(newShare < 0.02, `# New is ${(newShare * 100).toFixed(2)}% of the nodes, below 2%`)
+  t.ok(diff.totals.removedCount / diff.before.nodeCount < 0.02, '# Deleted below 2% too')
+})
