@@ -9,6 +9,7 @@ import { registerMetrics } from './metrics.js'
 import type { DiagnosticsMetrics } from './metrics.js'
 import { resolveOptions } from './options.js'
 import type { MemoryDiagnosticsOptions } from './options.js'
+import { createRequestCounter } from './request-counter.js'
 import { createRouteGuards } from './route-guards.js'
 import { gcStatsRoute } from './routes/gc-stats.js'
 import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
@@ -46,9 +47,11 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   })
   const { maxFiles, maxAgeMs } = options.snapshot
   const store = createSnapshotStore({ dir: snapshotDir, maxFiles, maxAgeMs })
-  const taker = createSnapshotTaker({ store, cgroup, settings: options.snapshot })
+  const requestCounter = createRequestCounter(instance)
+  const taker = createSnapshotTaker({ store, cgroup, settings: options.snapshot, beforeWrite: () => ({ ...requestCounter.mark() }) })
   taker.applyRetention(instance.log)
   function stopBackground (): void {
+    requestCounter.stop()
     recorder.stop()
     leakMonitor.stop()
     cgroup.close()

@@ -67,14 +67,23 @@ const writtenSnapshotFields = {
   createdAt: string
 }
 
-export const writtenSnapshotResponse = objectOf(writtenSnapshotFields)
+const routeCounts = { type: 'object', additionalProperties: integer } as const
+
+/** The `201` of `POST /heap-snapshot`: the snapshot written, and the request counts marked in it. */
+export const writtenSnapshotResponse = {
+  ...objectOf(writtenSnapshotFields),
+  properties: {
+    ...writtenSnapshotFields,
+    requests: objectOf({ at: integer, counts: routeCounts, sincePrevious: routeCounts })
+  }
+}
 
 export const snapshotStatusResponse = objectOf({
   allowed: boolean,
   reason: string,
   ...headroomFigures,
   inProgress: boolean,
-  last: { ...objectOf(writtenSnapshotFields), type: ['object', 'null'] }
+  last: { ...writtenSnapshotResponse, type: ['object', 'null'] }
 })
 
 export const snapshotPendingResponse = objectOf({

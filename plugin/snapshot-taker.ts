@@ -16,8 +16,11 @@ import type { WrittenSnapshot } from './snapshot-writer.js'
 /** The `snapshot` section of `GET /memory`: would one be allowed now, why, and what the last one cost. */
 export interface SnapshotStatus extends HeadroomVerdict {
   inProgress: boolean
-  last: WrittenSnapshot | null
+  last: TakenSnapshot | null
 }
+
+/** A snapshot written, with what `beforeWrite` returned (the request counts) as `requests`. */
+export type TakenSnapshot = WrittenSnapshot & { requests?: Record<string, unknown> }
 
 export interface SnapshotTaker {
   /** From figures already read (those `GET /memory` reports), so that they agree. */
@@ -29,7 +32,7 @@ export interface SnapshotTaker {
    * logged and the log flushed first: the event loop is about to be blocked, and the process may
    * not survive it.
    */
-  write (id: string, log: FastifyBaseLogger): Promise<WrittenSnapshot>
+  write (id: string, log: FastifyBaseLogger): Promise<TakenSnapshot>
   release (id: string): void
   /** Resolves once no snapshot is being taken or sent: `onClose` waits for it. */
   idle (): Promise<void>
@@ -47,12 +50,14 @@ export interface SnapshotTakerOptions {
   store: SnapshotStore
   cgroup: CgroupProbe
   settings: HeadroomSettings & { cacheLineEnds: boolean }
+  /** Called right before the V8 write (the request counts' marks); its result is `requests` in the `201`. */
+  beforeWrite?: () => Record<string, unknown> | undefined
 }
 
-export function createSnapshotTaker ({ store, cgroup, settings }: SnapshotTakerOptions): SnapshotTaker {
+export function createSnapshotTaker ({ store, cgroup, settings, beforeWrite }: SnapshotTakerOptions): SnapshotTaker {
   const lock = createSnapshotLock()
   let writing: string | null = null
-  let last: WrittenSnapshot | null = null
+  let last: TakenSnapshot | null = null
   let lastFailure: { id: string, error: Error } | null = null
 
   function headroom (): HeadroomVerdict {
@@ -110,7 +115,9 @@ export function createSnapshotTaker ({ store, cgroup, settings }: SnapshotTakerO
       // sometimes not enough); a synchronous destination makes the line certain.
       await nextLoopTurn()
       let written: WrittenSnapshot
+      let requests: Record<string, unknown> | undefined
       try {
+        requests = beforeWrite?.()
         written = writeSnapshotFile(store, id, { cacheLineEnds: settings.cacheLineEnds, proc: PROC_SELF })
       } catch (error) {
         lastFailure = { id, error: error as Error }
@@ -119,12 +126,12 @@ export function createSnapshotTaker ({ store, cgroup, settings }: SnapshotTakerO
       } finally {
         writing = null
       }
-      last = written
+      last = requests === undefined ? written : { ...written, requests }
       const { bytes, durationMs, peakRssBytes, extraRssBytes, costFactor, peakRssIsUpperBound } = written
       log.info({ snapshotId: id, bytes, durationMs, heapUsedBytes: written.heapUsedBytes, peakRssBytes, extraRssBytes, costFactor, peakRssIsUpperBound },
         'fastify-memory-diagnostics: heap snapshot written')
       applyRetention(log, id)
-      return written
+      return last
     },
     release: (id) => lock.release(id),
     idle: () => lock.whenFree(),

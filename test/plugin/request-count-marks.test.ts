@@ -1,0 +1,52 @@
+import t from 'tap'
+import { parseHeapSnapshot } from '../../plugin/diff/index.js'
+import { REQUEST_COUNT_MARK_PREFIX } from '../../plugin/request-counter.js'
+import { startChildApp } from '../helpers/child-app.js'
+import { tempDir } from '../fixtures/snapshot-app.js'
+
+const TOKEN = 'request-count-marks-token-0123456789'
+
+interface Written {
+  filePath: string
+  requests: { at: number, counts: Record<string, number>, sincePrevious: Record<string, number> }
+}
+
+async function takeSnapshot (url: string): Promise<Written> {
+  const res = await fetch(`${url}/heap-snapshot`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })
+  const body = await res.json() as Written
+  if (res.status !== 201) throw new Error(`POST /heap-snapshot answered ${res.status}: ${JSON.stringify(body)}`)
+  return body
+}
+
+async function stringNodes (file: string): Promise<Set<string>> {
+  const snapshot = await parseHeapSnapshot(file, { edges: false })
+  const strings = new Set<string>()
+  for (let i = 0; i < snapshot.nodeCount; i++) {
+    if (snapshot.nodeTypeNames[snapshot.nodeType[i] as number] === 'string') strings.add(snapshot.strings[snapshot.nodeName[i] as number] as string)
+  }
+  return strings
+}
+
+// In a child without coverage: a snapshot of tap's own process (TypeScript compiler loaded) is slow.
+t.test('each snapshot carries the request counts of the whole app: in its 201 and as string nodes inside the file', async (t) => {
+  const app = await startChildApp(t, 'test/fixtures/stable-ids-app.ts', { TOKEN, SNAPSHOT_DIR: tempDir(t) })
+  for (let i = 0; i < 4; i++) await (await fetch(`${app.url}/hello`)).arrayBuffer()
+  const first = await takeSnapshot(app.url)
+  t.same(first.requests.counts, { 'GET /hello': 4, 'POST /heap-snapshot': 1 }, 'a route outside the plugin\'s context, and the snapshot route itself')
+  t.same(first.requests.sincePrevious, first.requests.counts)
+  for (let i = 0; i < 3; i++) await (await fetch(`${app.url}/hello`)).arrayBuffer()
+  const second = await takeSnapshot(app.url)
+  t.same(second.requests.counts, { 'GET /hello': 7, 'POST /heap-snapshot': 2 })
+  t.same(second.requests.sincePrevious, { 'GET /hello': 3, 'POST /heap-snapshot': 1 })
+
+  for (const { filePath, requests } of [first, second]) {
+    const strings = await stringNodes(filePath)
+    for (const [route, count] of Object.entries(requests.counts)) {
+      const mark = `${REQUEST_COUNT_MARK_PREFIX}${JSON.stringify({ v: 1, pid: app.pid, at: requests.at, route, count })}`
+      t.ok(strings.has(mark), `the snapshot has the string ${mark}`)
+    }
+    // the prefix alone is a string node too (the constant): a mark is the prefix and its JSON
+    const marks = [...strings].filter((s) => s.startsWith(`${REQUEST_COUNT_MARK_PREFIX}{`))
+    t.equal(marks.length, Object.keys(requests.counts).length, 'and only the marks of its own mark() (the previous ones are garbage)')
+  }
+})
