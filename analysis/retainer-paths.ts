@@ -1,3 +1,4 @@
+import { edgeStarts } from './edge-starts.js'
 import { RetainerEdgeFilter } from './retainer-edge-filter.js'
 import { edgeLabel, nodeLabel } from './retainer-labels.js'
 import type { HeapSnapshot } from './snapshot.js'
@@ -102,13 +103,6 @@ function walk (snapshot: HeapSnapshot, targets: RetainerTargets): Walk {
 
 function isUserRoot (snapshot: HeapSnapshot, ordinal: number): boolean {
   return snapshot.nodeTypeNames[snapshot.nodeType[ordinal] as number] !== 'synthetic'
-}
-
-/** Where each node's edges start in the edge columns; one more entry for the end. */
-function edgeStarts (nodeEdgeCount: Uint32Array): Uint32Array {
-  const starts = new Uint32Array(nodeEdgeCount.length + 1)
-  for (let i = 0; i < nodeEdgeCount.length; i++) starts[i + 1] = (starts[i] as number) + (nodeEdgeCount[i] as number)
-  return starts
 }
 
 function pathTo (snapshot: HeapSnapshot, found: Walk, target: number, className: string): RetainerPath {
