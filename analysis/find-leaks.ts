@@ -247,7 +247,8 @@ function candidateOf (snapshot: HeapSnapshot, tree: RetainerTree, shapes: PathSh
     bytesPerInterval: [...group.bytes],
     liveCount: group.liveCount,
     retainedBytes: group.retained,
-    retainerPath: path.steps.map((step) => ({ label: step.label, edge: step.edge ?? '' })),
+    // Edges out of synthetic nodes are bare indexes into V8's root lists: nothing to read.
+    retainerPath: path.steps.map((step) => ({ label: step.label, edge: step.nodeType === 'synthetic' ? '' : step.edge ?? '' })),
     sampleId: path.nodeId
   }
 }
