@@ -32,12 +32,17 @@ function candidateLines (c: LeakCandidate, rank: number): string[] {
     `   held by: ${c.collection.kind}${c.collection.label === '' ? '' : `  ${c.collection.label}`}`
   ]
   if (c.perRoute !== undefined && c.perRoute.length > 0) {
-    const shares = c.perRoute.map((share) => `${share.objectsPerRequest.toFixed(2)} per ${share.route}`).join(', ')
+    const shares = c.perRoute.map((share) => `${perRequest(share.objectsPerRequest)} per ${share.route}`).join(', ')
     const ambiguous = c.perRoute.some((share) => share.ambiguous)
     lines.push(`   per request: ${shares}${ambiguous ? ' (ambiguous: these routes ran together in every interval; each figure assumes that route alone)' : ''}`)
   }
   lines.push(`   path: ${c.retainerPath.map((step) => step.label + step.edge).join(' → ')} @${c.sampleId}`)
   return lines
+}
+
+function perRequest (n: number): string {
+  // A least-squares share this close to 0 is 0 within the fit's rounding.
+  return Math.abs(n) < 0.005 ? '0' : n.toFixed(2)
 }
 
 function count (n: number): string {

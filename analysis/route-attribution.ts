@@ -44,8 +44,10 @@ export function attributeToRoutes (countPerInterval: readonly number[], requests
   const alone = (route: string): number => total / requests.reduce((sum, interval) => sum + (interval[route] ?? 0), 0)
   if (routes.length === 1) return [{ route: routes[0] as string, objectsPerRequest: alone(routes[0] as string), ambiguous: false }]
   const fit = nonNegativeFit(countPerInterval, requests, routes)
-  if (fit === undefined) return routes.map((route) => ({ route, objectsPerRequest: alone(route), ambiguous: true }))
-  return routes.map((route, r) => ({ route, objectsPerRequest: fit[r] as number, ambiguous: false }))
+  const shares = fit === undefined
+    ? routes.map((route) => ({ route, objectsPerRequest: alone(route), ambiguous: true }))
+    : routes.map((route, r) => ({ route, objectsPerRequest: fit[r] as number, ambiguous: false }))
+  return shares.sort((a, b) => b.objectsPerRequest - a.objectsPerRequest)
 }
 
 /** Least squares with the routes whose share comes out negative set to 0, refit until none is; undefined when singular. */
