@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { diffHeapSnapshots } from '../plugin/diff/index.js'
+import { diffHeapSnapshots } from '../analysis/index.js'
 
 const GOAL_SECONDS = 30
 const GOAL_RSS_BYTES = 1.5e9

@@ -1,4 +1,4 @@
-import type { HeapDiff, HeapDiffRow, RetainerPath } from '../../plugin/diff/index.js'
+import type { HeapDiff, HeapDiffRow, RetainerPath } from '../../analysis/index.js'
 
 export interface Culprit {
   className: string

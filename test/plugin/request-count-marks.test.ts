@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseHeapSnapshot } from '../../plugin/diff/index.js'
+import { parseHeapSnapshot } from '../../analysis/index.js'
 import { REQUEST_COUNT_MARK_PREFIX } from '../../plugin/request-counter.js'
 import { startChildApp } from '../helpers/child-app.js'
 import { tempDir } from '../fixtures/snapshot-app.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { diffHeapSnapshots } from '../../plugin/diff/index.js'
+import { diffHeapSnapshots } from '../../analysis/index.js'
 import { startChildApp } from '../helpers/child-app.js'
 import { tempDir } from '../fixtures/snapshot-app.js'
 

@@ -11,3 +11,13 @@ export type { RetainerPath, RetainerStep } from './retainer-paths.js'
 export type { HeapSnapshot } from './snapshot.js'
 export { HeapSnapshotParser } from './snapshot-parser.js'
 export type { HeapSnapshotParserOptions } from './snapshot-parser.js'
+export { computeDominators } from './dominators.js'
+export type { Dominators } from './dominators.js'
+export { findLeaks } from './find-leaks.js'
+export type {
+  CollectionKind, FindLeaksOptions, FindLeaksProgress, LeakCandidate, LeakCollection, LeakReport, LeakSnapshotSummary, LeakStep
+} from './find-leaks.js'
+export { formatLeakReport } from './format-leaks.js'
+export { readRequestCounts, REQUEST_COUNT_PREFIX } from './request-counts.js'
+export type { RequestCounts } from './request-counts.js'
+export type { RouteShare } from './route-attribution.js'

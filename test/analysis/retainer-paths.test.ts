@@ -1,8 +1,8 @@
 import t from 'tap'
-import { ClassTable, classifyNodes } from '../../../plugin/diff/class-names.js'
-import { findRetainerPaths } from '../../../plugin/diff/retainer-paths.js'
-import type { RetainerPath } from '../../../plugin/diff/retainer-paths.js'
-import { HeapSnapshotParser } from '../../../plugin/diff/snapshot-parser.js'
+import { ClassTable, classifyNodes } from '../../analysis/class-names.js'
+import { findRetainerPaths } from '../../analysis/retainer-paths.js'
+import type { RetainerPath } from '../../analysis/retainer-paths.js'
+import { HeapSnapshotParser } from '../../analysis/snapshot-parser.js'
 import { snapshotText } from './fixtures.js'
 import type { EdgeSpec, NodeSpec } from './fixtures.js'
 

@@ -1,6 +1,6 @@
 import t from 'tap'
-import type { HeapDiff, HeapDiffRow } from '../../../plugin/diff/diff.js'
-import { bytes, formatHeapDiff } from '../../../plugin/diff/format.js'
+import type { HeapDiff, HeapDiffRow } from '../../analysis/diff.js'
+import { bytes, formatHeapDiff } from '../../analysis/format.js'
 
 function row (className: string, addedCount: number, removedCount: number, addedSize: number, removedSize: number): HeapDiffRow {
   return { className, addedCount, removedCount, countDelta: addedCount - removedCount, addedSize, removedSize, sizeDelta: addedSize - removedSize }

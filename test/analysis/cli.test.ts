@@ -3,12 +3,12 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { main } from '../../../plugin/diff/cli.js'
-import type { HeapDiff } from '../../../plugin/diff/diff.js'
+import { main } from '../../analysis/cli.js'
+import type { HeapDiff } from '../../analysis/diff.js'
 import { gzipFile, rootedGraph, snapshotText, writeLeakSnapshots } from './fixtures.js'
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const CLI = join(ROOT, 'plugin/diff/cli.ts')
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const CLI = join(ROOT, 'analysis/cli.ts')
 const LEAK_CLASS = 'LeakyWidgetForCliTest'
 // Carriage return, then ANSI "erase to end of line".
 const WIPE_LINE = '\r\u001b[K'

@@ -1,9 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { diffHeapSnapshots } from '../../../plugin/diff/diff.js'
-import type { DiffProgress, HeapDiff, HeapDiffRow } from '../../../plugin/diff/diff.js'
-import { parseHeapSnapshot } from '../../../plugin/diff/read-snapshot.js'
+import { diffHeapSnapshots } from '../../analysis/diff.js'
+import type { DiffProgress, HeapDiff, HeapDiffRow } from '../../analysis/diff.js'
+import { parseHeapSnapshot } from '../../analysis/read-snapshot.js'
 import { gzipFile, rootedGraph, snapshotText, writeLeakSnapshots } from './fixtures.js'
 import type { NodeSpec } from './fixtures.js'
 

@@ -4,8 +4,11 @@ import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { diffHeapSnapshots } from './diff.js'
-import type { DiffProgress, HeapDiffSortKey } from './diff.js'
+import type { HeapDiffSortKey } from './diff.js'
+import { findLeaks } from './find-leaks.js'
 import { formatHeapDiff } from './format.js'
+import { formatLeakReport } from './format-leaks.js'
+import type { ReadProgress } from './read-snapshot.js'
 
 /** Where the CLI writes; `process` by default, a fake in tests. */
 export interface CliStreams {
@@ -14,6 +17,7 @@ export interface CliStreams {
 }
 
 const DEFAULT_TOP = 20
+const DEFAULT_CANDIDATES = 10
 const DEFAULT_PATHS = 3
 const SORT_KEYS: readonly string[] = ['sizeDelta', 'countDelta', 'addedSize', 'addedCount']
 // Smaller files are read in about a second: a progress line would only flicker in a log.
@@ -31,10 +35,26 @@ Options:
   --paths N    retainer paths for the N top growing classes (default ${DEFAULT_PATHS}, 0 for none)
   --json       print the comparison as JSON
   -h, --help   show this help
+
+Usage: fastify-memory-diagnostics find-leaks <a.heapsnapshot[.gz]> <b.heapsnapshot[.gz]> [<c> ...] [options]
+
+Names leak candidates across snapshots of one process taken under the same load
+(take A, apply load, take B, apply load, take C): objects allocated in each
+interval and still alive in the last snapshot, grouped by class and by the path
+that retains them, kept when they grew in every interval, with their retained
+size, the collection that holds them and the requests of each route per object
+(when the snapshots were taken through the plugin). Three snapshots or more rule
+out objects that were only in flight.
+
+Options:
+  --top N      show the N first candidates (default ${DEFAULT_CANDIDATES})
+  --min N      a candidate needs N new objects alive from every interval (default 1)
+  --json       print the report as JSON
+  -h, --help   show this help
 `
 
-interface Command {
-  readonly help: boolean
+interface DiffCommand {
+  readonly name: 'diff'
   readonly before: string
   readonly after: string
   readonly json: boolean
@@ -43,9 +63,19 @@ interface Command {
   readonly sortBy: HeapDiffSortKey
 }
 
+interface FindLeaksCommand {
+  readonly name: 'find-leaks'
+  readonly files: string[]
+  readonly json: boolean
+  readonly top: number
+  readonly min: number
+}
+
+type Command = DiffCommand | FindLeaksCommand | { readonly name: 'help' }
+
 /**
- * `fastify-memory-diagnostics diff before after [--json] [--top N]`. Returns the exit code:
- * 0 done, 1 a file could not be read or is not a complete snapshot, 2 bad usage.
+ * `fastify-memory-diagnostics diff before after` or `find-leaks a b [c ...]`. Returns the exit
+ * code: 0 done, 1 a file could not be read or is not a complete snapshot, 2 bad usage.
  */
 export async function main (argv: readonly string[], streams: CliStreams = process): Promise<number> {
   let command: Command
@@ -55,26 +85,39 @@ export async function main (argv: readonly string[], streams: CliStreams = proce
     streams.stderr.write(`${(err as Error).message}\n\n${USAGE}`)
     return 2
   }
-  if (command.help) {
+  if (command.name === 'help') {
     streams.stdout.write(USAGE)
     return 0
   }
   const progress = new ProgressLine(streams.stderr)
   try {
+    streams.stdout.write(await run(command, progress))
+    return 0
+  } catch (err) {
+    progress.clear()
+    streams.stderr.write(`fastify-memory-diagnostics ${command.name}: ${(err as Error).message}\n`)
+    return 1
+  }
+}
+
+async function run (command: DiffCommand | FindLeaksCommand, progress: ProgressLine): Promise<string> {
+  if (command.name === 'diff') {
     const diff = await diffHeapSnapshots(command.before, command.after, {
       top: command.top,
       retainerPaths: command.paths,
       sortBy: command.sortBy,
-      onProgress: (p) => progress.update(p)
+      onProgress: (p) => progress.update(`${p.snapshot} snapshot`, p.file, p)
     })
     progress.clear()
-    streams.stdout.write(command.json ? `${JSON.stringify(diff, null, 2)}\n` : formatHeapDiff(diff))
-    return 0
-  } catch (err) {
-    progress.clear()
-    streams.stderr.write(`fastify-memory-diagnostics diff: ${(err as Error).message}\n`)
-    return 1
+    return command.json ? `${JSON.stringify(diff, null, 2)}\n` : formatHeapDiff(diff)
   }
+  const report = await findLeaks(command.files, {
+    top: command.top,
+    minPerInterval: command.min,
+    onProgress: (p) => progress.update(`snapshot ${p.index + 1} of ${command.files.length}`, p.file, p)
+  })
+  progress.clear()
+  return command.json ? `${JSON.stringify(report, null, 2)}\n` : formatLeakReport(report)
 }
 
 function parseCommand (argv: readonly string[]): Command {
@@ -85,24 +128,41 @@ function parseCommand (argv: readonly string[]): Command {
       json: { type: 'boolean', default: false },
       top: { type: 'string' },
       paths: { type: 'string' },
-      sort: { type: 'string', default: 'sizeDelta' },
+      sort: { type: 'string' },
+      min: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
-  const [name, before, after, ...extra] = positionals
-  if (values.help) return { help: true, before: '', after: '', json: false, top: 0, paths: 0, sortBy: 'sizeDelta' }
+  const [name, ...files] = positionals
+  if (values.help) return { name: 'help' }
+  if (name === 'find-leaks') {
+    if (files.length < 2) throw new Error('find-leaks needs two snapshot files or more (three or more make it surer).')
+    for (const option of ['paths', 'sort'] as const) {
+      if (values[option] !== undefined) throw new Error(`--${option} is an option of diff, not find-leaks.`)
+    }
+    return {
+      name,
+      files,
+      json: values.json,
+      top: parseCount(values.top, DEFAULT_CANDIDATES, '--top', 1),
+      min: parseCount(values.min, 1, '--min', 1)
+    }
+  }
   if (name !== 'diff') throw new Error(name === undefined ? 'Missing command.' : `Unknown command "${name}".`)
+  const [before, after, ...extra] = files
   if (before === undefined || after === undefined) throw new Error('diff needs two snapshot files.')
   if (extra.length > 0) throw new Error(`Unexpected argument "${extra[0]}".`)
-  if (!SORT_KEYS.includes(values.sort)) throw new Error(`--sort must be one of ${SORT_KEYS.join(', ')}.`)
+  if (values.min !== undefined) throw new Error('--min is an option of find-leaks, not diff.')
+  const sort = values.sort ?? 'sizeDelta'
+  if (!SORT_KEYS.includes(sort)) throw new Error(`--sort must be one of ${SORT_KEYS.join(', ')}.`)
   return {
-    help: false,
+    name,
     before,
     after,
     json: values.json,
     top: parseCount(values.top, DEFAULT_TOP, '--top', 1),
     paths: parseCount(values.paths, DEFAULT_PATHS, '--paths', 0),
-    sortBy: values.sort as HeapDiffSortKey
+    sortBy: sort as HeapDiffSortKey
   }
 }
 
@@ -122,13 +182,14 @@ class ProgressLine {
     this.#stream = stream
   }
 
-  update (progress: DiffProgress): void {
+  /** `what`: "after snapshot", "snapshot 2 of 3". */
+  update (what: string, file: string, progress: ReadProgress): void {
     const terminal = this.#stream.isTTY === true
     if (!terminal && progress.totalBytes < PROGRESS_MIN_BYTES) return
     // A log gets a line every 10%, a terminal every 1%.
     const step = terminal ? 1 : 10
     const percent = Math.floor(progress.bytesRead / progress.totalBytes * 100 / step) * step
-    const text = `reading ${progress.snapshot} snapshot (${basename(progress.file)}): ${percent}%`
+    const text = `reading ${what} (${basename(file)}): ${percent}%`
     if (text === this.#last) return
     this.#last = text
     this.#stream.write(`\r${text}`)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { sortOrdinalsById } from '../../../plugin/diff/id-order.js'
+import { sortOrdinalsById } from '../../analysis/id-order.js'
 
 t.test('ordinals come out in the order of their ids, over the whole 32-bit range', async (t) => {
   const ids = new Uint32Array([0xffffffff, 3, 70_000, 1, 0x10000, 0xffff, 2 ** 31 + 5, 3, 0, 65_537])

@@ -1,0 +1,270 @@
+import { computeDominators } from './dominators.js'
+import { edgeStarts } from './edge-starts.js'
+import { leakCollection } from './leak-path.js'
+import type { LeakCollection } from './leak-path.js'
+import { NodeKind, nodeKinds } from './node-kinds.js'
+import { birthsOfLast, sortedIds } from './object-births.js'
+import { PathShapes } from './path-shapes.js'
+import { parseHeapSnapshot } from './read-snapshot.js'
+import type { ReadProgress } from './read-snapshot.js'
+import { readRequestCounts } from './request-counts.js'
+import type { RequestCounts } from './request-counts.js'
+import { nodeLabel } from './retainer-labels.js'
+import { retainerPathTo } from './retainer-paths.js'
+import { buildRetainerTree, UNREACHED } from './retainer-tree.js'
+import type { RetainerTree } from './retainer-tree.js'
+import { attributeToRoutes, requestsPerInterval } from './route-attribution.js'
+import type { RouteShare } from './route-attribution.js'
+import type { HeapSnapshot } from './snapshot.js'
+
+export type { CollectionKind, LeakCollection } from './leak-path.js'
+
+export interface FindLeaksOptions {
+  /**
+   * Report at most this many candidates.
+   * @defaultValue 10
+   */
+  readonly top?: number
+  /**
+   * A candidate needs at least this many new objects still alive from every interval.
+   * @defaultValue 1
+   */
+  readonly minPerInterval?: number
+  /** Called as each file is read. */
+  readonly onProgress?: (progress: FindLeaksProgress) => void
+}
+
+export interface FindLeaksProgress extends ReadProgress {
+  readonly file: string
+  /** Position of the file in the list, from 0. */
+  readonly index: number
+}
+
+export interface LeakSnapshotSummary {
+  readonly file: string
+  readonly nodeCount: number
+  /** From the plugin's request-count marks, when the snapshot carries them. */
+  readonly pid?: number
+  /** Completed responses per route since the process started, from the same marks. */
+  readonly requestCounts?: Readonly<Record<string, number>>
+}
+
+export interface LeakStep {
+  readonly label: string
+  /** The edge to the next step (`.sessions`, `[3]`, `->ctx`); empty on the last step. */
+  readonly edge: string
+}
+
+export interface LeakCandidate {
+  /** The class to look at: the leaking objects' own, or, for built-ins and values, their named owner's. */
+  readonly className: string
+  /** The leaking objects' own class (`Session`, `Object`, `onTick()`, `(string)`). */
+  readonly objectClass: string
+  /** The retainer path with indexes and data-like keys blanked, e.g. `global.store → Store.sessions → Map{table} → …`. */
+  readonly pathShape: string
+  readonly collection: LeakCollection
+  /** New objects allocated in each interval and still alive in the last snapshot. */
+  readonly countPerInterval: number[]
+  /** Their retained size, per interval, in bytes. */
+  readonly bytesPerInterval: number[]
+  /** Objects of the candidate alive in the last snapshot, over all intervals. */
+  readonly liveCount: number
+  /** What freeing them all would free, in bytes (the sum of their retained sizes). */
+  readonly retainedBytes: number
+  /** Shortest path from the GC roots to one of them (not through weak or shortcut edges). */
+  readonly retainerPath: LeakStep[]
+  /** Id of that object in the last snapshot (search `@id` in DevTools). */
+  readonly sampleId: number
+  /** Objects per completed request of each route, when the snapshots carry request counts. */
+  readonly perRoute?: RouteShare[]
+}
+
+export interface LeakReport {
+  readonly snapshots: LeakSnapshotSummary[]
+  /** Completed responses per route in each interval, when every snapshot carries request counts. */
+  readonly requestsPerInterval?: Array<Record<string, number>>
+  /** What the reader should know about how sure the report is. */
+  readonly notes: string[]
+  readonly candidates: LeakCandidate[]
+}
+
+const MAX_SNAPSHOTS = 200
+// Below this share of the previous snapshot's objects still found by id, the ids were reset
+// (an inspector session closed in between, another process): matching by id means nothing.
+const MIN_MATCHED_SHARE = 0.2
+
+/**
+ * Leak candidates across snapshots of one process, for a reader who does not know where the
+ * leak is: objects allocated in each interval and still alive in the last snapshot, grouped
+ * by their class and the shape of the path that retains them, kept when they grew in every
+ * interval (what was only in flight at one snapshot drops out), ranked by the bytes they
+ * retain per interval. V8's internals are counted in the object that owns them.
+ */
+export async function findLeaks (files: string[], options: FindLeaksOptions = {}): Promise<LeakReport> {
+  const top = resolveCount(options.top, 10, 'top', 1)
+  const minPerInterval = resolveCount(options.minPerInterval, 1, 'minPerInterval', 1)
+  if (files.length < 2 || files.length > MAX_SNAPSHOTS) {
+    throw new RangeError(`findLeaks needs 2 to ${MAX_SNAPSHOTS} snapshot files, got ${files.length}`)
+  }
+  const progressOf = (index: number): ((p: ReadProgress) => void) | undefined => options.onProgress === undefined
+    ? undefined
+    : (p) => options.onProgress?.({ ...p, file: files[index] as string, index })
+
+  const earlier: Uint32Array[] = []
+  const summaries: LeakSnapshotSummary[] = []
+  const marks: Array<RequestCounts | undefined> = []
+  for (let i = 0; i < files.length - 1; i++) {
+    const snapshot = await parseHeapSnapshot(files[i] as string, { edges: false, onProgress: progressOf(i) })
+    earlier.push(sortedIds(snapshot))
+    marks.push(readRequestCounts(snapshot))
+    summaries.push(summaryOf(files[i] as string, snapshot, marks[i]))
+  }
+  const lastFile = files[files.length - 1] as string
+  const last = await parseHeapSnapshot(lastFile, { onProgress: progressOf(files.length - 1) })
+  marks.push(readRequestCounts(last))
+  summaries.push(summaryOf(lastFile, last, marks[marks.length - 1]))
+
+  const { births, survivors } = birthsOfLast(last, earlier)
+  const notes = notesOn(files, summaries, survivors)
+  const requests = requestsPerInterval(marks)
+  const intervals = files.length - 1
+  const groups = groupLeakingObjects(last, births, intervals)
+  const candidates = groups.candidates
+    .filter((c) => c.countPerInterval.every((n) => n >= minPerInterval))
+    .sort((a, b) => Math.min(...b.bytesPerInterval) - Math.min(...a.bytesPerInterval) || b.liveCount - a.liveCount)
+    .slice(0, top)
+    .map((c): LeakCandidate => requests === undefined ? c : { ...c, perRoute: attributeToRoutes(c.countPerInterval, requests) })
+  if (requests === undefined && marks.some((m) => m !== undefined)) {
+    notes.push('Only some snapshots carry request counts: growth per route is not shown.')
+  }
+  return requests === undefined
+    ? { snapshots: summaries, notes, candidates }
+    : { snapshots: summaries, requestsPerInterval: requests, notes, candidates }
+}
+
+function summaryOf (file: string, snapshot: HeapSnapshot, mark: RequestCounts | undefined): LeakSnapshotSummary {
+  return mark === undefined
+    ? { file, nodeCount: snapshot.nodeCount }
+    : { file, nodeCount: snapshot.nodeCount, pid: mark.pid, requestCounts: mark.counts }
+}
+
+function notesOn (files: readonly string[], summaries: readonly LeakSnapshotSummary[], survivors: readonly number[]): string[] {
+  const notes: string[] = []
+  if (files.length === 2) {
+    notes.push('Two snapshots make one interval: objects that were only in flight when the second was taken (requests, timers about to fire) ' +
+      'look like leaks too. A third snapshot, after more of the same load, makes the candidates surer.')
+  }
+  const pids = new Set(summaries.flatMap((s) => s.pid === undefined ? [] : [s.pid]))
+  if (pids.size > 1) {
+    notes.push(`The snapshots come from different processes (pids ${[...pids].join(', ')}): object ids cannot be matched across them, ` +
+      'so "new" and "still alive" mean nothing here. Take all snapshots from one process.')
+  }
+  survivors.forEach((found, k) => {
+    const before = summaries[k] as LeakSnapshotSummary
+    if (found < before.nodeCount * MIN_MATCHED_SHARE) {
+      notes.push(`Only ${found} of the ${before.nodeCount} objects of ${before.file} are found by id in the last snapshot: ` +
+        'the object ids were probably reset in between (another process, or an inspector session closed), and the candidates are unreliable.')
+    }
+  })
+  return notes
+}
+
+interface Groups {
+  readonly candidates: LeakCandidate[]
+}
+
+interface Group {
+  readonly objectClass: string
+  readonly shape: number
+  readonly counts: Float64Array
+  readonly bytes: Float64Array
+  liveCount: number
+  retained: number
+  /** The first object of the group reached breadth first: the shortest path. */
+  readonly sample: number
+}
+
+const NONE = 0xffffffff
+
+/**
+ * The leaking objects: new objects still alive in the last snapshot, each at the top of what
+ * was newly retained (the nearest object above it in the dominator tree is older). Everything
+ * they dominate, V8's internals included, counts in their retained size.
+ */
+function groupLeakingObjects (snapshot: HeapSnapshot, births: Uint8Array, intervals: number): Groups {
+  const dominators = computeDominators(snapshot)
+  const kinds = nodeKinds(snapshot)
+  const owner = nearestObjectAbove(dominators.idom, dominators.order, kinds, snapshot.rootOrdinal)
+  const tree = buildRetainerTree(snapshot, edgeStarts(snapshot.nodeEdgeCount))
+  const shapes = new PathShapes(snapshot, tree)
+  const groups = new Map<string, Group>()
+  for (let k = 0; k < tree.reached; k++) {
+    const node = tree.order[k] as number
+    const born = births[node] as number
+    if (born === 0 || (kinds[node] as number) < NodeKind.DATA || snapshot.nodeSelfSize[node] === 0) continue
+    const above = owner[node] as number
+    if (above !== NONE && births[above] !== 0) continue
+    const objectClass = nodeLabel(snapshot, node)
+    const shape = shapes.of(node)
+    const key = `${objectClass}\u0000${shape}`
+    let group = groups.get(key)
+    if (group === undefined) {
+      group = { objectClass, shape, counts: new Float64Array(intervals), bytes: new Float64Array(intervals), liveCount: 0, retained: 0, sample: node }
+      groups.set(key, group)
+    }
+    const retained = dominators.retainedSize[node] as number
+    group.counts[born - 1] = (group.counts[born - 1] as number) + 1
+    group.bytes[born - 1] = (group.bytes[born - 1] as number) + retained
+    group.liveCount++
+    group.retained += retained
+  }
+  const candidates = [...groups.values()].map((group) => candidateOf(snapshot, tree, shapes, kinds, group))
+  return { candidates }
+}
+
+/** Per node: the nearest strict dominator that is an object (built-in or named), NONE for none. */
+function nearestObjectAbove (idom: Uint32Array, order: Uint32Array, kinds: Uint8Array, root: number): Uint32Array {
+  const above = new Uint32Array(idom.length).fill(NONE)
+  for (let k = 0; k < order.length; k++) {
+    const node = order[k] as number
+    if (node === root) continue
+    const d = idom[node] as number
+    above[node] = d !== root && (kinds[d] as number) >= NodeKind.BUILT_IN ? d : above[d] as number
+  }
+  return above
+}
+
+function candidateOf (snapshot: HeapSnapshot, tree: RetainerTree, shapes: PathShapes, kinds: Uint8Array, group: Group): LeakCandidate {
+  const path = retainerPathTo(snapshot, tree, group.sample, group.objectClass)
+  const owner = kinds[group.sample] === NodeKind.APP ? undefined : namedOwner(snapshot, tree, kinds, group.sample)
+  const prefix = shapes.text(group.shape)
+  return {
+    className: owner ?? group.objectClass,
+    objectClass: group.objectClass,
+    pathShape: prefix === '' ? group.objectClass : `${prefix} → ${group.objectClass}`,
+    collection: leakCollection(path.steps),
+    countPerInterval: [...group.counts],
+    bytesPerInterval: [...group.bytes],
+    liveCount: group.liveCount,
+    retainedBytes: group.retained,
+    // Edges out of synthetic nodes are bare indexes into V8's root lists: nothing to read.
+    retainerPath: path.steps.map((step) => ({ label: step.label, edge: step.nodeType === 'synthetic' ? '' : step.edge ?? '' })),
+    sampleId: path.nodeId
+  }
+}
+
+/** The nearest object of a named class on the retainer path above `node`, the global objects aside. */
+function namedOwner (snapshot: HeapSnapshot, tree: RetainerTree, kinds: Uint8Array, node: number): string | undefined {
+  const root = snapshot.rootOrdinal
+  for (let at = tree.parent[node] as number; at !== root && at !== UNREACHED; at = tree.parent[at] as number) {
+    if (tree.parent[at] === root) return undefined
+    if (kinds[at] === NodeKind.APP) return nodeLabel(snapshot, at)
+  }
+  return undefined
+}
+
+function resolveCount (value: number | undefined, fallback: number, name: string, min: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`)
+  return value
+}

@@ -1,0 +1,50 @@
+import type { LeakCandidate, LeakReport } from './find-leaks.js'
+import { bytes } from './format.js'
+
+/** The leak report as text: the snapshots, then each candidate with what holds it and how to find it. */
+export function formatLeakReport (report: LeakReport): string {
+  const lines = report.snapshots.map((s, i) =>
+    `Snapshot ${i + 1}: ${count(s.nodeCount)} nodes${s.pid === undefined ? '' : `, pid ${s.pid}`}  ${s.file}`)
+  if (report.requestsPerInterval !== undefined) {
+    lines.push('Requests per interval:')
+    report.requestsPerInterval.forEach((interval, i) => {
+      const routes = Object.entries(interval).filter(([, n]) => n > 0).map(([route, n]) => `${route} ${count(n)}`)
+      lines.push(`  ${i + 1}→${i + 2}: ${routes.length === 0 ? 'none' : routes.join(', ')}`)
+    })
+  }
+  lines.push('')
+  if (report.candidates.length === 0) {
+    lines.push('No leak candidate: no group of new objects is still alive from every interval.')
+  } else {
+    lines.push('Leak candidates: objects allocated in each interval and still alive in the last snapshot, most bytes per interval first.',
+      'Search the last snapshot for @id in Chrome DevTools (Memory panel) to see every retainer of the object named on each path.')
+    report.candidates.forEach((candidate, i) => lines.push('', ...candidateLines(candidate, i + 1)))
+  }
+  if (report.notes.length > 0) lines.push('', 'Notes:', ...report.notes.map((note) => `- ${note}`))
+  return lines.join('\n') + '\n'
+}
+
+function candidateLines (c: LeakCandidate, rank: number): string[] {
+  const what = c.objectClass === c.className ? c.className : `${c.className} (its ${c.objectClass})`
+  const lines = [
+    `${rank}. ${what}: ${count(c.liveCount)} alive, retaining ${bytes(c.retainedBytes)}`,
+    `   per interval: ${c.countPerInterval.map((n, i) => `+${count(n)} (${bytes(c.bytesPerInterval[i] as number)})`).join(', ')}`,
+    `   held by: ${c.collection.kind}${c.collection.label === '' ? '' : `  ${c.collection.label}`}`
+  ]
+  if (c.perRoute !== undefined && c.perRoute.length > 0) {
+    const shares = c.perRoute.map((share) => `${perRequest(share.objectsPerRequest)} per ${share.route}`).join(', ')
+    const ambiguous = c.perRoute.some((share) => share.ambiguous)
+    lines.push(`   per request: ${shares}${ambiguous ? ' (ambiguous: these routes ran together in every interval; each figure assumes that route alone)' : ''}`)
+  }
+  lines.push(`   path: ${c.retainerPath.map((step) => step.label + step.edge).join(' → ')} @${c.sampleId}`)
+  return lines
+}
+
+function perRequest (n: number): string {
+  // A least-squares share this close to 0 is 0 within the fit's rounding.
+  return Math.abs(n) < 0.005 ? '0' : n.toFixed(2)
+}
+
+function count (n: number): string {
+  return n.toLocaleString('en-US')
+}

@@ -1,0 +1,49 @@
+import { RetainerEdgeFilter } from './retainer-edge-filter.js'
+import type { HeapSnapshot } from './snapshot.js'
+
+export const UNREACHED = 0xffffffff
+
+/** Shortest retainer paths from the root to every node, as parent pointers. */
+export interface RetainerTree {
+  /** The node each node is first reached from; the root's is itself, UNREACHED for none. */
+  readonly parent: Uint32Array
+  /** The edge from `parent`. */
+  readonly parentEdge: Uint32Array
+  /** Reached nodes in breadth-first order (nearest to the root first). */
+  readonly order: Uint32Array
+  /** How many entries of `order` are used. */
+  readonly reached: number
+}
+
+/**
+ * A breadth-first walk over the edges a retainer path may follow (see RetainerEdgeFilter). As
+ * DevTools does for distances, objects reachable from the global objects (the root's user
+ * roots) are reached from there first; only what they do not reach is then walked from the
+ * root's system entries ((GC roots), C++ roots...).
+ */
+export function buildRetainerTree (snapshot: HeapSnapshot, firstEdge: Uint32Array): RetainerTree {
+  const { nodeCount, edgeToNode, rootOrdinal } = snapshot
+  const filter = new RetainerEdgeFilter(snapshot)
+  const synthetic = snapshot.nodeTypeNames.indexOf('synthetic')
+  const parent = new Uint32Array(nodeCount).fill(UNREACHED)
+  const parentEdge = new Uint32Array(nodeCount)
+  const order = new Uint32Array(nodeCount)
+  let head = 0
+  let tail = 0
+  const expand = (from: number, userRootsOnly: boolean): void => {
+    for (let e = firstEdge[from] as number, end = firstEdge[from + 1] as number; e < end; e++) {
+      const to = edgeToNode[e] as number
+      if (parent[to] !== UNREACHED || (userRootsOnly && snapshot.nodeType[to] === synthetic) || filter.skips(from, e)) continue
+      parent[to] = from
+      parentEdge[to] = e
+      order[tail++] = to
+    }
+  }
+  parent[rootOrdinal] = rootOrdinal
+  expand(rootOrdinal, true)
+  for (let phase = 0; phase < 2; phase++) {
+    if (phase === 1) expand(rootOrdinal, false)
+    while (head < tail) expand(order[head++] as number, false)
+  }
+  return { parent, parentEdge, order, reached: tail }
+}

@@ -1,0 +1,79 @@
+// Snapshot series for the leak finder tests, written by a child process that leaks in several
+// ways at once under a simulated load. Nothing here is a test.
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+
+// Each round: one "POST /leak" request leaks a Twin into a Map and another into an Array (same
+// class, two collections), a listener closure capturing an object, and a Visitor (an app class)
+// into an array; "GET /ok" requests leave InFlight objects that live until the next round (in
+// flight when the snapshot is taken). The plugin's request-count marks are kept as it keeps
+// them: the strings of the latest mark, plus those of the mark before (still referenced).
+const LEAK_SCRIPT = `
+const v8 = require('node:v8')
+const { EventEmitter } = require('node:events')
+const { files, perRound, marks, okPerLeak, flatMarks } = JSON.parse(process.argv[1])
+class Twin { constructor (i) { this.i = i } }
+class Visitor { constructor (i) { this.i = i; this.name = 'visitor ' + i } }
+class InFlight { constructor (i) { this.i = i; this.payload = new Array(8).fill(i) } }
+class Hub extends EventEmitter {}
+globalThis.app = { twinsByKey: new Map(), twinList: [], hub: new Hub(), visitors: [] }
+app.hub.setMaxListeners(0)
+app.hub.on('evt', () => {})
+const counts = { 'POST /leak': 0, 'GET /ok': 0 }
+globalThis.inflight = []
+globalThis.marks = []
+globalThis.previousMarks = []
+let at = 0
+let n = 0
+const prefix = 'fastify-memory-diagnostics:request-count:'
+files.forEach((file, round) => {
+  globalThis.inflight = []
+  for (let i = 0; i < perRound; i++, n++) {
+    app.twinsByKey.set('key' + n, new Twin(n))
+    app.twinList.push(new Twin(n))
+    const captured = { n, text: 'captured by a listener ' + n }
+    app.hub.on('evt', function onEvt () { return captured.n })
+    app.visitors.push(new Visitor(n))
+    counts['POST /leak']++
+    for (let k = 0; k < okPerLeak[round]; k++) {
+      inflight.push(new InFlight(n))
+      counts['GET /ok']++
+    }
+  }
+  if (marks) {
+    at = Math.max(Date.now(), at + 1)
+    globalThis.previousMarks = globalThis.marks
+    const text = (route, count) => prefix + JSON.stringify({ v: 1, pid: process.pid, at, route, count })
+    // Buffer round trip: a flat string, whose text the snapshot holds whole.
+    globalThis.marks = Object.entries(counts).map(([route, count]) => flatMarks ? Buffer.from(text(route, count)).toString() : text(route, count))
+  }
+  v8.writeHeapSnapshot(file)
+})
+`
+
+export interface LeakSeriesOptions {
+  /** How many snapshots (one per round of load). */
+  readonly snapshots: number
+  /** "POST /leak" requests per round. */
+  readonly perRound: number
+  /** Keep request-count marks in the heap, as the plugin does. */
+  readonly marks?: boolean
+  /** Flatten the marks, as a producer should (default true); false leaves them concatenated strings. */
+  readonly flatMarks?: boolean
+  /** "GET /ok" requests per "POST /leak" request, per round (default 2, 3, 4...). */
+  readonly okPerLeak?: readonly number[]
+  /** File names start with this (default "snap"). */
+  readonly prefix?: string
+}
+
+/** Snapshots of one process leaking as LEAK_SCRIPT says, one per round; returns their paths. */
+export async function writeLeakSeries (dir: string, options: LeakSeriesOptions): Promise<string[]> {
+  const files = Array.from({ length: options.snapshots }, (_, i) => join(dir, `${options.prefix ?? 'snap'}-${i}.heapsnapshot`))
+  const okPerLeak = options.okPerLeak ?? files.map((_, i) => i + 2)
+  const config = JSON.stringify({ files, perRound: options.perRound, marks: options.marks ?? false, okPerLeak, flatMarks: options.flatMarks ?? true })
+  await run(process.execPath, ['-e', LEAK_SCRIPT, config], { env: { ...process.env, NODE_OPTIONS: '' } })
+  return files
+}
