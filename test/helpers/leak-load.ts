@@ -1,0 +1,58 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+
+export interface LeakLoad {
+  /** The app, `http://127.0.0.1:port`. */
+  url: string
+  /** Where the plugin's routes are (`/_diagnostics`). */
+  diagnostics: string
+  token: string
+  /** The leaking route, or null for a run with only the busy route. */
+  leak: { method: 'GET' | 'POST', path: string } | null
+  /** Requests to the leaking route in each phase (the warm-up, then one per interval). */
+  requestsPerPhase: number
+  /** A route that only makes transient garbage, driven without pause over the whole run. */
+  busyPath: string
+  /** Where the downloaded snapshots are written. */
+  dir: string
+  /** Snapshots to take: the first after the warm-up. */
+  snapshots: number
+}
+
+/**
+ * Real HTTP load with snapshots between its phases, as an operator takes them: the busy route
+ * runs over the whole run (requests are in flight whenever a snapshot is taken), the leaking
+ * route gets a fixed number of requests per phase, and after each phase a snapshot is taken and
+ * downloaded gzip'ed through the plugin's route (`POST …/heap-snapshot?download=true`).
+ * Returns the files, in order.
+ */
+export async function loadWithSnapshots (load: LeakLoad): Promise<string[]> {
+  // with a callback autocannon returns its instance, which can be stopped
+  const busy = autocannon({ url: `${load.url}${load.busyPath}`, connections: 4, duration: 3600 }, () => {})
+  const files: string[] = []
+  try {
+    for (let i = 0; i < load.snapshots; i++) {
+      if (load.leak === null) {
+        await new Promise((resolve) => setTimeout(resolve, 1500))
+      } else {
+        await autocannon({ url: `${load.url}${load.leak.path}`, method: load.leak.method, connections: 4, amount: load.requestsPerPhase })
+      }
+      files.push(await downloadSnapshot(load, join(load.dir, `snapshot-${i}.heapsnapshot.gz`)))
+    }
+  } finally {
+    busy.stop()
+  }
+  return files
+}
+
+async function downloadSnapshot (load: LeakLoad, file: string): Promise<string> {
+  const res = await fetch(`${load.url}${load.diagnostics}/heap-snapshot?download=true`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${load.token}` }
+  })
+  const body = Buffer.from(await res.arrayBuffer())
+  if (res.status !== 201) throw new Error(`POST heap-snapshot answered ${res.status}: ${body.toString('utf8').slice(0, 500)}`)
+  await writeFile(file, body, { mode: 0o600 })
+  return file
+}
