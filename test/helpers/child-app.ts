@@ -21,7 +21,7 @@ interface Teardown { teardown (fn: () => unknown): void }
 
 /**
  * Starts a TypeScript app script in a child process without coverage (the script imports
- * test/fixtures/no-coverage-marker.ts first, so the plugin behaves as in production) and waits for the first line it
+ * test/fixtures/no-coverage-marker.ts first, so the plugin behaves as in production) and waits for the line it
  * prints, `{"port": n}`. Killed in teardown.
  */
 export async function startChildApp (t: Teardown, script: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ChildApp> {
@@ -39,8 +39,11 @@ export async function startChildApp (t: Teardown, script: string, env: Record<st
   }
   t.teardown(close)
   const lines = createInterface({ input: child.stdout! })
+  const portLine = new Promise<string>((resolve) => {
+    lines.on('line', (line: string) => { if (/^\{"port":\d+\}$/.test(line)) resolve(line) })
+  })
   const first = await Promise.race([
-    once(lines, 'line').then(([line]) => String(line)),
+    portLine,
     exited.then(([code, signal]) => { throw new Error(`${script} exited (${String(code ?? signal)}) before listening:\n${stderr}`) })
   ])
   lines.close()

@@ -46,7 +46,8 @@ export async function loadWithSnapshots (load: LeakLoad): Promise<string[]> {
   return files
 }
 
-async function downloadSnapshot (load: LeakLoad, file: string): Promise<string> {
+/** `POST {diagnostics}/heap-snapshot?download=true`: the snapshot, gzip'ed, written to `file`. */
+export async function downloadSnapshot (load: Pick<LeakLoad, 'url' | 'diagnostics' | 'token'>, file: string): Promise<string> {
   const res = await fetch(`${load.url}${load.diagnostics}/heap-snapshot?download=true`, {
     method: 'POST',
     headers: { authorization: `Bearer ${load.token}` }

@@ -1,0 +1,49 @@
+// The leak the project is about, end to end: the demo app's POST /leaking-posts (a new Mongoose
+// connection per request, never closed) against the project's wire server, with the correct
+// POST /posts under load alongside, three snapshots through the plugin, then findLeaks.
+import { join } from 'node:path'
+import t from 'tap'
+import { findLeaks } from '../../analysis/index.js'
+import { drive } from '../../load/drive.js'
+import type { TargetName } from '../../load/targets.js'
+import { freePort } from '../../load/free-port.js'
+import { startChildApp } from '../helpers/child-app.js'
+import { downloadSnapshot } from '../helpers/leak-load.js'
+import { tempDir } from '../fixtures/snapshot-app.js'
+
+const TOKEN = 'leak-corpus-mongoose-token-0123456789'
+const TENANTS = 8
+const PHASE_SECONDS = 3
+
+t.test('the demo\'s tenant connection leak: NativeConnection first, about 1 per POST /leaking-posts', async (t) => {
+  const port = await freePort()
+  const app = await startChildApp(t, 'test/fixtures/demo-app-server.ts', {
+    PORT: String(port), HOST: '127.0.0.1', DIAGNOSTICS_TOKEN: TOKEN, LOG_LEVEL: 'warn'
+  })
+  const dir = tempDir(t, 'memdiag-corpus-mongoose-')
+  const load = (target: TargetName, seconds: number, connections: number) =>
+    drive({ target, url: app.url, durationSeconds: seconds, connections, tenants: TENANTS, render: false })
+  const snapshot = (name: string) => downloadSnapshot({ url: app.url, diagnostics: '/_diagnostics', token: TOKEN }, join(dir, `${name}.heapsnapshot.gz`))
+
+  // warm-up: every tenant's correct connection exists, and the leaking path has run before
+  await load('posts', 1, 4)
+  await load('leaking-posts', 1, 1)
+  const files = [await snapshot('A')]
+  for (const name of ['B', 'C']) {
+    await Promise.all([load('leaking-posts', PHASE_SECONDS, 2), load('posts', PHASE_SECONDS, 2)])
+    files.push(await snapshot(name))
+  }
+  await app.close()
+
+  const report = await findLeaks(files)
+  const [first] = report.candidates
+  t.comment(report.candidates.slice(0, 3).map((c) => `${c.className} (${c.objectClass}) ${c.countPerInterval.join('/')}, ${c.collection.kind} ${c.collection.label}, ` +
+    (c.perRoute ?? []).map((r) => `${r.objectsPerRequest.toFixed(2)} per ${r.route}`).join(', ')).join('\n'))
+  if (first === undefined) return t.fail('no candidate')
+  t.equal(first.className, 'NativeConnection', 'the first candidate is the Mongoose connection')
+  t.notSame(first.collection.kind, 'other', `held in a named collection: ${first.collection.kind} ${first.collection.label}`)
+  const leaking = first.perRoute?.find((r) => r.route === 'POST /leaking-posts')
+  t.ok(leaking !== undefined && Math.abs(leaking.objectsPerRequest - 1) <= 0.1, `${leaking?.objectsPerRequest.toFixed(3) ?? 'no figure'} per POST /leaking-posts, truly 1 (±10%)`)
+  const requests = report.requestsPerInterval ?? []
+  t.ok(requests.every((interval) => (interval['POST /leaking-posts'] ?? 0) > 20 && (interval['POST /posts'] ?? 0) > 20), 'both routes were under load in each interval')
+})
