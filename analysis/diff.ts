@@ -1,4 +1,5 @@
 import { ClassTable, classifyNodes } from './class-names.js'
+import { computeDominators } from './dominators.js'
 import { compareObjects, indexObjects } from './object-changes.js'
 import type { ClassChanges, ObjectIndex } from './object-changes.js'
 import { parseHeapSnapshot } from './read-snapshot.js'
@@ -10,6 +11,12 @@ import type { HeapSnapshot } from './snapshot.js'
 /** One class (constructor) in the comparison, as a row of DevTools' Comparison view. */
 export interface HeapDiffRow extends HeapDiffTotals {
   readonly className: string
+  /**
+   * What the new objects of the class retain in the later snapshot (DevTools' Retained Size,
+   * an object counted once even when another of its class holds it); absent when the later
+   * snapshot was read without its edges (`retainerPaths: 0`).
+   */
+  readonly addedRetainedSize?: number
 }
 
 export interface SnapshotSummary {
@@ -97,7 +104,8 @@ export async function diffHeapSnapshots (beforePath: string, afterPath: string, 
   const classOf = classifyNodes(afterSnapshot, table)
   const isNew = new Uint8Array(afterSnapshot.nodeCount)
   const changes = compareObjects(before.objects, indexObjects(afterSnapshot, classOf), table.names.length, isNew)
-  const rows = sortRows(toRows(changes, table.names), sortBy)
+  const retained = retainerPaths > 0 ? retainedByNewObjects(afterSnapshot, classOf, isNew, table.names.length) : undefined
+  const rows = sortRows(toRows(changes, table.names, retained), sortBy)
   const growing = rows.filter((row) => row.addedCount > 0 && row[sortBy] > 0).slice(0, retainerPaths)
   return {
     before: before.summary,
@@ -123,7 +131,34 @@ function summarize (file: string, snapshot: HeapSnapshot): SnapshotSummary {
   return { file, nodeCount: snapshot.nodeCount, edgeCount: snapshot.edgeCount, totalSize }
 }
 
-function toRows (changes: ClassChanges, names: readonly string[]): HeapDiffRow[] {
+/**
+ * Per class: the retained sizes of its new objects, each counted once: an object dominated by
+ * a new object of its own class is already in that one's retained size.
+ */
+function retainedByNewObjects (snapshot: HeapSnapshot, classOf: Uint32Array, isNew: Uint8Array, classCount: number): Float64Array {
+  const { idom, retainedSize, order } = computeDominators(snapshot)
+  const root = snapshot.rootOrdinal
+  // Per node, the nearest new object above it in the dominator tree: walking those is short.
+  const none = 0xffffffff
+  const newAbove = new Uint32Array(isNew.length).fill(none)
+  for (let k = 0; k < order.length; k++) {
+    const node = order[k] as number
+    if (node === root) continue
+    const d = idom[node] as number
+    newAbove[node] = isNew[d] === 1 ? d : newAbove[d] as number
+  }
+  const sums = new Float64Array(classCount)
+  for (let node = 0; node < isNew.length; node++) {
+    if (isNew[node] !== 1) continue
+    const c = classOf[node] as number
+    let counted = false
+    for (let at = newAbove[node] as number; at !== none && !counted; at = newAbove[at] as number) counted = classOf[at] === c
+    if (!counted) sums[c] = (sums[c] as number) + (retainedSize[node] as number)
+  }
+  return sums
+}
+
+function toRows (changes: ClassChanges, names: readonly string[], retained: Float64Array | undefined): HeapDiffRow[] {
   const rows: HeapDiffRow[] = []
   names.forEach((className, c) => {
     const addedCount = changes.addedCount[c] as number
@@ -131,7 +166,8 @@ function toRows (changes: ClassChanges, names: readonly string[]): HeapDiffRow[]
     if (addedCount === 0 && removedCount === 0) return
     const addedSize = changes.addedSize[c] as number
     const removedSize = changes.removedSize[c] as number
-    rows.push({ className, addedCount, removedCount, countDelta: addedCount - removedCount, addedSize, removedSize, sizeDelta: addedSize - removedSize })
+    const row = { className, addedCount, removedCount, countDelta: addedCount - removedCount, addedSize, removedSize, sizeDelta: addedSize - removedSize }
+    rows.push(retained === undefined ? row : { ...row, addedRetainedSize: retained[c] as number })
   })
   return rows
 }

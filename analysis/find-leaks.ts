@@ -128,11 +128,7 @@ export async function findLeaks (files: string[], options: FindLeaksOptions = {}
   const notes = notesOn(files, summaries, survivors)
   const requests = requestsPerInterval(marks)
   const intervals = files.length - 1
-  const groups = groupLeakingObjects(last, births, intervals)
-  const candidates = groups.candidates
-    .filter((c) => c.countPerInterval.every((n) => n >= minPerInterval))
-    .sort((a, b) => Math.min(...b.bytesPerInterval) - Math.min(...a.bytesPerInterval) || b.liveCount - a.liveCount)
-    .slice(0, top)
+  const candidates = rankedCandidates(last, births, intervals, minPerInterval, top)
     .map((c): LeakCandidate => requests === undefined ? c : { ...c, perRoute: attributeToRoutes(c.countPerInterval, requests) })
   if (requests === undefined && marks.some((m) => m !== undefined)) {
     notes.push('Only some snapshots carry request counts: growth per route is not shown.')
@@ -169,10 +165,6 @@ function notesOn (files: readonly string[], summaries: readonly LeakSnapshotSumm
   return notes
 }
 
-interface Groups {
-  readonly candidates: LeakCandidate[]
-}
-
 interface Group {
   readonly objectClass: string
   readonly shape: number
@@ -189,9 +181,10 @@ const NONE = 0xffffffff
 /**
  * The leaking objects: new objects still alive in the last snapshot, each at the top of what
  * was newly retained (the nearest object above it in the dominator tree is older). Everything
- * they dominate, V8's internals included, counts in their retained size.
+ * they dominate, V8's internals included, counts in their retained size. Grouped by class and
+ * path shape; the groups with `minPerInterval` objects from every interval, best first.
  */
-function groupLeakingObjects (snapshot: HeapSnapshot, births: Uint8Array, intervals: number): Groups {
+function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals: number, minPerInterval: number, top: number): LeakCandidate[] {
   const dominators = computeDominators(snapshot)
   const kinds = nodeKinds(snapshot)
   const owner = nearestObjectAbove(dominators.idom, dominators.order, kinds, snapshot.rootOrdinal)
@@ -218,8 +211,12 @@ function groupLeakingObjects (snapshot: HeapSnapshot, births: Uint8Array, interv
     group.liveCount++
     group.retained += retained
   }
-  const candidates = [...groups.values()].map((group) => candidateOf(snapshot, tree, shapes, kinds, group))
-  return { candidates }
+  // Ranked by the smallest interval's bytes: a leak retains more in every interval, not in one.
+  return [...groups.values()]
+    .filter((group) => group.counts.every((n) => n >= minPerInterval))
+    .sort((a, b) => Math.min(...b.bytes) - Math.min(...a.bytes) || b.liveCount - a.liveCount)
+    .slice(0, top)
+    .map((group) => candidateOf(snapshot, tree, shapes, kinds, group))
 }
 
 /** Per node: the nearest strict dominator that is an object (built-in or named), NONE for none. */

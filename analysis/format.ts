@@ -10,6 +10,7 @@ export interface FormatHeapDiffOptions {
 
 const NAME_WIDTH = 60
 const HEADERS = ['Constructor', '# New', '# Deleted', '# Delta', 'Alloc. Size', 'Freed Size', 'Size Delta'] as const
+const RETAINED_HEADER = 'Retained (new)'
 
 /** The comparison as a text table, with the retainer paths below it. */
 export function formatHeapDiff (diff: HeapDiff, options: FormatHeapDiffOptions = {}): string {
@@ -40,6 +41,8 @@ function summaryLine (title: string, summary: SnapshotSummary): string {
 }
 
 function table (rows: readonly HeapDiffRow[]): string[] {
+  const withRetained = rows.every((row) => row.addedRetainedSize !== undefined)
+  const headers: readonly string[] = withRetained ? [...HEADERS, RETAINED_HEADER] : HEADERS
   const cells = rows.map((row) => [
     truncate(row.className),
     count(row.addedCount),
@@ -47,14 +50,15 @@ function table (rows: readonly HeapDiffRow[]): string[] {
     signedCount(row.countDelta),
     bytes(row.addedSize),
     bytes(row.removedSize),
-    signedBytes(row.sizeDelta)
+    signedBytes(row.sizeDelta),
+    ...(withRetained ? [bytes(row.addedRetainedSize as number)] : [])
   ])
-  const widths = HEADERS.map((header, column) => Math.max(header.length, ...cells.map((line) => (line[column] as string).length)))
+  const widths = headers.map((header, column) => Math.max(header.length, ...cells.map((line) => (line[column] as string).length)))
   const render = (line: readonly string[]): string => line
     .map((cell, column) => column === 0 ? cell.padEnd(widths[column] as number) : cell.padStart(widths[column] as number))
     .join('  ')
     .trimEnd()
-  return [render(HEADERS), ...cells.map(render)]
+  return [render(headers), ...cells.map(render)]
 }
 
 function truncate (name: string): string {

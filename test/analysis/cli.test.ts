@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { main } from '../../analysis/cli.js'
 import type { HeapDiff } from '../../analysis/diff.js'
+import type { LeakReport } from '../../analysis/find-leaks.js'
 import { gzipFile, rootedGraph, snapshotText, writeLeakSnapshots } from './fixtures.js'
+import { writeLeakSeries } from './leak-fixtures.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const CLI = join(ROOT, 'analysis/cli.ts')
@@ -164,4 +166,60 @@ t.test('--help prints the usage on stdout', async (t) => {
     t.match(run.stdout, /--top N {6}show the N classes that grew most \(default 20\)/)
     t.equal(run.stderr, '')
   }
+})
+
+t.test('find-leaks over three snapshots', async (t) => {
+  const dir = t.testdir()
+  const files = await writeLeakSeries(dir, { snapshots: 3, perRound: 50, marks: true })
+  const gzipped = await gzipFile(files[2] as string, join(dir, 'last.heapsnapshot.gz'))
+
+  t.test('prints the candidates, the gzip file reads the same', async (t) => {
+    const plain = await cli(['find-leaks', ...files])
+    t.equal(plain.code, 0)
+    t.equal(plain.stderr, '')
+    t.match(plain.stdout, /^Snapshot 1: [\d,]+ nodes, pid \d+ {2}.*snap-0\.heapsnapshot\n/)
+    t.match(plain.stdout, /\n\d+\. Visitor: 100 alive, retaining .+\n {3}per interval: \+50 \(.+\), \+50 \(.+\)\n {3}held by: Array {2}Object\.visitors → Array\n {3}per request: 1\.00 per POST \/leak, 0 per GET \/ok\n/)
+    const gz = await cli(['find-leaks', files[0] as string, files[1] as string, gzipped])
+    t.equal(gz.code, 0)
+    t.equal(gz.stdout, plain.stdout.replace(files[2] as string, gzipped))
+  })
+
+  t.test('--json prints the report; --top limits the candidates', async (t) => {
+    const run = await cli(['find-leaks', ...files, '--json', '--top', '2'])
+    t.equal(run.code, 0)
+    const report = JSON.parse(run.stdout) as LeakReport
+    t.equal(report.candidates.length, 2)
+    t.same(Object.keys(report), ['snapshots', 'requestsPerInterval', 'notes', 'candidates'])
+    t.same(Object.keys(report.candidates[0] ?? {}).sort(), ['bytesPerInterval', 'className', 'collection', 'countPerInterval', 'liveCount',
+      'objectClass', 'pathShape', 'perRoute', 'retainedBytes', 'retainerPath', 'sampleId'])
+  })
+
+  t.test('bad input: exit 1 for a file, 2 for usage', async (t) => {
+    const missing = await cli(['find-leaks', files[0] as string, join(dir, 'missing.heapsnapshot')])
+    t.equal(missing.code, 1)
+    t.match(missing.stderr, /^fastify-memory-diagnostics find-leaks: ENOENT: no such file or directory, open '.*missing\.heapsnapshot'\n$/)
+    const truncated = join(dir, 'truncated.heapsnapshot')
+    await writeFile(truncated, (await readFile(files[1] as string, 'utf8')).slice(0, 5000))
+    const cut = await cli(['find-leaks', truncated, files[2] as string])
+    t.equal(cut.code, 1)
+    t.match(cut.stderr, /^fastify-memory-diagnostics find-leaks: .*truncated\.heapsnapshot: truncated/)
+    for (const [args, message] of [
+      [['find-leaks', files[0] as string], /^find-leaks needs two snapshot files or more/],
+      [['find-leaks', ...files, '--sort', 'countDelta'], /^--sort is an option of diff, not find-leaks\./],
+      [['find-leaks', ...files, '--min', '0'], /^--min must be an integer >= 1, got "0"\./],
+      [['diff', ...files.slice(0, 2), '--min', '2'], /^--min is an option of find-leaks, not diff\./]
+    ] as const) {
+      const run = await inProcess(args, false)
+      t.equal(run.code, 2, args.join(' '))
+      t.match(run.stderr, message)
+      t.match(run.stderr, /\nUsage: fastify-memory-diagnostics find-leaks </)
+    }
+  })
+
+  t.test('progress names each snapshot on a terminal', async (t) => {
+    const run = await inProcess(['find-leaks', ...files], true)
+    t.equal(run.code, 0)
+    t.match(run.stderr, /^\rreading snapshot 1 of 3 \(snap-0\.heapsnapshot\): \d+%/)
+    t.ok(run.stderr.endsWith(`\rreading snapshot 3 of 3 (snap-2.heapsnapshot): 100%${WIPE_LINE}`))
+  })
 })

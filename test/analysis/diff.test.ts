@@ -81,6 +81,13 @@ t.test(`${LEAK_COUNT} instances retained from a global`, async (t) => {
     t.equal(diff.rows[0]?.className, LEAK_CLASS, 'the class that grew most')
   })
 
+  t.test('with what the new instances retain: themselves and their label strings', async (t) => {
+    const row = rowOf(diff, LEAK_CLASS)
+    t.ok(row?.addedRetainedSize !== undefined && row.addedRetainedSize > row.addedSize, `${row?.addedRetainedSize} > ${row?.addedSize}`)
+    const array = rowOf(diff, 'Array')
+    t.ok(array?.addedRetainedSize !== undefined && array.addedRetainedSize >= (row?.addedRetainedSize ?? Infinity), 'the new array retains every instance')
+  })
+
   t.test('with a retainer path from the GC roots to one of the new instances', async (t) => {
     const path = diff.retainerPaths.find((p) => p.className === LEAK_CLASS)
     t.ok(path, 'a path for the class')

@@ -71,3 +71,11 @@ t.test('bytes', async (t) => {
   t.same([0, 999, 1000, 12_345, 999_999, 1_500_000, 2e9, 3.5e12, 7e15, -2048].map(bytes),
     ['0 B', '999 B', '1.00 kB', '12.3 kB', '1000.0 kB', '1.50 MB', '2.00 GB', '3.50 TB', '7000.0 TB', '-2.05 kB'])
 })
+
+t.test('a Retained (new) column when the rows have retained sizes', async (t) => {
+  const rows = [{ ...row('NativeConnection', 5000, 0, 1_250_000, 0), addedRetainedSize: 9_870_000 }, { ...row('Schema', 3, 10, 96, 320), addedRetainedSize: 0 }]
+  const lines = formatHeapDiff(diffOf(rows)).split('\n')
+  t.equal(lines[4], 'Constructor       # New  # Deleted  # Delta  Alloc. Size  Freed Size  Size Delta  Retained (new)')
+  t.equal(lines[5], 'NativeConnection  5,000          0   +5,000      1.25 MB         0 B    +1.25 MB         9.87 MB')
+  t.equal(lines[6], 'Schema                3         10       -7         96 B       320 B      -224 B             0 B')
+})

@@ -1,0 +1,87 @@
+import t from 'tap'
+import { findLeaks } from '../../analysis/find-leaks.js'
+import type { LeakCandidate, LeakReport } from '../../analysis/find-leaks.js'
+import { writeLeakSeries } from './leak-fixtures.js'
+
+const PER_ROUND = 300
+const INTERNALS = ['(array)', '(system)', 'system / Context', '(closure)', '(concatenated string)', '(object shape)', '(compiled code)', '(code)', '(hidden)']
+
+const byClass = (report: LeakReport, objectClass: string): LeakCandidate[] => report.candidates.filter((c) => c.objectClass === objectClass)
+
+t.test('three snapshots of a process leaking four ways under load', async (t) => {
+  const dir = t.testdir()
+  const files = await writeLeakSeries(dir, { snapshots: 3, perRound: PER_ROUND, marks: true })
+  const report = await findLeaks(files, { top: 20 })
+
+  t.test('the same class leaking through a Map and through an Array is two candidates', async (t) => {
+    const twins = byClass(report, 'Twin')
+    t.equal(twins.length, 2, twins.map((c) => c.pathShape).join(' | '))
+    t.same(twins.map((c) => c.collection.kind).sort(), ['Array', 'Map'])
+    t.not(twins[0]?.pathShape, twins[1]?.pathShape)
+    for (const twin of twins) t.same(twin.countPerInterval, [PER_ROUND, PER_ROUND], `${twin.collection.kind}: one per request in each interval`)
+    t.match(twins.find((c) => c.collection.kind === 'Map')?.collection.label, /\.twinsByKey → Map$/)
+  })
+
+  t.test('objects in flight at one snapshot and gone at the next drop out', async (t) => {
+    t.same(byClass(report, 'InFlight'), [], 'InFlight is no candidate')
+    t.notOk(report.candidates.some((c) => c.pathShape.includes('.inflight')), 'nor what holds them')
+    t.same(report.notes, [], 'nothing to warn about')
+  })
+
+  t.test('V8 internals and built-ins are counted in the object that owns them', async (t) => {
+    for (const c of report.candidates) {
+      t.notOk(INTERNALS.includes(c.className), `${c.className} is not ranked on its own`)
+      t.notOk(INTERNALS.includes(c.objectClass), `${c.objectClass} is not ranked on its own`)
+    }
+    const [listeners] = byClass(report, 'onEvt()')
+    t.equal(listeners?.className, 'Hub', 'listener closures are attributed to their emitter')
+    t.equal(listeners?.collection.kind, 'listeners')
+    t.match(listeners?.collection.label, /^Hub\._events/)
+    // Each closure dominates its context, the captured object and its string: far more than a closure's own 32 bytes.
+    t.ok((listeners?.retainedBytes ?? 0) > (listeners?.liveCount ?? 0) * 100, `retained ${listeners?.retainedBytes} for ${listeners?.liveCount}`)
+    t.equal(report.candidates[0]?.objectClass, 'onEvt()', 'the leak retaining the most per interval comes first')
+  })
+
+  t.test('app objects: count, bytes, path and growth per route', async (t) => {
+    const [visitors] = byClass(report, 'Visitor')
+    t.same(visitors?.countPerInterval, [PER_ROUND, PER_ROUND])
+    t.equal(visitors?.liveCount, 2 * PER_ROUND)
+    t.ok((visitors?.bytesPerInterval[0] ?? 0) > 0)
+    t.equal(visitors?.retainedBytes, (visitors?.bytesPerInterval[0] ?? 0) + (visitors?.bytesPerInterval[1] ?? 0))
+    t.match(visitors?.retainerPath.map((s) => s.label + s.edge).join(' → '), /global\.app → Object\.visitors → Array\[\d+\] → Visitor$/)
+    t.same(report.requestsPerInterval, [
+      { 'POST /leak': PER_ROUND, 'GET /ok': 3 * PER_ROUND },
+      { 'POST /leak': PER_ROUND, 'GET /ok': 4 * PER_ROUND }
+    ])
+    const shares = Object.fromEntries((visitors?.perRoute ?? []).map((s) => [s.route, s.objectsPerRequest]))
+    t.ok(Math.abs((shares['POST /leak'] ?? NaN) - 1) < 1e-6, `1 per POST /leak: ${shares['POST /leak']}`)
+    t.ok(Math.abs(shares['GET /ok'] ?? NaN) < 1e-6, `0 per GET /ok: ${shares['GET /ok']}`)
+    t.notOk(visitors?.perRoute?.some((s) => s.ambiguous))
+    t.equal(report.snapshots.length, 3)
+    t.ok(report.snapshots.every((s) => s.pid === report.snapshots[0]?.pid && s.pid !== undefined))
+  })
+
+  t.test('two snapshots: what was in flight shows, and the report says a third would be surer', async (t) => {
+    const two = await findLeaks(files.slice(0, 2), { top: 50 })
+    // A new array of new objects: the array is what was newly retained, its InFlight objects count in its retained size.
+    const inFlight = two.candidates.find((c) => c.pathShape === 'global.inflight → Array')
+    t.ok(inFlight !== undefined && inFlight.retainedBytes > PER_ROUND * 3 * 100, 'in flight at the second snapshot')
+    t.match(two.notes.join('\n'), /A third snapshot/)
+    t.same(byClass(two, 'Visitor')[0]?.countPerInterval, [PER_ROUND])
+  })
+})
+
+t.test('snapshots of two processes: the report says ids cannot be matched', async (t) => {
+  const dir = t.testdir()
+  const [first] = await writeLeakSeries(dir, { snapshots: 1, perRound: 10, marks: true, prefix: 'one' })
+  const [second] = await writeLeakSeries(dir, { snapshots: 1, perRound: 10, marks: true, prefix: 'two' })
+  const report = await findLeaks([first as string, second as string])
+  t.match(report.notes.join('\n'), /different processes \(pids \d+, \d+\): object ids cannot be matched/)
+  t.equal(report.requestsPerInterval, undefined, 'no growth per route across processes')
+})
+
+t.test('bad options and file lists are refused', async (t) => {
+  await t.rejects(findLeaks(['only-one.heapsnapshot']), /needs 2 to 200 snapshot files, got 1/)
+  await t.rejects(findLeaks(['a', 'b'], { top: 0 }), /top must be an integer >= 1/)
+  await t.rejects(findLeaks(['a', 'b'], { minPerInterval: 1.5 }), /minPerInterval must be an integer >= 1/)
+})
