@@ -1,18 +1,17 @@
-// npm run demo: reproduce the "new tenant connection on every request" leak and name the culprit.
+// npm run demo: reproduce the "new tenant connection on every request" leak and name the culprit
+// with the library's leak finder (three snapshots per phase).
 //   [--phase-seconds 30] [--warmup-seconds 5] [--connections 10] [--tenants 20] [--out demo-report]
 import { randomBytes } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { diffHeapSnapshots, formatHeapDiff } from '../analysis/index.js'
-import type { HeapDiff } from '../analysis/index.js'
+import { findLeaks, formatLeakReport } from '../analysis/index.js'
+import type { LeakCandidate, LeakReport } from '../analysis/index.js'
 import { drive } from './drive.js'
 import type { TargetName } from './targets.js'
 import { startAppProcess } from './demo/app-process.js'
 import type { AppProcess } from './demo/app-process.js'
 import { renderMemoryChart } from './demo/chart.js'
-import { findCulprit, growingClasses } from './demo/culprit.js'
-import type { Culprit } from './demo/culprit.js'
 import { DiagnosticsClient } from './demo/diagnostics-client.js'
 import { growthPerThousand, mb, phaseTable, renderMarkdownTable, renderTextTable } from './demo/phases.js'
 import type { PhaseResult } from './demo/phases.js'
@@ -35,7 +34,10 @@ const connections = Number(values.connections)
 const tenants = Number(values.tenants)
 const outDir = resolve(values.out)
 const snapshotDir = join(outDir, 'snapshots')
-const TOP = 10
+const TOP = 3
+// A leak candidate is above the noise when it kept at least one object per this many requests of
+// the phase's route in every interval (in-flight requests and caches warming keep a handful).
+const NOISE_REQUESTS_PER_OBJECT = 100
 
 const startedAt = Date.now()
 const elapsed = () => ((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)
@@ -72,16 +74,32 @@ function endProgressLine (): void {
   if (process.stdout.isTTY) process.stdout.write('\r\x1b[K')
 }
 
-async function runPhase (name: string, target: TargetName, seconds: number): Promise<PhaseResult> {
+/** Drives one endpoint; with `midSnapshot`, in two halves with that snapshot taken in between. */
+async function runPhase (name: string, target: TargetName, seconds: number, midSnapshot?: string): Promise<PhaseResult & { midFile?: string }> {
   phase = name
   const first = await sampler!.sampleNow()
   const start = (Date.now() - startedAt) / 1000
-  const summary = await drive({ target, url: app!.url, durationSeconds: seconds, connections, tenants, render: false })
+  const halves = midSnapshot === undefined ? [seconds] : [seconds / 2, seconds / 2]
+  let requests = 0
+  let requestsPerSecond = 0
+  let failures = 0
+  let midFile: string | undefined
+  for (const [i, durationSeconds] of halves.entries()) {
+    if (i > 0 && midSnapshot !== undefined) {
+      midFile = await snapshot(midSnapshot)
+      phase = name
+    }
+    const summary = await drive({ target, url: app!.url, durationSeconds, connections, tenants, render: false })
+    requests += summary.requests
+    failures += summary.failures
+    requestsPerSecond += summary.requestsPerSecond / halves.length
+  }
   const last = await sampler!.sampleNow()
   endProgressLine()
   if (first === undefined || last === undefined) throw new Error(`could not read /memory around the ${name} phase`)
-  say(`${name}: ${summary.requests} requests to /${target} (${summary.requestsPerSecond} req/s, ${summary.failures} failed), heapUsed ${mb(first.heapUsed)} → ${mb(last.heapUsed)}`)
-  return { name, endpoint: `POST /${target}`, start, end: (Date.now() - startedAt) / 1000, requests: summary.requests, requestsPerSecond: summary.requestsPerSecond, first, last }
+  requestsPerSecond = Math.round(requestsPerSecond)
+  say(`${name}: ${requests} requests to /${target} (${requestsPerSecond} req/s, ${failures} failed), heapUsed ${mb(first.heapUsed)} → ${mb(last.heapUsed)}`)
+  return { name, endpoint: `POST /${target}`, start, end: (Date.now() - startedAt) / 1000, requests, requestsPerSecond, first, last, ...(midFile === undefined ? {} : { midFile }) }
 }
 
 async function snapshot (label: string): Promise<string> {
@@ -94,36 +112,50 @@ async function snapshot (label: string): Promise<string> {
   return file
 }
 
-async function compare (before: string, after: string, label: string): Promise<HeapDiff> {
-  let lastShown = -1
-  const diff = await diffHeapSnapshots(before, after, {
-    sortBy: 'countDelta',
-    retainerPaths: 100,
+async function leaksOver (files: string[], label: string): Promise<LeakReport> {
+  let lastShown = ''
+  const report = await findLeaks(files, {
     onProgress: (progress) => {
-      const percent = Math.floor(progress.bytesRead / Math.max(1, progress.totalBytes) * 100)
-      if (process.stdout.isTTY && percent !== lastShown) {
-        lastShown = percent
-        process.stdout.write(`\r[${elapsed()} s] diff ${label}: reading ${progress.snapshot} ${percent}%\x1b[K`)
+      const shown = `${progress.index + 1}/${files.length} ${Math.floor(progress.bytesRead / Math.max(1, progress.totalBytes) * 100)}%`
+      if (process.stdout.isTTY && shown !== lastShown) {
+        lastShown = shown
+        process.stdout.write(`\r[${elapsed()} s] find-leaks ${label}: reading snapshot ${shown}\x1b[K`)
       }
     }
   })
   endProgressLine()
-  return diff
+  return report
 }
 
-/** For display: DevTools' default order, and no retainer paths (only the culprit's is shown). */
-function bySizeDelta (diff: HeapDiff): HeapDiff {
-  return { ...diff, sortBy: 'sizeDelta', rows: [...diff.rows].sort((a, b) => b.sizeDelta - a.sizeDelta).slice(0, TOP), retainerPaths: [] }
+/** The candidates that kept at least one object per NOISE_REQUESTS_PER_OBJECT requests of `endpoint` in every interval. */
+function aboveNoise (report: LeakReport, endpoint: string): LeakCandidate[] {
+  const requests = report.requestsPerInterval
+  if (requests === undefined) return report.candidates
+  return report.candidates.filter((c) => c.countPerInterval.every((n, i) => n > 0 && n >= (requests[i]?.[endpoint] ?? 0) / NOISE_REQUESTS_PER_OBJECT))
 }
 
-function verdictLine (culprit: Culprit | null, leaking: PhaseResult, fixed: PhaseResult, fixedGrowing: string[]): string {
-  const fixedPart = fixedGrowing.length === 0
-    ? `${fixed.endpoint} grew no class with its requests (heap ${mb(growthPerThousand(fixed, (s) => s.heapUsed))} per 1,000 requests)`
-    : `${fixed.endpoint} also grew ${fixedGrowing.join(', ')}`
-  if (culprit === null) return `Verdict: no class grew with the requests of ${leaking.endpoint}; ${fixedPart}.`
-  return `Verdict: ${leaking.endpoint} leaks ${culprit.perRequest.toFixed(2)} ${culprit.className} per request ` +
-    `(+${culprit.countDelta} in ${leaking.requests} requests, heap ${mb(growthPerThousand(leaking, (s) => s.heapUsed))} per 1,000 requests)` +
-    `${culprit.retains.length > 0 ? `, retaining ${culprit.retains.slice(0, 4).join(', ')}` : ''}; ${fixedPart}.`
+function perRequestOf (candidate: LeakCandidate, endpoint: string): number | null {
+  return candidate.perRoute?.find((share) => share.route === endpoint)?.objectsPerRequest ?? null
+}
+
+function verdictLine (culprit: LeakCandidate | null, leaking: PhaseResult, fixed: PhaseResult, fixedLeaks: LeakCandidate[]): string {
+  const fixedPart = fixedLeaks.length === 0
+    ? `${fixed.endpoint} leaves no leak candidate above the noise (heap ${mb(growthPerThousand(fixed, (s) => s.heapUsed))} per 1,000 requests)`
+    : `${fixed.endpoint} also keeps ${fixedLeaks.map((c) => c.className).join(', ')}`
+  if (culprit === null) return `Verdict: no leak candidate above the noise for ${leaking.endpoint}; ${fixedPart}.`
+  const perRequest = perRequestOf(culprit, leaking.endpoint)
+  return `Verdict: ${leaking.endpoint} leaks ${perRequest === null ? '?' : perRequest.toFixed(2)} ${culprit.className} per request ` +
+    `(+${culprit.countPerInterval.reduce((a, b) => a + b, 0)} still alive, heap ${mb(growthPerThousand(leaking, (s) => s.heapUsed))} per 1,000 requests), ` +
+    `held by ${culprit.collection.kind} ${culprit.collection.label}; ${fixedPart}.`
+}
+
+function pathText (candidate: LeakCandidate): string {
+  return candidate.retainerPath.map((step) => step.label + step.edge).join(' → ')
+}
+
+/** The report with only its first candidates, for display. */
+function topOf (report: LeakReport): LeakReport {
+  return { ...report, candidates: report.candidates.slice(0, TOP) }
 }
 
 const token = randomBytes(24).toString('base64url')
@@ -142,40 +174,43 @@ async function main (): Promise<void> {
   // once per tenant, so first-time allocations do not show up as growth in the comparisons.
   await runPhase('warm-up', 'posts', warmupSeconds)
   await drive({ target: 'leaking-posts', url: app.url, durationSeconds: 1, connections: 1, tenants, render: false })
+  // The three-snapshot workflow, twice: A → B → C over the fixed endpoint, C → D → E over the
+  // leaking one. The finder keeps what was allocated in every interval and is still alive in the
+  // last snapshot, so a phase needs its own three snapshots.
   const a = await snapshot('A')
-  const fixed = await runPhase('fixed', 'posts', phaseSeconds)
-  const b = await snapshot('B')
-  const leaking = await runPhase('leaking', 'leaking-posts', phaseSeconds)
+  const fixed = await runPhase('fixed', 'posts', phaseSeconds, 'B')
   const c = await snapshot('C')
+  const leaking = await runPhase('leaking', 'leaking-posts', phaseSeconds, 'D')
+  const e = await snapshot('E')
   phase = 'end'
   const final = await sampler.sampleNow()
   await cleanUp()
   app = null
-  say('demo app stopped; comparing the snapshots…')
+  say('demo app stopped; looking for leaks across the snapshots…')
 
-  const diffAB = await compare(a, b, 'A→B')
-  const diffBC = await compare(b, c, 'B→C')
-  const fixedGrowing = growingClasses(diffAB, fixed.requests).map((row) => row.className)
-  const culprit = findCulprit(diffBC, leaking.requests)
+  const fixedReport = await leaksOver([a, fixed.midFile!, c], 'A→B→C')
+  const leakingReport = await leaksOver([c, leaking.midFile!, e], 'C→D→E')
+  const fixedLeaks = aboveNoise(fixedReport, fixed.endpoint)
+  const culprit = aboveNoise(leakingReport, leaking.endpoint)[0] ?? null
   const phases = [fixed, leaking]
-  const verdict = verdictLine(culprit, leaking, fixed, fixedGrowing)
+  const verdict = verdictLine(culprit, leaking, fixed, fixedLeaks)
 
   console.log(`\n${renderTextTable(phaseTable(phases))}\n`)
-  console.log(`A→B (${fixed.endpoint}), top ${TOP} by size delta:\n${formatHeapDiff(bySizeDelta(diffAB), { top: TOP })}\n`)
-  console.log(`B→C (${leaking.endpoint}), top ${TOP} by size delta:\n${formatHeapDiff(bySizeDelta(diffBC), { top: TOP })}\n`)
-  if (culprit?.path !== null && culprit?.path !== undefined) console.log(`Retainer path of the culprit:\n  ${culprit.path.text}\n`)
+  console.log(`find-leaks A B C (${fixed.endpoint}), first ${TOP} candidates:\n${formatLeakReport(topOf(fixedReport))}`)
+  console.log(`find-leaks C D E (${leaking.endpoint}), first ${TOP} candidates:\n${formatLeakReport(topOf(leakingReport))}`)
+  if (culprit !== null) console.log(`Retainer path of the culprit:\n  ${pathText(culprit)}\n`)
   if (final?.verdict !== null && final?.verdict !== undefined) console.log(`The plugin's own trend verdict (GET /memory) at the end: ${final.verdict}: ${final.verdictReason}`)
   console.log(verdict)
 
   const samples = sampler.samples
   const chartPhases = [{ name: 'warm-up', start: 0, end: fixed.start }, { name: 'fixed /posts', start: fixed.start, end: fixed.end }, { name: 'leaking /leaking-posts', start: leaking.start, end: leaking.end }]
   await writeFile(join(outDir, 'memory.svg'), renderMemoryChart(samples, chartPhases, 'Demo app memory: fixed endpoint, then leaking endpoint'))
-  await writeFile(join(outDir, 'report.md'), report(phases, diffAB, diffBC, culprit, verdict, samples, final))
-  await writeFile(join(outDir, 'report.json'), JSON.stringify({ verdict, culprit, phases, fixedGrowing, diffAB: bySizeDelta(diffAB), diffBC: bySizeDelta(diffBC), samples }, null, 2))
+  await writeFile(join(outDir, 'report.md'), report(phases, fixedReport, leakingReport, culprit, verdict, samples, final))
+  await writeFile(join(outDir, 'report.json'), JSON.stringify({ verdict, culprit, phases, fixedLeaks, fixedReport: topOf(fixedReport), leakingReport: topOf(leakingReport), samples }, null, 2))
   say(`report written to ${join(outDir, 'report.md')} and ${join(outDir, 'memory.svg')}`)
 }
 
-function report (phases: PhaseResult[], diffAB: HeapDiff, diffBC: HeapDiff, culprit: Culprit | null, verdict: string, samples: Sample[], final: Sample | undefined): string {
+function report (phases: PhaseResult[], fixedReport: LeakReport, leakingReport: LeakReport, culprit: LeakCandidate | null, verdict: string, samples: Sample[], final: Sample | undefined): string {
   const fixed = phases[0]!
   const leaking = phases[1]!
   return [
@@ -192,30 +227,30 @@ function report (phases: PhaseResult[], diffAB: HeapDiff, diffBC: HeapDiff, culp
     `Memory figures read ${samples.length} times through \`GET /_diagnostics/memory\` and \`/gc-stats\`; snapshots taken through \`POST /_diagnostics/heap-snapshot?download=true\`.`,
     final?.verdict !== null && final?.verdict !== undefined ? `\nThe plugin's own trend verdict (\`GET /memory\`) at the end of the run: \`${final.verdict}\`: ${final.verdictReason}.` : '',
     '',
-    `## Snapshot A → B (${fixed.endpoint}), top ${TOP} by size delta`,
+    `## find-leaks A B C (${fixed.endpoint}), first ${TOP} candidates`,
     '',
     '```',
-    formatHeapDiff(bySizeDelta(diffAB), { top: TOP }),
+    formatLeakReport(topOf(fixedReport)),
     '```',
     '',
-    `## Snapshot B → C (${leaking.endpoint}), top ${TOP} by size delta`,
+    `## find-leaks C D E (${leaking.endpoint}), first ${TOP} candidates`,
     '',
     '```',
-    formatHeapDiff(bySizeDelta(diffBC), { top: TOP }),
+    formatLeakReport(topOf(leakingReport)),
     '```',
     '',
     '## Culprit',
     '',
     culprit === null
-      ? 'No class grew with the leaking requests.'
+      ? 'No leak candidate above the noise for the leaking requests.'
       : [
-          `\`${culprit.className}\`: +${culprit.countDelta} objects in ${leaking.requests} requests (${culprit.perRequest.toFixed(2)} per request).`,
-          culprit.retains.length > 0 ? `It retains the other classes that grew with the requests: ${culprit.retains.map((name) => `\`${name}\``).join(', ')}.` : '',
+          `\`${culprit.className}\`: ${culprit.countPerInterval.join(' then ')} new objects still alive per interval, ` +
+            `${(perRequestOf(culprit, leaking.endpoint) ?? 0).toFixed(2)} per \`${leaking.endpoint}\`, held by ${culprit.collection.kind} \`${culprit.collection.label}\`.`,
           '',
           'Retainer path (shortest from the GC roots, weak edges skipped):',
           '',
           '```',
-          culprit.path?.text ?? '(none found)',
+          pathText(culprit),
           '```',
           '',
           'The fix, as `POST /posts` does it: one base connection, `useDb(tenant, { useCache: true })`, and the model compiled once per tenant connection.'
