@@ -75,7 +75,12 @@ function compile (format) {
   const program = ts.createProgram(entriesFor(format), options)
   const transformers = format === 'cjs' ? { before: [importMetaToCommonJs] } : undefined
   const result = program.emit(undefined, undefined, undefined, false, transformers)
-  const diagnostics = [...ts.getPreEmitDiagnostics(program), ...result.diagnostics]
+  // The ESM pass type-checks the sources; the CommonJS pass compiles the same ones, so it only
+  // checks what can differ: syntax, options and module resolution under CommonJS' rules.
+  const checked = format === 'esm'
+    ? ts.getPreEmitDiagnostics(program)
+    : [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics(), ...program.getSyntacticDiagnostics()]
+  const diagnostics = [...checked, ...result.diagnostics]
     .filter((d) => !(format === 'cjs' && IMPORT_META_IN_COMMONJS.has(d.code)))
   if (diagnostics.length > 0 || result.emitSkipped) fail(diagnostics)
   if (format === 'cjs') writeFileSync(join(outDir, 'package.json'), JSON.stringify({ type: 'commonjs' }) + '\n')
