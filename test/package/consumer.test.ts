@@ -99,7 +99,8 @@ t.test('the packed tarball works from ESM, CommonJS and TypeScript projects, and
     t.ok(shipped.includes(expected), `the tarball ships ${expected}`)
   }
   t.same(shipped.filter((path) => /\.ts$/.test(path) && !path.endsWith('.d.ts')), [], 'no TypeScript source: the maps embed it')
-  t.same(shipped.filter((path) => !/^(dist\/|LICENSE$|README\.md$|package\.json$)/.test(path)), [], 'nothing else (no tests, no demo)')
+  t.ok(shipped.includes('load/demo/example-memory.svg'), 'the example chart the README names')
+  t.same(shipped.filter((path) => !/^(dist\/|LICENSE$|README\.md$|package\.json$|load\/demo\/example-memory\.svg$)/.test(path)), [], 'nothing else (no tests, no demo code)')
   const map = JSON.parse(readFileSync(join(root, 'dist/cjs/plugin/auth.js.map'), 'utf8')) as { sourcesContent?: string[] }
   t.match(map.sourcesContent?.[0], /export function bearerTokenStrategy/, 'source maps carry their sources')
 
