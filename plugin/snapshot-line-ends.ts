@@ -1,7 +1,8 @@
 import type * as Inspector from 'node:inspector'
 import { createRequire } from 'node:module'
 
-const require = createRequire(import.meta.url)
+// Not named `require`: this file is also built to CommonJS, where that name is taken.
+const requireBuiltin = createRequire(import.meta.url)
 
 /**
  * A heap snapshot records the source line of every function. Node 20's V8 (11.3) reads it from the
@@ -24,7 +25,7 @@ export function cacheScriptLineEnds (enabled: boolean, env: NodeJS.ProcessEnv = 
   if (!enabled || env.NODE_V8_COVERAGE !== undefined || env._TAPJS_PROCESSINFO_COVERAGE_ === '1') return false
   /* c8 ignore start -- runs only without coverage: tested in a child process by heap-snapshot-measure.test.ts */
   if (!process.features.inspector) return false // node:inspector throws on import in such a build
-  const { Session } = require('node:inspector') as typeof Inspector
+  const { Session } = requireBuiltin('node:inspector') as typeof Inspector
   const session = new Session()
   try {
     session.connect()
