@@ -5,6 +5,25 @@ import type { AuthStrategy } from './options.js'
 
 const BEARER = /^Bearer[ ]+(\S+)[ ]*$/i
 
+/**
+ * Why a configured token could never be presented in `Authorization: Bearer <token>`, or null.
+ * Node's HTTP parser refuses control characters in header values and reads bytes above 0x7f as
+ * latin1 (so a UTF-8 token arrives as other characters); RFC 6750 allows only token68 characters.
+ * The messages never quote the token, nor any character of it.
+ */
+export function unusableTokenReason (token: string): string | null {
+  if (/[\r\n]$/.test(token)) return 'ends with a newline (read from a file? trim it)'
+  if (/^\s|\s$/.test(token)) return 'starts or ends with whitespace (trim it)'
+  if (/\s/.test(token)) return 'contains whitespace'
+  // eslint-disable-next-line no-control-regex -- control characters are what this rule looks for
+  if (/[\x00-\x1f\x7f]/.test(token)) return 'contains a control character'
+  if (/[\u0080-\uffff]/.test(token)) return 'contains a non-ASCII character'
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
+    return 'contains a character outside the bearer token set of RFC 6750 (letters, digits, - . _ ~ + / and trailing =), e.g. from `openssl rand -base64 32`'
+  }
+  return null
+}
+
 function digest (value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }

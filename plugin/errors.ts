@@ -72,3 +72,9 @@ export const UnsafeSnapshotDirError = createError<[string]>(
   'fastify-memory-diagnostics: %s',
   500
 )
+
+export const RouteNotFoundError = createError<[string, string]>(
+  'FST_MEMDIAG_ROUTE_NOT_FOUND',
+  'Route %s:%s not found',
+  404
+)

@@ -15,6 +15,7 @@ import { gcStatsRoute } from './routes/gc-stats.js'
 import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
 import { memoryRoute } from './routes/memory.js'
 import { metricsRoute } from './routes/metrics.js'
+import { notFoundRoutes } from './routes/not-found.js'
 import { createSnapshotStore, prepareSnapshotDir } from './snapshot-store.js'
 import { createSnapshotTaker } from './snapshot-taker.js'
 
@@ -31,8 +32,12 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
       instance.log.warn('fastify-memory-diagnostics: the heap snapshot headroom guard is disabled (`snapshot.guard: false`): a snapshot that does not fit in memory gets this process killed by the OOM killer, without error or log')
     })
   }
-  const rateLimits = Object.values(options.rateLimit)
-  const guards = await createRouteGuards(instance, options.auth, rateLimits.some((limit) => limit !== false))
+  const { failedAuth, ...routeLimits } = options.rateLimit
+  const guards = await createRouteGuards(instance, {
+    auth: options.auth,
+    anyRateLimit: Object.values(routeLimits).some((limit) => limit !== false),
+    failedAuthLimit: failedAuth
+  })
 
   const cgroup = openCgroupProbe(options.cgroup.root, options.cgroup.procSelfCgroup)
   const probe = createMemoryProbe(cgroup)
@@ -57,6 +62,8 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     cgroup.close()
   }
   instance.addHook('onClose', async function stopDiagnostics () {
+    // The metrics read the probes closed below, and the same registry may get a new instance.
+    metrics?.unregister()
     await taker.idle()
     stopBackground()
     taker.applyRetention(instance.log)
@@ -89,4 +96,5 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
       onRequest: guards.onRequest(options.rateLimit.metrics, { open: !options.metrics.auth })
     })
   }
+  notFoundRoutes(instance)
 }

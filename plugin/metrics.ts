@@ -8,6 +8,7 @@ export interface MetricsRegistry {
   readonly contentType: string
   metrics (): Promise<string>
   getSingleMetric (name: string): unknown
+  removeSingleMetric (name: string): void
 }
 
 export type SnapshotRefusal = 'headroom' | 'in_progress' | 'rate_limited'
@@ -16,6 +17,8 @@ export interface DiagnosticsMetrics {
   observeGcPause (kind: GcKind, durationMs: number): void
   snapshotTaken (): void
   snapshotRefused (reason: SnapshotRefusal): void
+  /** Removes every metric registered here from the registry (at close: their sources are closed). */
+  unregister (): void
 }
 
 export interface MetricsSources {
@@ -31,12 +34,38 @@ const GC_PAUSE_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 /**
  * Registers the `memdiag_*` metrics on the application's registry (prefixed so they never clash
  * with prom-client's default `nodejs_*` ones). Gauges are read at scrape time; GC pauses and
- * snapshot outcomes are counted as they happen.
+ * snapshot outcomes are counted as they happen. If one cannot be registered (its name is taken),
+ * those registered before it are removed again and the error is thrown.
  */
 export async function registerMetrics (registry: MetricsRegistry, sources: MetricsSources): Promise<DiagnosticsMetrics> {
   const client = await import('prom-client')
-  const registers = [registry as unknown as import('prom-client').Registry]
-  const { cgroup, leakMonitor } = sources
+  const registered: string[] = []
+  const unregister = () => {
+    for (const name of registered.splice(0)) registry.removeSingleMetric(name)
+  }
+  try {
+    return defineMetrics(client, registry, sources, registered, unregister)
+  } catch (error) {
+    unregister()
+    throw error
+  }
+}
+
+function defineMetrics (
+  client: typeof import('prom-client'),
+  registry: MetricsRegistry,
+  { cgroup, leakMonitor }: MetricsSources,
+  registered: string[],
+  unregister: () => void
+): DiagnosticsMetrics {
+  // Wraps the application's registry: every metric created through it is remembered for unregister().
+  const owner = {
+    registerMetric (metric: { name: string }) {
+      (registry as unknown as import('prom-client').Registry).registerMetric(metric as never)
+      registered.push(metric.name)
+    }
+  }
+  const registers = [owner as unknown as import('prom-client').Registry]
 
   const gauge = (name: string, help: string, read: () => number | null) => new client.Gauge({
     name,
@@ -85,6 +114,7 @@ export async function registerMetrics (registry: MetricsRegistry, sources: Metri
   return {
     observeGcPause: (kind, durationMs) => pauses.observe({ kind }, durationMs / 1000),
     snapshotTaken: () => taken.inc(),
-    snapshotRefused: (reason) => refused.inc({ reason })
+    snapshotRefused: (reason) => refused.inc({ reason }),
+    unregister
   }
 }

@@ -1,23 +1,31 @@
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { unusableTokenReason } from './auth.js'
 import { InvalidOptionError } from './errors.js'
 import type { MetricsRegistry } from './metrics.js'
 import { resolveLeakThresholds } from './trend.js'
 import type { LeakThresholds } from './trend.js'
 
 /**
- * A user authentication strategy, handed to `@fastify/auth` (JWT, mTLS, IP allow-list...).
- * Throw (or reject, or call `done(err)`) to refuse; an error with `statusCode: 403` answers 403.
+ * A user authentication strategy, handed to `@fastify/auth` (JWT, mTLS, IP allow-list...): an
+ * async function that throws to refuse, or a callback one that calls `done(err)`. An error with
+ * `statusCode: 403` answers 403. One signature (not a union) so that an inline
+ * `async (request, reply) => {...}` gets its parameter types from it.
  */
-export type AuthStrategy =
-  | ((this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => Promise<void>)
-  | ((this: FastifyInstance, request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void)
+export type AuthStrategy = (
+  this: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: (error?: Error) => void
+) => void | Promise<void>
 
 export interface AuthOptions {
   /**
    * Bearer tokens accepted in `Authorization: Bearer <token>`, compared in constant time.
-   * Several tokens allow rotation. Each must be at least 16 characters.
+   * Several tokens allow rotation. Each must be at least 16 characters from RFC 6750's token
+   * set (letters, digits, `-._~+/`, trailing `=`): a token that no client could send (a trailing
+   * newline from a secrets file, whitespace, non-ASCII) fails registration.
    * @defaultValue `[]`
    */
   tokens?: string | string[]
@@ -54,6 +62,13 @@ export interface RateLimitOptions {
   snapshotFiles?: RouteRateLimit | false
   /** `GET /metrics`, when enabled. @defaultValue `{ max: 60, timeWindow: '1 minute' }` */
   metrics?: RouteRateLimit | false
+  /**
+   * Failed authentications per client IP, counted apart from the routes' budgets (which count
+   * authenticated requests only). Past it, requests that fail authentication get 429 instead of
+   * 401; requests with valid credentials still pass, so a stranger can neither spend the
+   * operator's budget nor lock them out. @defaultValue `{ max: 60, timeWindow: '1 minute' }`
+   */
+  failedAuth?: RouteRateLimit | false
 }
 
 export interface TrendOptions {
@@ -186,6 +201,7 @@ export interface ResolvedOptions {
     takeSnapshot: RouteRateLimit | false
     snapshotFiles: RouteRateLimit | false
     metrics: RouteRateLimit | false
+    failedAuth: RouteRateLimit | false
   }
   gc: { windowMs: number }
   snapshot: ResolvedSnapshot
@@ -197,6 +213,7 @@ export interface ResolvedOptions {
 const MIN_TOKEN_LENGTH = 16
 const READ_LIMIT: RouteRateLimit = { max: 60, timeWindow: 60_000 }
 const SNAPSHOT_LIMIT: RouteRateLimit = { max: 2, timeWindow: 600_000 }
+const FAILED_AUTH_LIMIT: RouteRateLimit = { max: 60, timeWindow: 60_000 }
 const MIB = 1024 * 1024
 
 export function resolveOptions (opts: MemoryDiagnosticsOptions | undefined): ResolvedOptions {
@@ -223,9 +240,13 @@ function resolveAuth (auth: AuthOptions | false | undefined): ResolvedAuth | fal
     throw new InvalidOptionError('the `auth` option is required: give `auth.tokens` and/or `auth.strategies` (or `auth: false` to run the routes open, not recommended)')
   }
   const tokens = auth.tokens === undefined ? [] : Array.isArray(auth.tokens) ? [...auth.tokens] : [auth.tokens]
-  for (const token of tokens) {
+  for (const [index, token] of tokens.entries()) {
     if (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH) {
       throw new InvalidOptionError(`every \`auth.tokens\` entry must be a string of at least ${MIN_TOKEN_LENGTH} characters (is an environment variable unset?)`)
+    }
+    const reason = unusableTokenReason(token)
+    if (reason !== null) {
+      throw new InvalidOptionError(`\`auth.tokens\` entry ${index} can never match an "Authorization: Bearer" header: it ${reason}`)
     }
   }
   const strategies = auth.strategies === undefined ? [] : auth.strategies
@@ -243,7 +264,7 @@ function resolveAuth (auth: AuthOptions | false | undefined): ResolvedAuth | fal
 }
 
 function resolveRateLimit (rateLimit: RateLimitOptions | false | undefined): ResolvedOptions['rateLimit'] {
-  if (rateLimit === false) return { memory: false, gcStats: false, takeSnapshot: false, snapshotFiles: false, metrics: false }
+  if (rateLimit === false) return { memory: false, gcStats: false, takeSnapshot: false, snapshotFiles: false, metrics: false, failedAuth: false }
   if (rateLimit !== undefined && (rateLimit === null || typeof rateLimit !== 'object')) {
     throw new InvalidOptionError('`rateLimit` must be an object or false')
   }
@@ -252,7 +273,8 @@ function resolveRateLimit (rateLimit: RateLimitOptions | false | undefined): Res
     gcStats: routeRateLimit(rateLimit?.gcStats, READ_LIMIT, 'rateLimit.gcStats'),
     takeSnapshot: routeRateLimit(rateLimit?.takeSnapshot, SNAPSHOT_LIMIT, 'rateLimit.takeSnapshot'),
     snapshotFiles: routeRateLimit(rateLimit?.snapshotFiles, READ_LIMIT, 'rateLimit.snapshotFiles'),
-    metrics: routeRateLimit(rateLimit?.metrics, READ_LIMIT, 'rateLimit.metrics')
+    metrics: routeRateLimit(rateLimit?.metrics, READ_LIMIT, 'rateLimit.metrics'),
+    failedAuth: routeRateLimit(rateLimit?.failedAuth, FAILED_AUTH_LIMIT, 'rateLimit.failedAuth')
   }
 }
 

@@ -1,7 +1,8 @@
 import type * as Inspector from 'node:inspector'
 import { createRequire } from 'node:module'
 
-const require = createRequire(import.meta.url)
+// Not named `require`: this file is also built to CommonJS, where that name is taken.
+const requireBuiltin = createRequire(import.meta.url)
 
 // One session for the whole process, shared by every plugin instance and never disconnected:
 // disconnecting a session disables its HeapProfiler agent, which clears V8's heap object id map,
@@ -45,7 +46,7 @@ export function cacheScriptLineEnds (enabled: boolean, env: NodeJS.ProcessEnv = 
 
 /* c8 ignore start -- see above */
 function connectedSession (): Inspector.Session {
-  const { Session } = require('node:inspector') as typeof Inspector
+  const { Session } = requireBuiltin('node:inspector') as typeof Inspector
   const created = new Session()
   created.connect()
   return created

@@ -128,3 +128,31 @@ t.test('reuses the application\'s @fastify/auth and keeps its routes unguarded',
   t.equal((await app.inject({ url: '/diag/memory' })).statusCode, 401)
   t.equal((await app.inject({ url: '/diag/memory', headers: AUTH })).statusCode, 200)
 })
+
+t.test('a token no client could send fails registration, saying which rule, never the token', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    [`${TOKEN}\n`, /entry 0 can never match an "Authorization: Bearer" header: it ends with a newline \(read from a file\? trim it\)/],
+    [`${TOKEN}\r\n`, /ends with a newline/],
+    [` ${TOKEN}`, /starts or ends with whitespace/],
+    [`${TOKEN}\t`, /starts or ends with whitespace/],
+    [`${TOKEN.slice(0, 10)} ${TOKEN.slice(10)}`, /contains whitespace/],
+    [`${TOKEN}\u0000`, /contains a control character/],
+    [`${TOKEN}\u007f`, /contains a control character/],
+    [`${TOKEN}é`, /contains a non-ASCII character/],
+    [`${TOKEN}!`, /outside the bearer token set of RFC 6750/],
+    [`${TOKEN}=x`, /outside the bearer token set/]
+  ]
+  for (const [token, message] of cases) {
+    const error = await register({ auth: { tokens: ['another-token-for-rotation', token].reverse() } }).then(() => null, (e: Error) => e)
+    t.match(error, { code: 'FST_MEMDIAG_INVALID_OPTION', message }, JSON.stringify(token))
+    t.notMatch(error?.message ?? '', TOKEN.slice(0, 8), 'the message does not contain the token')
+  }
+  const second = await register({ auth: { tokens: ['another-token-for-rotation', `${TOKEN}\n`] } }).then(() => null, (e: Error) => e)
+  t.match(second, { message: /entry 1 can/ }, 'the message says which entry')
+})
+
+t.test('tokens from RFC 6750\'s whole set are accepted and match', async (t) => {
+  const token = 'aZ09-._~+/aZ09-._~+/=='
+  const app = await buildApp(t, { auth: { tokens: [token] } })
+  t.equal((await app.inject({ url: '/diag/memory', headers: { authorization: `Bearer ${token}` } })).statusCode, 200)
+})

@@ -1,6 +1,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { memoryDiagnostics } from '../../plugin/index.js'
+import { join } from 'node:path'
 import { AUTH, TOKEN } from '../helpers/build-app.js'
 
 t.test('no token ever reaches a log line, even with a serializer that logs headers', async (t) => {
@@ -31,5 +32,44 @@ t.test('no token ever reaches a log line, even with a serializer that logs heade
   for (const line of lines) {
     t.notMatch(line, TOKEN, 'no token in the log line')
     t.notMatch(line, /authorization/i, 'no authorization header in the log line')
+  }
+})
+
+t.test('a token sent in the query string never reaches the log, on any route of the plugin', async (t) => {
+  const lines: string[] = []
+  // A pino destination stream: each line as pino writes it.
+  const stream = { write: (line: string) => { lines.push(line) } }
+  const app = Fastify({ logger: { level: 'trace', stream } })
+  t.teardown(() => app.close())
+  const { Registry } = await import('prom-client')
+  await app.register(memoryDiagnostics, {
+    prefix: '/diag',
+    auth: { tokens: [TOKEN] },
+    metrics: { registry: new Registry(), route: true },
+    // refused before it is taken: the request is logged all the same
+    snapshot: { dir: join(t.testdir(), 'snapshots'), maxHeapUsedBytes: 1024 }
+  })
+  const secret = 'query-secret-0123456789abcdef'
+  const routes: Array<[string, string]> = [
+    ['GET', '/diag/memory'],
+    ['GET', '/diag/gc-stats'],
+    ['GET', '/diag/metrics'],
+    ['POST', '/diag/heap-snapshot'],
+    ['GET', '/diag/heap-snapshot/heap-1-2'],
+    ['DELETE', '/diag/heap-snapshot/heap-1-2'],
+    ['GET', '/diag/no-such-route'],
+    ['POST', '/diag/memory'],
+    ['GET', '/diag']
+  ]
+  for (const [method, url] of routes) {
+    for (const query of [`access_token=${secret}`, `download=true&token=${secret}`, `${secret}`]) {
+      for (const headers of [{}, AUTH, { authorization: `Bearer ${secret}` }]) {
+        lines.length = 0
+        const res = await app.inject({ method: method as 'GET', url: `${url}?${query}`, headers })
+        t.ok(lines.some((line) => line.includes(`"url":"${url}"`)), `${method} ${url} (${res.statusCode}) logged its path`)
+        const leaked = lines.filter((line) => line.includes(secret) || line.includes(TOKEN))
+        t.same(leaked, [], `${method} ${url}?… with ${Object.keys(headers).length > 0 ? 'a header' : 'no header'}: no credential in the log`)
+      }
+    }
   }
 })

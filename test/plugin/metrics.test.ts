@@ -119,3 +119,39 @@ t.test('a registry that already holds the metrics fails registration and leaves 
   t.ok(readdirSync('/proc/self/fd').length <= fdsBefore, 'the cgroup descriptors opened by the failed registration are closed, without waiting for close()')
   await second.close().catch(() => {})
 })
+
+t.test('closing the app removes the plugin\'s metrics: the registry keeps working and takes a new instance', async (t) => {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const Fastify = (await import('fastify')).default
+  const { memoryDiagnostics } = await import('../../plugin/index.js')
+  const first = Fastify()
+  await first.register(memoryDiagnostics, { auth: { tokens: ['test-token-0123456789abcdef'] }, metrics: { registry } })
+  await first.ready()
+  t.match(await registry.metrics(), /memdiag_heap_used_bytes/)
+  await first.close()
+  const after = await registry.metrics()
+  t.notMatch(after, /memdiag_/, 'no memdiag_* metric left after close')
+  t.match(after, /nodejs_heap_size_used_bytes/, 'the application\'s own metrics are still there')
+
+  const second = await buildApp(t, { metrics: { registry, route: true } })
+  const res = await second.inject({ url: '/diag/metrics', headers: AUTH })
+  t.equal(res.statusCode, 200, 'registering again on the same registry works')
+  t.ok(parsePrometheusText(res.body).has('memdiag_heap_used_bytes'))
+})
+
+t.test('a registration that fails on one metric removes those it registered before, and no other', async (t) => {
+  const registry = new Registry()
+  const { Gauge } = await import('prom-client')
+  // taken by the application: the plugin's registration fails on it, midway
+  const own = new Gauge({ name: 'memdiag_container_memory_limit_bytes', help: 'the application\'s', registers: [registry] })
+  const Fastify = (await import('fastify')).default
+  const { memoryDiagnostics } = await import('../../plugin/index.js')
+  const app = Fastify()
+  app.register(memoryDiagnostics, { auth: { tokens: ['test-token-0123456789abcdef'] }, metrics: { registry } })
+  await t.rejects(async () => { await app.ready() }, /memdiag_container_memory_limit_bytes has already been registered/)
+  await app.close().catch(() => {})
+  t.same(registry.getMetricsAsArray().map((metric) => metric.name), ['memdiag_container_memory_limit_bytes'], 'only the application\'s metric is left')
+  t.equal(registry.getSingleMetric('memdiag_container_memory_limit_bytes'), own)
+  await registry.metrics()
+})

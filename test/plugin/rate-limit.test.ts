@@ -1,4 +1,5 @@
 import t from 'tap'
+import { join } from 'node:path'
 import Fastify from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { memoryDiagnostics } from '../../plugin/index.js'
@@ -17,10 +18,58 @@ t.test('the 61st read in a minute gets 429 with Retry-After', async (t) => {
   t.equal((await app.inject({ url: '/diag/gc-stats', headers: AUTH })).statusCode, 200, 'each route has its own budget')
 })
 
-t.test('requests without credentials count too (slows token guessing)', async (t) => {
-  const app = await buildApp(t, { rateLimit: { memory: { max: 3, timeWindow: 60_000 } } })
-  for (let i = 0; i < 3; i++) t.equal((await app.inject({ url: '/diag/memory', headers: { authorization: `Bearer guess-${i}` } })).statusCode, 401)
-  t.equal((await app.inject({ url: '/diag/memory', headers: AUTH })).statusCode, 429)
+t.test('failed authentications spend their own budget, never the route\'s', async (t) => {
+  const app = await buildApp(t, { rateLimit: { memory: { max: 3, timeWindow: 60_000 }, failedAuth: { max: 2, timeWindow: 60_000 } } })
+  for (let i = 0; i < 2; i++) t.equal((await app.inject({ url: '/diag/memory', headers: { authorization: `Bearer guess-${i}` } })).statusCode, 401)
+  const limited = await app.inject({ url: '/diag/memory' })
+  t.equal(limited.statusCode, 429, 'the third failure from this IP is refused')
+  t.match(limited.json(), { statusCode: 429, code: 'FST_MEMDIAG_RATE_LIMITED', error: 'Too Many Requests' })
+  t.ok(Number(limited.headers['retry-after']) > 0, 'with Retry-After')
+  t.notOk(limited.headers['www-authenticate'], 'and no invitation to retry credentials')
+  for (let i = 1; i <= 3; i++) {
+    const res = await app.inject({ url: '/diag/memory', headers: AUTH })
+    t.equal(res.statusCode, 200, `the operator's request ${i} passes`)
+    t.equal(res.headers['x-ratelimit-remaining'], String(3 - i), 'and only the operator spends the route\'s budget')
+  }
+  t.equal((await app.inject({ url: '/diag/memory', headers: AUTH })).statusCode, 429, 'the route\'s own budget still holds')
+})
+
+t.test('rateLimit.failedAuth: false keeps answering 401', async (t) => {
+  const app = await buildApp(t, { rateLimit: { failedAuth: false } })
+  for (let i = 0; i < 70; i++) {
+    const res = await app.inject({ url: '/diag/memory', headers: { authorization: `Bearer guess-${i}` } })
+    if (res.statusCode !== 401) t.fail(`failure ${i} got ${res.statusCode}`)
+  }
+  t.equal((await app.inject({ url: '/diag/memory', headers: AUTH })).statusCode, 200)
+})
+
+t.test('over real HTTP, 100 failed authentications from one IP leave the operator\'s /memory and snapshot budgets intact', async (t) => {
+  const app = await buildApp(t, {
+    // refused by the heap cap after the guards ran: a 503 proves the rate limit let it through
+    snapshot: { dir: join(t.testdir(), 'snapshots'), maxHeapUsedBytes: 1024 }
+  })
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const strangers = { 401: 0, 429: 0 }
+  for (let i = 0; i < 100; i++) {
+    const method = i % 2 === 0 ? 'POST' : 'GET'
+    const url = i % 2 === 0 ? '/diag/heap-snapshot' : '/diag/memory'
+    const headers: Record<string, string> = i % 3 === 0 ? {} : { authorization: `Bearer stranger-guess-${i}` }
+    const res = await fetch(base + url, { method, headers })
+    await res.arrayBuffer()
+    if (res.status === 401 || res.status === 429) strangers[res.status]++
+    else t.fail(`stranger request ${i} got ${res.status}`)
+  }
+  t.same(strangers, { 401: 60, 429: 40 }, 'the strangers were told to back off after 60 failures')
+
+  const memory = await fetch(`${base}/diag/memory`, { headers: AUTH })
+  await memory.arrayBuffer()
+  t.equal(memory.status, 200)
+  t.equal(memory.headers.get('x-ratelimit-remaining'), '59', '/memory: the operator\'s first request of the window')
+  const snapshot = await fetch(`${base}/diag/heap-snapshot`, { method: 'POST', headers: AUTH })
+  const body = await snapshot.json() as { code: string }
+  t.equal(snapshot.status, 503, 'the snapshot request reached the route (refused by the heap cap, not by a limit)')
+  t.equal(body.code, 'FST_MEMDIAG_INSUFFICIENT_HEADROOM')
+  t.equal(snapshot.headers.get('x-ratelimit-remaining'), '1', 'snapshot budget: 2 per 10 minutes, this is the first')
 })
 
 t.test('limits are configurable per route, and rateLimit: false turns them off', async (t) => {
