@@ -31,11 +31,10 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
       instance.log.warn('fastify-memory-diagnostics: the heap snapshot headroom guard is disabled (`snapshot.guard: false`): a snapshot that does not fit in memory gets this process killed by the OOM killer, without error or log')
     })
   }
-  const { failedAuth, ...routeLimits } = options.rateLimit
   const guards = await createRouteGuards(instance, {
     auth: options.auth,
-    anyRateLimit: Object.values(routeLimits).some((limit) => limit !== false),
-    failedAuthLimit: failedAuth
+    anyRateLimit: Object.values(options.rateLimit).some((limit) => limit !== false),
+    failedAuthLimit: options.failedAuthLimit
   })
 
   const cgroup = openCgroupProbe(options.cgroup.root, options.cgroup.procSelfCgroup)
