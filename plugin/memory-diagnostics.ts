@@ -52,7 +52,12 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   const store = createSnapshotStore({ dir: snapshotDir, maxFiles, maxAgeMs })
   const taker = createSnapshotTaker({ store, cgroup, settings: options.snapshot })
   taker.applyRetention(instance.log)
+  let stopped = false
+  // Once only: after a failed registration, close() still runs the onClose hook below, and a
+  // second close of the cgroup's descriptors could close someone else's file reusing the number.
   function stopBackground (): void {
+    if (stopped) return
+    stopped = true
     recorder.stop()
     leakMonitor.stop()
     cgroup.close()
@@ -69,7 +74,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     try {
       metrics = await registerMetrics(options.metrics.registry, { cgroup, leakMonitor })
     } catch (error) {
-      // a failed registration never reaches onClose: stop what was started here
+      // stopped now, not at close() (if ever): registerMetrics removed what it had added
       stopBackground()
       throw error
     }
