@@ -14,7 +14,7 @@ import { gcStatsRoute } from './routes/gc-stats.js'
 import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
 import { memoryRoute } from './routes/memory.js'
 import { metricsRoute } from './routes/metrics.js'
-import { notFoundRoutes } from './routes/not-found.js'
+import { notFoundRoutes, recordRoutes } from './routes/not-found.js'
 import { createSnapshotStore, prepareSnapshotDir } from './snapshot-store.js'
 import { createSnapshotTaker } from './snapshot-taker.js'
 
@@ -81,6 +81,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   }
 
   instance.setErrorHandler(diagnosticsErrorHandler)
+  const routeTable = recordRoutes(instance)
   memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: taker.status, leakReport: leakMonitor.report })
   heapSnapshotRoutes(instance, {
     taker,
@@ -97,5 +98,5 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
       onRequest: guards.onRequest(options.rateLimit.metrics, { open: !options.metrics.auth })
     })
   }
-  notFoundRoutes(instance)
+  notFoundRoutes(instance, routeTable)
 }
