@@ -78,3 +78,9 @@ export const RouteNotFoundError = createError<[string, string]>(
   'Route %s:%s not found',
   404
 )
+
+export const MethodNotAllowedError = createError<[string, string]>(
+  'FST_MEMDIAG_METHOD_NOT_ALLOWED',
+  'Method %s not allowed on %s',
+  405
+)

@@ -15,7 +15,7 @@ import { gcStatsRoute } from './routes/gc-stats.js'
 import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
 import { memoryRoute } from './routes/memory.js'
 import { metricsRoute } from './routes/metrics.js'
-import { notFoundRoutes } from './routes/not-found.js'
+import { notFoundRoutes, recordRoutes } from './routes/not-found.js'
 import { createSnapshotStore, prepareSnapshotDir } from './snapshot-store.js'
 import { createSnapshotTaker } from './snapshot-taker.js'
 
@@ -32,11 +32,10 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
       instance.log.warn('fastify-memory-diagnostics: the heap snapshot headroom guard is disabled (`snapshot.guard: false`): a snapshot that does not fit in memory gets this process killed by the OOM killer, without error or log')
     })
   }
-  const { failedAuth, ...routeLimits } = options.rateLimit
   const guards = await createRouteGuards(instance, {
     auth: options.auth,
-    anyRateLimit: Object.values(routeLimits).some((limit) => limit !== false),
-    failedAuthLimit: failedAuth
+    anyRateLimit: Object.values(options.rateLimit).some((limit) => limit !== false),
+    failedAuthLimit: options.failedAuthLimit
   })
 
   const cgroup = openCgroupProbe(options.cgroup.root, options.cgroup.procSelfCgroup)
@@ -55,7 +54,12 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   const requestCounter = createRequestCounter(instance)
   const taker = createSnapshotTaker({ store, cgroup, settings: options.snapshot, beforeWrite: () => ({ ...requestCounter.mark() }) })
   taker.applyRetention(instance.log)
+  let stopped = false
+  // Once only: after a failed registration, close() still runs the onClose hook below, and a
+  // second close of the cgroup's descriptors could close someone else's file reusing the number.
   function stopBackground (): void {
+    if (stopped) return
+    stopped = true
     requestCounter.stop()
     recorder.stop()
     leakMonitor.stop()
@@ -73,13 +77,14 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     try {
       metrics = await registerMetrics(options.metrics.registry, { cgroup, leakMonitor })
     } catch (error) {
-      // a failed registration never reaches onClose: stop what was started here
+      // stopped now, not at close() (if ever): registerMetrics removed what it had added
       stopBackground()
       throw error
     }
   }
 
   instance.setErrorHandler(diagnosticsErrorHandler)
+  const routeTable = recordRoutes(instance)
   memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: taker.status, leakReport: leakMonitor.report })
   heapSnapshotRoutes(instance, {
     taker,
@@ -96,5 +101,5 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
       onRequest: guards.onRequest(options.rateLimit.metrics, { open: !options.metrics.auth })
     })
   }
-  notFoundRoutes(instance)
+  notFoundRoutes(instance, routeTable)
 }

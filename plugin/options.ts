@@ -201,8 +201,9 @@ export interface ResolvedOptions {
     takeSnapshot: RouteRateLimit | false
     snapshotFiles: RouteRateLimit | false
     metrics: RouteRateLimit | false
-    failedAuth: RouteRateLimit | false
   }
+  /** `rateLimit.failedAuth`: apart, since it is no route's budget. */
+  failedAuthLimit: RouteRateLimit | false
   gc: { windowMs: number }
   snapshot: ResolvedSnapshot
   trend: { intervalMs: number, capacityMs: number, thresholds: LeakThresholds }
@@ -223,6 +224,7 @@ export function resolveOptions (opts: MemoryDiagnosticsOptions | undefined): Res
   return {
     auth: resolveAuth(opts.auth),
     rateLimit: resolveRateLimit(opts.rateLimit),
+    failedAuthLimit: resolveFailedAuthLimit(opts.rateLimit),
     gc: { windowMs: positiveInteger(opts.gc?.windowMs, 60_000, 'gc.windowMs') },
     snapshot: resolveSnapshot(opts.snapshot),
     trend: resolveTrend(opts.trend),
@@ -264,7 +266,7 @@ function resolveAuth (auth: AuthOptions | false | undefined): ResolvedAuth | fal
 }
 
 function resolveRateLimit (rateLimit: RateLimitOptions | false | undefined): ResolvedOptions['rateLimit'] {
-  if (rateLimit === false) return { memory: false, gcStats: false, takeSnapshot: false, snapshotFiles: false, metrics: false, failedAuth: false }
+  if (rateLimit === false) return { memory: false, gcStats: false, takeSnapshot: false, snapshotFiles: false, metrics: false }
   if (rateLimit !== undefined && (rateLimit === null || typeof rateLimit !== 'object')) {
     throw new InvalidOptionError('`rateLimit` must be an object or false')
   }
@@ -273,9 +275,14 @@ function resolveRateLimit (rateLimit: RateLimitOptions | false | undefined): Res
     gcStats: routeRateLimit(rateLimit?.gcStats, READ_LIMIT, 'rateLimit.gcStats'),
     takeSnapshot: routeRateLimit(rateLimit?.takeSnapshot, SNAPSHOT_LIMIT, 'rateLimit.takeSnapshot'),
     snapshotFiles: routeRateLimit(rateLimit?.snapshotFiles, READ_LIMIT, 'rateLimit.snapshotFiles'),
-    metrics: routeRateLimit(rateLimit?.metrics, READ_LIMIT, 'rateLimit.metrics'),
-    failedAuth: routeRateLimit(rateLimit?.failedAuth, FAILED_AUTH_LIMIT, 'rateLimit.failedAuth')
+    metrics: routeRateLimit(rateLimit?.metrics, READ_LIMIT, 'rateLimit.metrics')
   }
+}
+
+function resolveFailedAuthLimit (rateLimit: RateLimitOptions | false | undefined): RouteRateLimit | false {
+  // an invalid `rateLimit` itself is reported by resolveRateLimit
+  if (rateLimit === false || (rateLimit !== undefined && (rateLimit === null || typeof rateLimit !== 'object'))) return false
+  return routeRateLimit(rateLimit?.failedAuth, FAILED_AUTH_LIMIT, 'rateLimit.failedAuth')
 }
 
 function resolveTrend (trend: TrendOptions | undefined): ResolvedOptions['trend'] {

@@ -12,6 +12,10 @@ import type { Lockfile } from './consumer-lockfile.js'
 // fresh ESM, CommonJS and TypeScript projects, and uses it there as a user would: register the
 // plugin, answer a request, run the bin. Every dependency comes from npm's cache.
 
+// Measured 67-107 s alone on 2 busy cores (most of it the build and three TypeScript compiles);
+// in a full parallel `npm test` it may need more than .taprc's 180 s.
+t.setTimeout(600_000)
+
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string, version: string, dependencies: Record<string, string>, bin: Record<string, string> }
@@ -129,43 +133,51 @@ t.test('the packed tarball works from ESM, CommonJS and TypeScript projects, and
   }
   const runNode = async (cwd: string, script: string) => JSON.parse((await run(process.execPath, [script], { cwd, env })).stdout) as unknown
 
-  await timed('projects', timings, async () => {
-    const esm = project('esm', {
-      'package.json': '{ "type": "module" }',
-      'index.js': projectScript("import Fastify from 'fastify'\nimport memoryDiagnostics from 'fastify-memory-diagnostics'\nimport { diffHeapSnapshots } from 'fastify-memory-diagnostics/diff'", 'esm', snapshotDir)
-    })
-    t.same(await runNode(esm, 'index.js'), expected, 'ESM: import')
-
-    const cjs = project('cjs', {
-      'package.json': '{ "type": "commonjs" }',
-      'index.js': projectScript("const Fastify = require('fastify')\nconst memoryDiagnostics = require('fastify-memory-diagnostics')\nconst { diffHeapSnapshots } = require('fastify-memory-diagnostics/diff')", 'cjs', snapshotDir),
-      'named.js': projectScript("const Fastify = require('fastify')\nconst { memoryDiagnostics } = require('fastify-memory-diagnostics')\nconst { diffHeapSnapshots } = require('fastify-memory-diagnostics/diff')", 'cjs', snapshotDir)
-    })
-    t.same(await runNode(cjs, 'index.js'), expected, 'CommonJS: require() of the module itself')
-    t.same(await runNode(cjs, 'named.js'), expected, 'CommonJS: the named export')
-
-    const source = TS_SOURCE.replaceAll('TOKEN_VALUE', JSON.stringify(TOKEN)).replace('SNAPSHOT_DIR_VALUE', JSON.stringify(snapshotDir))
-    const strict = { strict: true, skipLibCheck: true, outDir: 'out', types: ['node'], esModuleInterop: true }
-    const tsEsm = project('ts-nodenext', {
-      'package.json': '{ "type": "module" }',
-      'tsconfig.json': JSON.stringify({ compilerOptions: { ...strict, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022' }, files: ['index.ts'] }),
-      'index.ts': source
-    })
-    await run(process.execPath, [tsc, '-p', '.'], { cwd: tsEsm, env })
-    t.same(await runNode(tsEsm, 'out/index.js'), expected, 'TypeScript NodeNext strict, ESM output')
-
-    const tsCjs = project('ts-commonjs', {
-      'package.json': '{ "type": "commonjs" }',
-      'tsconfig.json': JSON.stringify({ compilerOptions: { ...strict, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022' }, files: ['index.ts'] }),
-      'tsconfig.node10.json': JSON.stringify({ compilerOptions: { ...strict, outDir: 'out-node10', module: 'CommonJS', moduleResolution: 'Node10', target: 'ES2022' }, files: ['index.ts'] }),
-      'index.ts': source
-    })
-    await run(process.execPath, [tsc, '-p', '.'], { cwd: tsCjs, env })
-    t.match(readFileSync(join(tsCjs, 'out/index.js'), 'utf8'), /require\("fastify-memory-diagnostics"\)/, 'compiled to CommonJS')
-    t.same(await runNode(tsCjs, 'out/index.js'), expected, 'TypeScript NodeNext strict, CommonJS output')
-    await run(process.execPath, [tsc, '-p', 'tsconfig.node10.json'], { cwd: tsCjs, env })
-    t.same(await runNode(tsCjs, 'out-node10/index.js'), expected, 'TypeScript node10 resolution + esModuleInterop, CommonJS output')
+  const source = TS_SOURCE.replaceAll('TOKEN_VALUE', JSON.stringify(TOKEN)).replace('SNAPSHOT_DIR_VALUE', JSON.stringify(snapshotDir))
+  const strict = { strict: true, skipLibCheck: true, outDir: 'out', types: ['node'], esModuleInterop: true }
+  const esm = project('esm', {
+    'package.json': '{ "type": "module" }',
+    'index.js': projectScript("import Fastify from 'fastify'\nimport memoryDiagnostics from 'fastify-memory-diagnostics'\nimport { diffHeapSnapshots } from 'fastify-memory-diagnostics/diff'", 'esm', snapshotDir)
   })
+  const cjs = project('cjs', {
+    'package.json': '{ "type": "commonjs" }',
+    'index.js': projectScript("const Fastify = require('fastify')\nconst memoryDiagnostics = require('fastify-memory-diagnostics')\nconst { diffHeapSnapshots } = require('fastify-memory-diagnostics/diff')", 'cjs', snapshotDir),
+    'named.js': projectScript("const Fastify = require('fastify')\nconst { memoryDiagnostics } = require('fastify-memory-diagnostics')\nconst { diffHeapSnapshots } = require('fastify-memory-diagnostics/diff')", 'cjs', snapshotDir)
+  })
+  const tsEsm = project('ts-nodenext', {
+    'package.json': '{ "type": "module" }',
+    'tsconfig.json': JSON.stringify({ compilerOptions: { ...strict, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022' }, files: ['index.ts'] }),
+    'index.ts': source
+  })
+  const tsCjs = project('ts-commonjs', {
+    'package.json': '{ "type": "commonjs" }',
+    'tsconfig.json': JSON.stringify({ compilerOptions: { ...strict, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022' }, files: ['index.ts'] }),
+    'tsconfig.node10.json': JSON.stringify({ compilerOptions: { ...strict, outDir: 'out-node10', module: 'CommonJS', moduleResolution: 'Node10', target: 'ES2022' }, files: ['index.ts'] }),
+    'index.ts': source
+  })
+  const compile = (cwd: string, config: string) => run(process.execPath, [tsc, '-p', config], { cwd, env })
+
+  // Independent of each other: run side by side.
+  await timed('projects', timings, () => Promise.all([
+    (async () => {
+      t.same(await runNode(esm, 'index.js'), expected, 'ESM: import')
+      t.same(await runNode(cjs, 'index.js'), expected, 'CommonJS: require() of the module itself')
+      t.same(await runNode(cjs, 'named.js'), expected, 'CommonJS: the named export')
+    })(),
+    (async () => {
+      await compile(tsEsm, '.')
+      t.same(await runNode(tsEsm, 'out/index.js'), expected, 'TypeScript NodeNext strict, ESM output')
+    })(),
+    (async () => {
+      await compile(tsCjs, '.')
+      t.match(readFileSync(join(tsCjs, 'out/index.js'), 'utf8'), /require\("fastify-memory-diagnostics"\)/, 'compiled to CommonJS')
+      t.same(await runNode(tsCjs, 'out/index.js'), expected, 'TypeScript NodeNext strict, CommonJS output')
+    })(),
+    (async () => {
+      await compile(tsCjs, 'tsconfig.node10.json')
+      t.same(await runNode(tsCjs, 'out-node10/index.js'), expected, 'TypeScript node10 resolution + esModuleInterop, CommonJS output')
+    })()
+  ]))
 
   await timed('bin', timings, async () => {
     const bin = join(consumers, 'node_modules', '.bin', 'fastify-memory-diagnostics')

@@ -150,8 +150,21 @@ t.test('a registration that fails on one metric removes those it registered befo
   const app = Fastify()
   app.register(memoryDiagnostics, { auth: { tokens: ['test-token-0123456789abcdef'] }, metrics: { registry } })
   await t.rejects(async () => { await app.ready() }, /memdiag_container_memory_limit_bytes has already been registered/)
-  await app.close().catch(() => {})
+  await t.resolves(app.close(), 'close() after the failed registration stops nothing twice')
   t.same(registry.getMetricsAsArray().map((metric) => metric.name), ['memdiag_container_memory_limit_bytes'], 'only the application\'s metric is left')
   t.equal(registry.getSingleMetric('memdiag_container_memory_limit_bytes'), own)
+  await registry.metrics()
+})
+
+t.test('a registration that fails after its metrics (a route already taken) removes them at close', async (t) => {
+  const registry = new Registry()
+  const Fastify = (await import('fastify')).default
+  const { memoryDiagnostics } = await import('../../plugin/index.js')
+  const app = Fastify()
+  app.get('/diag/memory', async () => 'the application\'s')
+  app.register(memoryDiagnostics, { prefix: '/diag', auth: { tokens: ['test-token-0123456789abcdef'] }, metrics: { registry } })
+  await t.rejects(async () => { await app.ready() }, /already declared/)
+  await t.resolves(app.close())
+  t.same(registry.getMetricsAsArray(), [], 'no memdiag_* metric left')
   await registry.metrics()
 })

@@ -6,13 +6,13 @@ import { AUTH, TOKEN, buildApp } from '../helpers/build-app.js'
 
 // Over a real socket: a path such as `%zz` or a 150-character id is then parsed by Node and
 // routed by Fastify's router exactly as in production.
-function send (base: string, method: string, path: string): Promise<{ statusCode: number, body: unknown }> {
+function send (base: string, method: string, path: string): Promise<{ statusCode: number, body: unknown, allow: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(base + path, { method, headers: AUTH }, (res) => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => { text += chunk })
-      res.on('end', () => resolve({ statusCode: res.statusCode!, body: text === '' ? null : JSON.parse(text) }))
+      res.on('end', () => resolve({ statusCode: res.statusCode!, body: text === '' ? null : JSON.parse(text), allow: res.headers.allow }))
     })
     req.on('error', reject)
     req.end()
@@ -26,10 +26,7 @@ t.test('what the router answers under the prefix has the plugin\'s error shape',
     ['GET', '/diag/no-such-route', 404, 'FST_MEMDIAG_ROUTE_NOT_FOUND'],
     ['GET', '/diag', 404, 'FST_MEMDIAG_ROUTE_NOT_FOUND'],
     ['GET', '/diag/', 404, 'FST_MEMDIAG_ROUTE_NOT_FOUND'],
-    ['POST', '/diag/memory', 404, 'FST_MEMDIAG_ROUTE_NOT_FOUND'],
-    ['PUT', '/diag/heap-snapshot', 404, 'FST_MEMDIAG_ROUTE_NOT_FOUND'],
     ['GET', '/diag/memory/', 404, 'FST_MEMDIAG_ROUTE_NOT_FOUND'],
-    ['HEAD', '/diag/heap-snapshot/heap-1-2', 404, 'FST_MEMDIAG_ROUTE_NOT_FOUND'],
     ['GET', `/diag/heap-snapshot/${'a'.repeat(150)}`, 404, 'FST_MEMDIAG_ROUTE_NOT_FOUND'],
     ['DELETE', `/diag/heap-snapshot/${'a'.repeat(101)}`, 404, 'FST_MEMDIAG_ROUTE_NOT_FOUND'],
     ['GET', '/diag/heap-snapshot/not-an-id', 400, 'FST_MEMDIAG_INVALID_REQUEST'],
@@ -42,10 +39,31 @@ t.test('what the router answers under the prefix has the plugin\'s error shape',
     t.equal(res.statusCode, statusCode, `${method} ${path.slice(0, 40)}`)
     if (method === 'HEAD') continue
     t.match(res.body, { statusCode, code, error: statusCode === 404 ? 'Not Found' : 'Bad Request', message: String }, `${method} ${path.slice(0, 40)}: body`)
+    t.equal(res.allow, undefined)
     t.same(Object.keys(res.body as object).sort(), ['code', 'error', 'message', 'statusCode'])
   }
-  const unknown = await send(base, 'POST', '/diag/memory?access_token=secret-in-query')
-  t.same(unknown.body, { statusCode: 404, code: 'FST_MEMDIAG_ROUTE_NOT_FOUND', error: 'Not Found', message: 'Route POST:/diag/memory not found' }, 'the query is not echoed')
+  const unknown = await send(base, 'GET', '/diag/nope?access_token=secret-in-query')
+  t.same(unknown.body, { statusCode: 404, code: 'FST_MEMDIAG_ROUTE_NOT_FOUND', error: 'Not Found', message: 'Route GET:/diag/nope not found' }, 'the query is not echoed')
+})
+
+t.test('a path of the plugin asked with another method: 405 with Allow, in the plugin\'s shape', async (t) => {
+  const app = await buildApp(t)
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const cases: Array<[string, string, string]> = [
+    ['POST', '/diag/memory', 'GET, HEAD'],
+    ['DELETE', '/diag/gc-stats', 'GET, HEAD'],
+    ['PUT', '/diag/heap-snapshot', 'POST'],
+    ['GET', '/diag/heap-snapshot', 'POST'],
+    ['PATCH', '/diag/heap-snapshot/heap-1-2', 'GET, DELETE'],
+    ['HEAD', '/diag/heap-snapshot/heap-1-2', 'GET, DELETE']
+  ]
+  for (const [method, path, allow] of cases) {
+    const res = await send(base, method, `${path}?access_token=secret-in-query`)
+    t.equal(res.statusCode, 405, `${method} ${path}`)
+    t.equal(res.allow, allow, `${method} ${path}: Allow`)
+    if (method === 'HEAD') continue
+    t.same(res.body, { statusCode: 405, code: 'FST_MEMDIAG_METHOD_NOT_ALLOWED', error: 'Method Not Allowed', message: `Method ${method} not allowed on ${path}` })
+  }
 })
 
 t.test('the application\'s routes and 404s outside the prefix are untouched', async (t) => {

@@ -104,7 +104,9 @@ t.test('invalid rate limit options fail registration', async (t) => {
     ['often', /`rateLimit` must be an object or false/],
     [{ memory: 5 }, /`rateLimit.memory` must be \{ max, timeWindow \} or false/],
     [{ memory: { max: 0, timeWindow: 1000 } }, /`rateLimit.memory.max` must be a positive integer/],
-    [{ gcStats: { max: 5, timeWindow: -1 } }, /`rateLimit.gcStats.timeWindow` must be a positive number/]
+    [{ gcStats: { max: 5, timeWindow: -1 } }, /`rateLimit.gcStats.timeWindow` must be a positive number/],
+    [{ failedAuth: { max: 0, timeWindow: 1000 } }, /`rateLimit.failedAuth.max` must be a positive integer/],
+    [{ failedAuth: 'lots' }, /`rateLimit.failedAuth` must be \{ max, timeWindow \} or false/]
   ]
   for (const [rateLimit, message] of cases) {
     const app = Fastify()
