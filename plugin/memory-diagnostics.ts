@@ -14,8 +14,8 @@ import { gcStatsRoute } from './routes/gc-stats.js'
 import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
 import { memoryRoute } from './routes/memory.js'
 import { metricsRoute } from './routes/metrics.js'
-import { createSnapshotStore, prepareSnapshotDir } from './snapshot-store.js'
-import { createSnapshotTaker } from './snapshot-taker.js'
+import { createSnapshotLifecycle } from './snapshot/lifecycle.js'
+import { createSnapshotStore, prepareSnapshotDir } from './snapshot/store.js'
 
 export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: MemoryDiagnosticsOptions): Promise<void> {
   const options = resolveOptions(opts)
@@ -46,17 +46,17 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   })
   const { maxFiles, maxAgeMs } = options.snapshot
   const store = createSnapshotStore({ dir: snapshotDir, maxFiles, maxAgeMs })
-  const taker = createSnapshotTaker({ store, cgroup, settings: options.snapshot })
-  taker.applyRetention(instance.log)
+  const snapshots = createSnapshotLifecycle({ store, cgroup, settings: options.snapshot })
+  snapshots.applyRetention(instance.log)
   function stopBackground (): void {
     recorder.stop()
     leakMonitor.stop()
     cgroup.close()
   }
   instance.addHook('onClose', async function stopDiagnostics () {
-    await taker.idle()
+    await snapshots.idle()
     stopBackground()
-    taker.applyRetention(instance.log)
+    snapshots.applyRetention(instance.log)
   })
 
   if (options.metrics !== null) {
@@ -70,11 +70,12 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   }
 
   instance.setErrorHandler(diagnosticsErrorHandler)
-  memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: taker.status, leakReport: leakMonitor.report })
+  memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: snapshots.status, leakReport: leakMonitor.report })
   heapSnapshotRoutes(instance, {
-    taker,
+    snapshots,
     store,
     guards,
+    sendTimeoutMs: options.snapshot.sendTimeoutMs,
     takeSnapshotLimit: options.rateLimit.takeSnapshot,
     snapshotFilesLimit: options.rateLimit.snapshotFiles,
     metrics

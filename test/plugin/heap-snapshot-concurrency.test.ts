@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { readdirSync, readlinkSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { createSnapshotLock } from '../../plugin/snapshot-lock.js'
+import { createSnapshotLock } from '../../plugin/snapshot/lock.js'
 import { build, filesIn, headers } from '../fixtures/snapshot-app.js'
 import type { LogLine } from '../fixtures/snapshot-app.js'
 

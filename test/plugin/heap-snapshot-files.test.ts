@@ -7,7 +7,7 @@ import { setImmediate as nextLoopTurn } from 'node:timers/promises'
 import Fastify from 'fastify'
 import t from 'tap'
 import memoryDiagnostics from '../../plugin/index.js'
-import { createSnapshotStore, prepareSnapshotDir } from '../../plugin/snapshot-store.js'
+import { createSnapshotStore, prepareSnapshotDir } from '../../plugin/snapshot/store.js'
 import { build, filesIn, headers, snapshotId, tempDir } from '../fixtures/snapshot-app.js'
 
 const HOUR = 3_600_000

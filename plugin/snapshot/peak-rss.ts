@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { round } from './memory-probe.js'
+import { round } from '../memory-probe.js'
 
 export interface ProcFiles {
   status: string
