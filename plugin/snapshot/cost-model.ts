@@ -1,8 +1,10 @@
 import { getHeapSpaceStatistics } from 'node:v8'
 
 /**
- * What an estimate rests on: `learned` from a snapshot this process really took (its measured
- * extra peak RSS), `conservative-bound` from the worst cost per heap byte measured on Node 20.
+ * What an estimate rests on: `learned` from a snapshot this process really took of a heap about
+ * this size (its measured extra peak RSS), `conservative-bound` from the worst cost per heap byte
+ * measured on Node 20. (Counting objects with `v8.queryObjects` was measured and rejected: the
+ * same 300k objects cost 103 MB or 438 MB depending on how they are held, at the same count.)
  */
 export const ESTIMATE_BASES = ['learned', 'conservative-bound'] as const
 export type EstimateBasis = typeof ESTIMATE_BASES[number]
@@ -32,23 +34,26 @@ export interface SnapshotEstimate {
   otherHeapBytes: number
 }
 
-// Measured on Node 20.20 (bench/snapshot.ts, extra peak RSS of v8.writeHeapSnapshot): the cost
-// follows the number of edges, and an edge out of one huge object (an array or Map holding
-// hundreds of thousands of entries) costs about 1.1-1.2 KB, ten times an edge out of a small one:
-// 300k `{ i }` held by one array 438 MB, the same objects in 300 arrays of 1,000 103 MB, in 15
-// arrays of 20,000 132 MB; `new Array(600_000).fill(sameObject)`, 5 MB of heap, 761 MB. Such an
-// object lives in large-object space, 8 bytes per slot: 1.2 KB / 8 B = 150 per byte bounds it.
-// A large-object byte that holds no pointer (an array of doubles, a long string) costs almost
-// nothing, and no API tells the two apart without walking the heap: the bound assumes pointers.
-const BYTES_PER_LARGE_OBJECT_BYTE = 150
-// Every other heap byte: measured 6.3 (a linked list), 6.6-8.4 (objects in arrays of 1,000 to
-// 15,000), 8.1 (distinct strings), and about 13 for the issue's strings once their big array's
-// share is taken out. A learned rate is kept within these bounds: a learned rate below the
-// floor would rest on a heap shape that can change before the next snapshot.
-const OTHER_BYTES_BOUND = 16
-const OTHER_BYTES_FLOOR = 10
-// A learned rate is raised by this much: heaps of the same process change shape between snapshots.
+// Measured on Node 20.20 (extra peak RSS of v8.writeHeapSnapshot, VmHWM after clear_refs minus
+// RSS before; 300k-600k objects per heap): the cost follows the edges, and an edge out of a huge
+// object costs more the bigger that object is, up to about 1.1-1.2 KB per edge out of an array or
+// Map of 300k+ entries. Per byte of the regular spaces (the objects such containers point to) that
+// gives: 35-40 for `{ i }` objects held by one array or Map, 48 for short strings ('s123') held by
+// one array, 13-15 for records and closures, 8 for 64-character strings, 6-8 when the same
+// objects are held by arrays of 1,000-15,000. 50 bounds them all.
+const OTHER_BYTES_BOUND = 50
+// Large-object space (objects over 128 KiB) holds few nodes: the edges out of a big array are
+// counted with their targets above. 2,000 arrays of 100,000 doubles (1.5 GB) cost 31 MB: 0.02.
+// Not covered: one huge array filled with the same few objects (`new Array(600_000).fill(o)`:
+// 5 MB of heap, 761 MB of snapshot), whose edges have no target bytes to be counted by.
+const BYTES_PER_LARGE_OBJECT_BYTE = 0.1
+// A learned rate is raised by this much, and never goes below the floor (the cheapest measured).
 const LEARNED_SAFETY = 1.25
+const OTHER_BYTES_FLOOR = 8
+// A learned rate holds while the heap is about the size it was learned at: a container that
+// grows costs more per entry (an array of 20k entries 100 B per edge, of 300k 1.1 KB), so a
+// heap that grew by more than this goes back to the bound.
+const LEARNED_MAX_GROWTH = 1.25
 
 const LARGE_OBJECT_SPACES = new Set(['large_object_space', 'new_large_object_space', 'code_large_object_space', 'shared_large_object_space'])
 
@@ -64,15 +69,15 @@ export function heapComposition (spaces = getHeapSpaceStatistics()): HeapComposi
 }
 
 /**
- * The native memory a heap snapshot of `heap` needs on top of the current RSS. Large-object bytes
- * are always counted at the bound (a Map that grew from 20,000 to 300,000 entries costs ten times
- * more per entry, so what the last snapshot cost there says nothing safe about the next); the
- * other bytes at the rate the last snapshot showed, when there was one, or at the bound.
+ * The native memory a heap snapshot of `heap` needs on top of the current RSS: the regular spaces'
+ * bytes at the rate the last snapshot showed, when there was one of a heap about this size, or at
+ * the bound; large-object bytes at their small rate.
  */
 export function estimateSnapshotCost (heap: HeapComposition, learned: LearnedCost | null, marginBytes: number): SnapshotEstimate {
-  const otherRate = learned === null ? OTHER_BYTES_BOUND : learnedOtherRate(learned)
+  const applies = learned !== null && learnedApplies(heap, learned)
+  const otherRate = applies ? learnedOtherRate(learned) : OTHER_BYTES_BOUND
   return {
-    basis: learned === null ? 'conservative-bound' : 'learned',
+    basis: applies ? 'learned' : 'conservative-bound',
     estimatedBytes: Math.ceil(BYTES_PER_LARGE_OBJECT_BYTE * heap.largeObjectBytes + otherRate * heap.otherHeapBytes) + marginBytes,
     bytesPerLargeObjectByte: BYTES_PER_LARGE_OBJECT_BYTE,
     bytesPerOtherHeapByte: otherRate,
@@ -82,8 +87,13 @@ export function estimateSnapshotCost (heap: HeapComposition, learned: LearnedCos
   }
 }
 
+function learnedApplies (heap: HeapComposition, learned: LearnedCost): boolean {
+  return learned.otherHeapBytes > 0 &&
+    heap.otherHeapBytes <= LEARNED_MAX_GROWTH * learned.otherHeapBytes &&
+    heap.largeObjectBytes <= LEARNED_MAX_GROWTH * learned.largeObjectBytes + 1024 * 1024
+}
+
 function learnedOtherRate ({ extraRssBytes, largeObjectBytes, otherHeapBytes }: LearnedCost): number {
-  if (otherHeapBytes <= 0) return OTHER_BYTES_BOUND
   const rest = extraRssBytes - BYTES_PER_LARGE_OBJECT_BYTE * largeObjectBytes
   const rate = LEARNED_SAFETY * rest / otherHeapBytes
   return Math.round(Math.min(OTHER_BYTES_BOUND, Math.max(OTHER_BYTES_FLOOR, rate)) * 100) / 100

@@ -8,7 +8,7 @@ import Fastify from 'fastify'
 import t from 'tap'
 import memoryDiagnostics from '../../plugin/index.js'
 import { createSnapshotStore, prepareSnapshotDir } from '../../plugin/snapshot/store.js'
-import { build, filesIn, headers, snapshotId, tempDir } from '../fixtures/snapshot-app.js'
+import { build, filesIn, headers, snapshotId, snapshotsIdle, tempDir } from '../fixtures/snapshot-app.js'
 
 const HOUR = 3_600_000
 
@@ -74,6 +74,7 @@ t.test('a directory removed after registration: 500 with the reason, nothing lef
     const res = await app.inject({ method: 'POST', url: '/heap-snapshot', headers })
     t.equal(res.statusCode, 500, 'refused each time: the lock does not stay taken')
     t.match(res.json(), { code: 'FST_MEMDIAG_SNAPSHOT_FAILED', message: /^Heap snapshot failed: ENOENT: no such file or directory/ })
+    await snapshotsIdle(app)
   }
   t.match(logs.find((line) => line.msg.includes('heap snapshot failed')), { level: 50 })
 
@@ -88,6 +89,7 @@ t.test('a directory removed after registration: 500 with the reason, nothing lef
   t.equal(res.statusCode, 500)
   t.match(res.json(), { code: 'FST_MEMDIAG_SNAPSHOT_FAILED', message: /ENOENT/ })
 
+  await snapshotsIdle(app)
   const memory = await app.inject({ method: 'GET', url: '/memory', headers })
   t.match(memory.json().snapshot, { inProgress: false, last: null })
   await app.close()

@@ -21,31 +21,33 @@ function figures (otherMiB: number, largeMiB: number, container: HeadroomFigures
   }
 }
 
-t.test('the first estimate is the conservative bound: 150 × large-object bytes + 16 × the rest + margin', async (t) => {
-  const estimate = estimateSnapshotCost({ largeObjectBytes: 2 * MIB, otherHeapBytes: 10 * MIB }, null, 64 * MIB)
+t.test('the first estimate is the conservative bound: 50 × regular-space bytes + 0.1 × large-object bytes + margin', async (t) => {
+  const estimate = estimateSnapshotCost({ largeObjectBytes: 20 * MIB, otherHeapBytes: 10 * MIB }, null, 64 * MIB)
   t.same(estimate, {
     basis: 'conservative-bound',
-    estimatedBytes: (300 + 160 + 64) * MIB,
-    bytesPerLargeObjectByte: 150,
-    bytesPerOtherHeapByte: 16,
+    estimatedBytes: (500 + 2 + 64) * MIB,
+    bytesPerLargeObjectByte: 0.1,
+    bytesPerOtherHeapByte: 50,
     marginBytes: 64 * MIB,
-    largeObjectBytes: 2 * MIB,
+    largeObjectBytes: 20 * MIB,
     otherHeapBytes: 10 * MIB
   })
   t.ok(ESTIMATE_BASES.includes(estimate.basis))
 })
 
-t.test('after a snapshot, the rate of the other bytes is learned, kept within [10, 16]', async (t) => {
-  const heap = { largeObjectBytes: 2 * MIB, otherHeapBytes: 100 * MIB }
-  // the last one cost 150 × 2 MiB for its large objects and 900 MiB for 100 MiB of the rest: 9/byte × 1.25 = 11.25
-  const learned = estimateSnapshotCost(heap, { extraRssBytes: 1200 * MIB, largeObjectBytes: 2 * MIB, otherHeapBytes: 100 * MIB }, 0)
-  t.match(learned, { basis: 'learned', bytesPerOtherHeapByte: 11.25, estimatedBytes: Math.ceil((300 + 1125) * MIB) })
-  const cheap = estimateSnapshotCost(heap, { extraRssBytes: 10 * MIB, largeObjectBytes: 2 * MIB, otherHeapBytes: 100 * MIB }, 0)
-  t.equal(cheap.bytesPerOtherHeapByte, 10, 'never below the floor, whatever the last one cost')
-  const dear = estimateSnapshotCost(heap, { extraRssBytes: 5000 * MIB, largeObjectBytes: 0, otherHeapBytes: 100 * MIB }, 0)
-  t.equal(dear.bytesPerOtherHeapByte, 16, 'never above the bound')
-  const empty = estimateSnapshotCost(heap, { extraRssBytes: 5 * MIB, largeObjectBytes: 0, otherHeapBytes: 0 }, 0)
-  t.equal(empty.bytesPerOtherHeapByte, 16, 'nothing to learn from an empty heap')
+t.test('after a snapshot of a heap about this size, the rate is learned, kept within [8, 50]', async (t) => {
+  const heap = { largeObjectBytes: 10 * MIB, otherHeapBytes: 100 * MIB }
+  const last = { largeObjectBytes: 10 * MIB, otherHeapBytes: 100 * MIB }
+  // the last one cost 1 MiB for its large objects and 1000 MiB for 100 MiB of the rest: 10/byte × 1.25
+  const learned = estimateSnapshotCost(heap, { ...last, extraRssBytes: 1001 * MIB }, 0)
+  t.match(learned, { basis: 'learned', bytesPerOtherHeapByte: 12.5, estimatedBytes: Math.ceil(1250 * MIB + 1 * MIB) })
+  t.equal(estimateSnapshotCost(heap, { ...last, extraRssBytes: 10 * MIB }, 0).bytesPerOtherHeapByte, 8, 'never below the floor')
+  t.equal(estimateSnapshotCost(heap, { ...last, extraRssBytes: 9000 * MIB }, 0).bytesPerOtherHeapByte, 50, 'never above the bound')
+  const grown = estimateSnapshotCost({ largeObjectBytes: 10 * MIB, otherHeapBytes: 126 * MIB }, { ...last, extraRssBytes: 1001 * MIB }, 0)
+  t.match(grown, { basis: 'conservative-bound', bytesPerOtherHeapByte: 50 }, 'a heap grown by more than 25% goes back to the bound')
+  const biggerContainers = estimateSnapshotCost({ largeObjectBytes: 20 * MIB, otherHeapBytes: 100 * MIB }, { ...last, extraRssBytes: 1001 * MIB }, 0)
+  t.equal(biggerContainers.basis, 'conservative-bound', 'so does a large-object space grown by more than 25%')
+  t.equal(estimateSnapshotCost(heap, { extraRssBytes: 5 * MIB, largeObjectBytes: 0, otherHeapBytes: 0 }, 0).basis, 'conservative-bound', 'nothing learned from an empty heap')
 })
 
 t.test('the heap composition splits large-object spaces from the rest', async (t) => {
@@ -63,16 +65,16 @@ t.test('the heap composition splits large-object spaces from the rest', async (t
 t.test('a cgroup limit bounds it (v1 and v2): limit minus usage, plus what the last snapshot left to reuse', async (t) => {
   for (const source of ['cgroup-v1', 'cgroup-v2'] as const) {
     const container = { source, limitBytes: 600 * MIB, usageBytes: 220 * MIB }
-    const refused = checkHeadroom(figures(30, 0, container, 20_000), settings)
+    const refused = checkHeadroom(figures(10, 0, container, 20_000), settings)
     t.match(refused, {
       allowed: false,
-      reason: `a snapshot needs about 544.0 MiB (150 × 0.0 MiB of large objects + 16 × 30.0 MiB of other heap (conservative bound) + 64.0 MiB margin), more than the 380.0 MiB available (${source} limit 600.0 MiB minus usage 220.0 MiB)`,
-      estimatedBytes: 544 * MIB,
+      reason: `a snapshot needs about 564.0 MiB (0.1 × 0.0 MiB of large objects + 50 × 10.0 MiB of other heap (conservative bound) + 64.0 MiB margin), more than the 380.0 MiB available (${source} limit 600.0 MiB minus usage 220.0 MiB)`,
+      estimatedBytes: 564 * MIB,
       availableBytes: 380 * MIB,
       source,
       basis: 'conservative-bound'
     }, source)
-    const reusing = checkHeadroom(figures(30, 0, container, 20_000, { reusableBytes: 200 * MIB }), settings)
+    const reusing = checkHeadroom(figures(10, 0, container, 20_000, { reusableBytes: 200 * MIB }), settings)
     t.match(reusing, { allowed: true, availableBytes: 580 * MIB, reason: /plus 200\.0 MiB the last snapshot left to reuse/ })
   }
   const over = checkHeadroom(figures(1, 0, { source: 'cgroup-v2', limitBytes: 100 * MIB, usageBytes: 120 * MIB }, 20_000), settings)
@@ -81,9 +83,9 @@ t.test('a cgroup limit bounds it (v1 and v2): limit minus usage, plus what the l
 
 t.test('the machine\'s available memory bounds it when it is smaller, or when there is no cgroup limit', async (t) => {
   const container = { source: 'cgroup-v1', limitBytes: 8000 * MIB, usageBytes: 100 * MIB } as const
-  t.match(checkHeadroom(figures(100, 0, container, 1000), settings), { allowed: false, source: 'system', availableBytes: 1000 * MIB })
+  t.match(checkHeadroom(figures(30, 0, container, 1000), settings), { allowed: false, source: 'system', availableBytes: 1000 * MIB })
   const unlimited = { source: 'cgroup-v2', limitBytes: null, usageBytes: 500 * MIB } as const
-  t.match(checkHeadroom(figures(10, 0, unlimited, 1000), settings), { source: 'system', allowed: true, availableBytes: 1000 * MIB })
+  t.match(checkHeadroom(figures(5, 0, unlimited, 1000), settings), { source: 'system', allowed: true, availableBytes: 1000 * MIB })
 })
 
 t.test('snapshot.maxHeapUsedBytes refuses when heapUsed exceeds it, whatever the memory', async (t) => {
@@ -96,7 +98,7 @@ t.test('snapshot.maxHeapUsedBytes refuses when heapUsed exceeds it, whatever the
 
 t.test('with the guard disabled, the figures are reported but the snapshot is allowed', async (t) => {
   const container = { source: 'cgroup-v1', limitBytes: 600 * MIB, usageBytes: 220 * MIB } as const
-  t.match(checkHeadroom(figures(150, 0, container, 20_000), { ...settings, guard: false }), {
+  t.match(checkHeadroom(figures(15, 0, container, 20_000), { ...settings, guard: false }), {
     allowed: true, availableBytes: 380 * MIB, reason: /^headroom guard disabled \(snapshot.guard: false\); a snapshot needs about .* more than the/
   })
 })
