@@ -164,7 +164,8 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite 
       const coolDownMs = Math.min(MAX_COOL_DOWN_MS, Math.max(MIN_COOL_DOWN_MS, COOL_DOWN_SHARE * blockMs))
       const left = writeEndedAt + coolDownMs - performance.now()
       await nextLoopTurn()
-      if (left > 0) await sleep(left, undefined, { ref: false })
+      // ref'd: at most 5 s, and app.close() waits for the lock to be free
+      if (left > 0) await sleep(left)
     }
     release(id)
   }

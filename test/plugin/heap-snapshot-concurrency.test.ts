@@ -78,27 +78,29 @@ t.test('a POST right after a snapshot completes gets 409 during the cool-down, t
   await snapshotsIdle(app)
 })
 
-t.test('a client that stops reading a download is cut off after snapshot.sendTimeoutMs; the lock is released', {
-  skip: 'NOT YET PROVEN: this test timed out (the stall timer in plugin/snapshot/send.ts did not end the response within 180 s); to debug'
-}, async (t) => {
+t.test('a client that stops reading a download is cut off after snapshot.sendTimeoutMs; the lock is released', async (t) => {
   const { app, dir, logs } = await build(t, { snapshot: { sendTimeoutMs: 300 } })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
   const before = openDescriptors()
-  const closed = await new Promise<{ statusCode: number, complete: boolean }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/heap-snapshot?download=true&gzip=false', headers, agent: false }, (res) => {
-      res.once('data', () => res.pause()) // stops reading: kernel buffers fill, the server stalls
+  // A paused client never reads the end of the connection, so what is checked is the server's side.
+  const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/heap-snapshot?download=true&gzip=false', headers, agent: false })
+  const started = new Promise<number>((resolve) => {
+    req.on('response', (res) => {
       res.on('error', () => {})
-      res.socket.once('close', () => resolve({ statusCode: res.statusCode as number, complete: res.complete }))
+      res.once('data', () => res.pause()) // stops reading: kernel buffers fill, the server stalls
+      resolve(res.statusCode as number)
     })
-    req.on('error', (error) => { if (!req.destroyed) reject(error) })
-    req.end()
   })
-  t.same(closed, { statusCode: 201, complete: false }, 'the download started and was ended by the server')
+  req.on('error', () => {})
+  req.end()
+  t.equal(await started, 201, 'the download started')
   t.match(await logged(logs, 'heap snapshot download stalled'), { level: 40, sendTimeoutMs: 300 })
+  t.match(await logged(logs, 'heap snapshot download interrupted'), { level: 40 }, 'the response was ended')
   await snapshotsIdle(app)
   t.equal((await post(port, '/heap-snapshot')).statusCode, 201, 'the next snapshot is taken')
   await snapshotsIdle(app)
+  req.destroy()
   t.same(filesIn(dir).filter((name) => !name.endsWith('.heapsnapshot')), [], 'no temporary file')
   t.same(openDescriptors(), before, 'no descriptor left open')
 })

@@ -36,7 +36,7 @@ t.test('beforeWrite is called right before V8 writes; what it returns is kept as
   t.same(snapshots.status({ heapUsedBytes: 1, container: cgroup.read(), systemAvailableBytes: 1e12, rssBytes: process.memoryUsage.rss() }).last?.requests, { 'POST /posts': 12 })
 })
 
-t.test('a hook that returns nothing adds no `requests`', { todo: 'left unfinished at the deadline: the second lifecycle in one process did not finish in time here' }, async (t) => {
+t.test('a hook that returns nothing adds no `requests`', async (t) => {
   const dir = tempDir(t)
   const store = createSnapshotStore({ dir, maxFiles: 3, maxAgeMs: 3_600_000 })
   const cgroup = openCgroupProbe('/sys/fs/cgroup', '/proc/self/cgroup')
