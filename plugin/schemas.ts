@@ -58,8 +58,8 @@ const headroomFigures = {
   estimate: objectOf({
     basis: { type: 'string', enum: [...ESTIMATE_BASES] },
     estimatedBytes: integer,
-    bytesPerLargeObjectByte: number,
-    bytesPerOtherHeapByte: number,
+    boundBytes: integer,
+    learnedRatio: nullableNumber,
     marginBytes: integer,
     largeObjectBytes: integer,
     otherHeapBytes: integer

@@ -103,10 +103,9 @@ export function checkHeadroom (figures: HeadroomFigures, settings: HeadroomSetti
 }
 
 function describe (estimate: SnapshotEstimate): string {
-  const rate = estimate.basis === 'learned' ? 'learned from the last snapshot' : 'conservative bound'
-  return `${estimate.bytesPerLargeObjectByte} × ${mib(estimate.largeObjectBytes)} of large objects + ` +
-    `${estimate.bytesPerOtherHeapByte} × ${mib(estimate.otherHeapBytes)} of other heap (${rate}) + ` +
-    `${mib(estimate.marginBytes)} margin`
+  const bound = `the bound for ${mib(estimate.otherHeapBytes)} of regular heap and ${mib(estimate.largeObjectBytes)} of large objects`
+  const scaled = estimate.learnedRatio === null ? bound : `${estimate.learnedRatio} × ${bound}, learned from the last snapshot`
+  return `${scaled} + ${mib(estimate.marginBytes)} margin`
 }
 
 function mib (bytes: number): string {

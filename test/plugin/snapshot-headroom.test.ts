@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ESTIMATE_BASES, estimateSnapshotCost, heapComposition } from '../../plugin/snapshot/cost-model.js'
+import { ESTIMATE_BASES, estimateSnapshotCost, heapComposition, snapshotCostBound } from '../../plugin/snapshot/cost-model.js'
 import { availableHeadroom, checkHeadroom } from '../../plugin/snapshot/headroom.js'
 import type { HeadroomFigures, HeadroomSettings } from '../../plugin/snapshot/headroom.js'
 import { detectAllocator, retainedMemory } from '../../plugin/snapshot/retained.js'
@@ -21,32 +21,34 @@ function figures (otherMiB: number, largeMiB: number, container: HeadroomFigures
   }
 }
 
-t.test('the first estimate is the conservative bound: 50 × regular-space bytes + 0.1 × large-object bytes + margin', async (t) => {
-  const estimate = estimateSnapshotCost({ largeObjectBytes: 20 * MIB, otherHeapBytes: 10 * MIB }, null, 64 * MIB)
+t.test('the bound: 15 × regular-space bytes + the edges of huge objects, min(150 × large-object bytes, 40 × regular-space bytes)', async (t) => {
+  t.equal(snapshotCostBound({ largeObjectBytes: 0, otherHeapBytes: 10 * MIB }), 150 * MIB, 'no huge object: 15 per byte')
+  t.equal(snapshotCostBound({ largeObjectBytes: 1 * MIB, otherHeapBytes: 10 * MIB }), 300 * MIB, 'one 1 MiB array of pointers: 150 per byte of it')
+  t.equal(snapshotCostBound({ largeObjectBytes: 1000 * MIB, otherHeapBytes: 10 * MIB }), 550 * MIB, 'big arrays of doubles: bounded by what they could point to')
+  const estimate = estimateSnapshotCost({ largeObjectBytes: 1 * MIB, otherHeapBytes: 10 * MIB }, null, 64 * MIB)
   t.same(estimate, {
     basis: 'conservative-bound',
-    estimatedBytes: (500 + 2 + 64) * MIB,
-    bytesPerLargeObjectByte: 0.1,
-    bytesPerOtherHeapByte: 50,
+    estimatedBytes: (300 + 64) * MIB,
+    boundBytes: 300 * MIB,
+    learnedRatio: null,
     marginBytes: 64 * MIB,
-    largeObjectBytes: 20 * MIB,
+    largeObjectBytes: 1 * MIB,
     otherHeapBytes: 10 * MIB
   })
   t.ok(ESTIMATE_BASES.includes(estimate.basis))
 })
 
-t.test('after a snapshot of a heap about this size, the rate is learned, kept within [8, 50]', async (t) => {
-  const heap = { largeObjectBytes: 10 * MIB, otherHeapBytes: 100 * MIB }
-  const last = { largeObjectBytes: 10 * MIB, otherHeapBytes: 100 * MIB }
-  // the last one cost 1 MiB for its large objects and 1000 MiB for 100 MiB of the rest: 10/byte × 1.25
-  const learned = estimateSnapshotCost(heap, { ...last, extraRssBytes: 1001 * MIB }, 0)
-  t.match(learned, { basis: 'learned', bytesPerOtherHeapByte: 12.5, estimatedBytes: Math.ceil(1250 * MIB + 1 * MIB) })
-  t.equal(estimateSnapshotCost(heap, { ...last, extraRssBytes: 10 * MIB }, 0).bytesPerOtherHeapByte, 8, 'never below the floor')
-  t.equal(estimateSnapshotCost(heap, { ...last, extraRssBytes: 9000 * MIB }, 0).bytesPerOtherHeapByte, 50, 'never above the bound')
-  const grown = estimateSnapshotCost({ largeObjectBytes: 10 * MIB, otherHeapBytes: 126 * MIB }, { ...last, extraRssBytes: 1001 * MIB }, 0)
-  t.match(grown, { basis: 'conservative-bound', bytesPerOtherHeapByte: 50 }, 'a heap grown by more than 25% goes back to the bound')
-  const biggerContainers = estimateSnapshotCost({ largeObjectBytes: 20 * MIB, otherHeapBytes: 100 * MIB }, { ...last, extraRssBytes: 1001 * MIB }, 0)
-  t.equal(biggerContainers.basis, 'conservative-bound', 'so does a large-object space grown by more than 25%')
+t.test('after a snapshot of a heap about this size, the ratio to the bound is learned, kept within [0.25, 1]', async (t) => {
+  const heap = { largeObjectBytes: 1 * MIB, otherHeapBytes: 100 * MIB }
+  const last = { largeObjectBytes: 1 * MIB, otherHeapBytes: 100 * MIB } // bound 1650 MiB
+  const learned = estimateSnapshotCost(heap, { ...last, extraRssBytes: 660 * MIB }, 0)
+  t.match(learned, { basis: 'learned', learnedRatio: 0.5, estimatedBytes: 825 * MIB })
+  t.equal(estimateSnapshotCost(heap, { ...last, extraRssBytes: 10 * MIB }, 0).learnedRatio, 0.25, 'never below the floor')
+  t.equal(estimateSnapshotCost(heap, { ...last, extraRssBytes: 9000 * MIB }, 0).learnedRatio, 1, 'never above the bound')
+  const grown = estimateSnapshotCost({ largeObjectBytes: 1 * MIB, otherHeapBytes: 126 * MIB }, { ...last, extraRssBytes: 660 * MIB }, 0)
+  t.match(grown, { basis: 'conservative-bound', learnedRatio: null }, 'a heap grown by more than 25% goes back to the bound')
+  const biggerContainers = estimateSnapshotCost({ largeObjectBytes: 3 * MIB, otherHeapBytes: 100 * MIB }, { ...last, extraRssBytes: 660 * MIB }, 0)
+  t.equal(biggerContainers.basis, 'conservative-bound', 'so does a large-object space that grew')
   t.equal(estimateSnapshotCost(heap, { extraRssBytes: 5 * MIB, largeObjectBytes: 0, otherHeapBytes: 0 }, 0).basis, 'conservative-bound', 'nothing learned from an empty heap')
 })
 
@@ -65,16 +67,16 @@ t.test('the heap composition splits large-object spaces from the rest', async (t
 t.test('a cgroup limit bounds it (v1 and v2): limit minus usage, plus what the last snapshot left to reuse', async (t) => {
   for (const source of ['cgroup-v1', 'cgroup-v2'] as const) {
     const container = { source, limitBytes: 600 * MIB, usageBytes: 220 * MIB }
-    const refused = checkHeadroom(figures(10, 0, container, 20_000), settings)
+    const refused = checkHeadroom(figures(25, 0, container, 20_000), settings)
     t.match(refused, {
       allowed: false,
-      reason: `a snapshot needs about 564.0 MiB (0.1 × 0.0 MiB of large objects + 50 × 10.0 MiB of other heap (conservative bound) + 64.0 MiB margin), more than the 380.0 MiB available (${source} limit 600.0 MiB minus usage 220.0 MiB)`,
-      estimatedBytes: 564 * MIB,
+      reason: `a snapshot needs about 439.0 MiB (the bound for 25.0 MiB of regular heap and 0.0 MiB of large objects + 64.0 MiB margin), more than the 380.0 MiB available (${source} limit 600.0 MiB minus usage 220.0 MiB)`,
+      estimatedBytes: 439 * MIB,
       availableBytes: 380 * MIB,
       source,
       basis: 'conservative-bound'
     }, source)
-    const reusing = checkHeadroom(figures(10, 0, container, 20_000, { reusableBytes: 200 * MIB }), settings)
+    const reusing = checkHeadroom(figures(25, 0, container, 20_000, { reusableBytes: 200 * MIB }), settings)
     t.match(reusing, { allowed: true, availableBytes: 580 * MIB, reason: /plus 200\.0 MiB the last snapshot left to reuse/ })
   }
   const over = checkHeadroom(figures(1, 0, { source: 'cgroup-v2', limitBytes: 100 * MIB, usageBytes: 120 * MIB }, 20_000), settings)
@@ -83,9 +85,9 @@ t.test('a cgroup limit bounds it (v1 and v2): limit minus usage, plus what the l
 
 t.test('the machine\'s available memory bounds it when it is smaller, or when there is no cgroup limit', async (t) => {
   const container = { source: 'cgroup-v1', limitBytes: 8000 * MIB, usageBytes: 100 * MIB } as const
-  t.match(checkHeadroom(figures(30, 0, container, 1000), settings), { allowed: false, source: 'system', availableBytes: 1000 * MIB })
+  t.match(checkHeadroom(figures(100, 0, container, 1000), settings), { allowed: false, source: 'system', availableBytes: 1000 * MIB })
   const unlimited = { source: 'cgroup-v2', limitBytes: null, usageBytes: 500 * MIB } as const
-  t.match(checkHeadroom(figures(5, 0, unlimited, 1000), settings), { source: 'system', allowed: true, availableBytes: 1000 * MIB })
+  t.match(checkHeadroom(figures(10, 0, unlimited, 1000), settings), { source: 'system', allowed: true, availableBytes: 1000 * MIB })
 })
 
 t.test('snapshot.maxHeapUsedBytes refuses when heapUsed exceeds it, whatever the memory', async (t) => {
@@ -98,7 +100,7 @@ t.test('snapshot.maxHeapUsedBytes refuses when heapUsed exceeds it, whatever the
 
 t.test('with the guard disabled, the figures are reported but the snapshot is allowed', async (t) => {
   const container = { source: 'cgroup-v1', limitBytes: 600 * MIB, usageBytes: 220 * MIB } as const
-  t.match(checkHeadroom(figures(15, 0, container, 20_000), { ...settings, guard: false }), {
+  t.match(checkHeadroom(figures(40, 0, container, 20_000), { ...settings, guard: false }), {
     allowed: true, availableBytes: 380 * MIB, reason: /^headroom guard disabled \(snapshot.guard: false\); a snapshot needs about .* more than the/
   })
 })
