@@ -15,10 +15,11 @@ export interface RetainedMemory {
   reusableBytes: number
 }
 
-// Measured with glibc (bench/snapshot.ts): a second snapshot of the same heap raised the peak by
-// 0-10% of what the first left behind, so most of it is reused; three quarters are counted, the
-// rest left for fragmentation.
-const REUSABLE_SHARE = 0.75
+// Measured (bench/snapshot.ts --cost, five heap shapes): with glibc a second snapshot reused 75-94%
+// of what the first left behind (what it needed minus what it added); 60% is counted. With
+// jemalloc, 5 s after a snapshot (its dirty pages decay over 10 s), only 23-74% was reused:
+// nothing is counted, the memory is on its way back to the system anyway.
+const REUSABLE_SHARE = { glibc: 0.6, jemalloc: 0, unknown: 0 } as const satisfies Record<Allocator, number>
 
 /** From the libraries mapped into the process (an LD_PRELOAD'ed jemalloc shows up there). */
 export function detectAllocator (mapsFile = '/proc/self/maps'): Allocator {
@@ -39,5 +40,5 @@ export function retainedMemory (allocator: Allocator, rssNowBytes: number | null
     return { allocator, returnsMemory, retainedBytes: 0, reusableBytes: 0 }
   }
   const retainedBytes = Math.min(last.extraRssBytes, Math.max(0, rssNowBytes - last.rssBeforeBytes))
-  return { allocator, returnsMemory, retainedBytes, reusableBytes: Math.floor(retainedBytes * REUSABLE_SHARE) }
+  return { allocator, returnsMemory, retainedBytes, reusableBytes: Math.floor(retainedBytes * REUSABLE_SHARE[allocator]) }
 }

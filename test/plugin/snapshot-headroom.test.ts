@@ -107,8 +107,8 @@ t.test('with the guard disabled, the figures are reported but the snapshot is al
 
 t.test('what the last snapshot left: retained RSS, the reusable share, the allocator', async (t) => {
   t.same(retainedMemory('glibc', 900, null), { allocator: 'glibc', returnsMemory: false, retainedBytes: 0, reusableBytes: 0 })
-  t.same(retainedMemory('glibc', 900, { rssBeforeBytes: 100, extraRssBytes: 1000 }), { allocator: 'glibc', returnsMemory: false, retainedBytes: 800, reusableBytes: 600 })
-  t.same(retainedMemory('jemalloc', 2000, { rssBeforeBytes: 100, extraRssBytes: 1000 }).retainedBytes, 1000, 'never more than the snapshot added')
+  t.same(retainedMemory('glibc', 900, { rssBeforeBytes: 100, extraRssBytes: 1000 }), { allocator: 'glibc', returnsMemory: false, retainedBytes: 800, reusableBytes: 480 })
+  t.same(retainedMemory('jemalloc', 2000, { rssBeforeBytes: 100, extraRssBytes: 1000 }), { allocator: 'jemalloc', returnsMemory: true, retainedBytes: 1000, reusableBytes: 0 }, 'never more than the snapshot added; jemalloc\'s not counted as reusable')
   t.same(retainedMemory('jemalloc', 50, { rssBeforeBytes: 100, extraRssBytes: 1000 }), { allocator: 'jemalloc', returnsMemory: true, retainedBytes: 0, reusableBytes: 0 })
   t.same(retainedMemory('glibc', 900, { rssBeforeBytes: null, extraRssBytes: null }).retainedBytes, 0)
   t.equal(detectAllocator('/nonexistent/maps'), 'unknown')
