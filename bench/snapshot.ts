@@ -4,7 +4,7 @@
 // first snapshot (the conservative bound) and before the second (learned), next to the extra
 // peak RSS the first really cost, and the RSS the snapshot left behind 15 s later, with glibc and,
 // when /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 is installed (apt-get install libjemalloc2),
-// with jemalloc preloaded. Run: npx tsx bench/snapshot.ts --cost
+// with jemalloc preloaded (MALLOC_CONF passed through). Run: npx tsx bench/snapshot.ts --cost [--shapes objects,records]
 //
 // Otherwise: what does POST /heap-snapshot?download=true cost next to the bare V8 calls, for the same heap?
 // Run: npx tsx bench/snapshot.ts [--heap-mb 50,200] [--runs 3] [--with-typescript]
@@ -239,12 +239,12 @@ async function runCost (shape: Shape, count: number, jemalloc: boolean): Promise
   }
 }
 
-async function costBench (): Promise<void> {
+async function costBench (only?: string[]): Promise<void> {
   const allocators = existsSync(JEMALLOC) ? [false, true] : [false]
   console.log(`Node ${process.version}; default options; extra = VmHWM after clear_refs minus RSS before; retained = RSS ${RETAINED_AFTER_MS / 1000} s after the snapshot minus RSS before it`)
   if (allocators.length === 1) console.log(`(${JEMALLOC} not installed: glibc only; apt-get install libjemalloc2 for the comparison)`)
   console.log('shape      items    alloc     heapUsed  1st estimate (bound)  real extra  ratio   2nd estimate (basis)        ratio   retained   2nd real extra')
-  for (const [shape, count] of COST_MATRIX) {
+  for (const [shape, count] of COST_MATRIX.filter(([shape]) => only === undefined || only.includes(shape))) {
     for (const jemalloc of allocators) {
       const f = await runCost(shape, count, jemalloc)
       console.log([
@@ -268,6 +268,7 @@ async function main (): Promise<void> {
   const { values } = parseArgs({
     options: {
       cost: { type: 'boolean', default: false },
+      shapes: { type: 'string' },
       'cost-child': { type: 'string' },
       count: { type: 'string' },
       'heap-mb': { type: 'string', default: '50,200' },
@@ -282,7 +283,7 @@ async function main (): Promise<void> {
     return
   }
   if (values.cost === true) {
-    await costBench()
+    await costBench(values.shapes?.split(','))
     return
   }
   const heapSizes = String(values['heap-mb']).split(',').map(Number)
