@@ -73,7 +73,8 @@ t.test('a snapshot that cannot fit in the container', { skip: typeof created ===
 
   t.test('with the guard: 503 with the cgroup figures, and the process lives on', async (t) => {
     const app = await startInCgroup(t, cgroup, true)
-    t.ok(app.heapUsedBytes >= HEAP_MB * MB, `heapUsed ${Math.round(app.heapUsedBytes / MB)} MB`)
+    // built until heapUsed reached HEAP_MB, garbage included: a GC since may have taken some back
+    t.ok(app.heapUsedBytes >= 0.8 * HEAP_MB * MB, `heapUsed ${Math.round(app.heapUsedBytes / MB)} MB`)
     t.match(readFileSync(`/proc/${app.child.pid}/cgroup`, 'latin1'), cgroup.dir.split('/').pop() as string, 'the process is in the cgroup')
 
     const memory = await call(app.port, 'GET', '/memory')
