@@ -1,4 +1,12 @@
-// What does POST /heap-snapshot?download=true cost next to the bare V8 calls, for the same heap?
+// Two benches.
+// --cost: for each heap shape of issue 9 (objects { i }, records, closures, strings, big arrays of
+// numbers), in a fresh process with the plugin's default options: the guard's estimate before the
+// first snapshot (the conservative bound) and before the second (learned), next to the extra
+// peak RSS the first really cost, and the RSS the snapshot left behind 15 s later, with glibc and,
+// when /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 is installed (apt-get install libjemalloc2),
+// with jemalloc preloaded (MALLOC_CONF passed through). Run: npx tsx bench/snapshot.ts --cost [--shapes objects,records]
+//
+// Otherwise: what does POST /heap-snapshot?download=true cost next to the bare V8 calls, for the same heap?
 // Run: npx tsx bench/snapshot.ts [--heap-mb 50,200] [--runs 3] [--with-typescript]
 // Each contender runs in a fresh child process holding the same heap of small objects (and the
 // same Fastify app with the plugin registered, so that the heaps match):
@@ -26,8 +34,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { getHeapSnapshot, writeHeapSnapshot } from 'node:v8'
+import { existsSync } from 'node:fs'
 import Fastify from 'fastify'
 import memoryDiagnostics from '../plugin/index.js'
+import { SHAPES } from '../test/fixtures/snapshot-shape-app.js'
+import type { Shape } from '../test/fixtures/snapshot-shape-app.js'
 
 const GOAL_PEAK_RATIO = 1.02
 const GOAL_BLOCK_RATIO = 1.05
@@ -163,9 +174,103 @@ function median (runs: Figures[]): Figures {
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1)
 const ratio = (value: number, reference: number) => `${(value / reference).toFixed(2)}×`
 
+// ---- --cost: the guard's estimate next to the real cost, per heap shape -------------------------
+
+const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'
+const COST_MATRIX: Array<[Shape, number]> = [['objects', 600_000], ['records', 200_000], ['closures', 300_000], ['strings', 300_000], ['arrays', 200]]
+const RETAINED_AFTER_MS = 15_000
+
+interface CostFigures {
+  allocator: string
+  heapUsedBytes: number
+  firstEstimate: number
+  firstBasis: string
+  extraRssBytes: number
+  retainedBytes: number
+  secondEstimate: number
+  secondBasis: string
+  secondExtraRssBytes: number
+}
+
+const retainedShapes: unknown[] = []
+
+async function costChild (shape: Shape, count: number, dir: string): Promise<void> {
+  for (let i = 0; i < count; i++) retainedShapes.push(SHAPES[shape](i))
+  const app = Fastify()
+  await app.register(memoryDiagnostics, { auth: { tokens: [TOKEN] }, snapshot: { dir } })
+  const headers = { authorization: `Bearer ${TOKEN}` }
+  const memory = async () => (await app.inject({ method: 'GET', url: '/memory', headers })).json().snapshot
+  globalThis.gc?.()
+  const first = await memory()
+  const taken = (await app.inject({ method: 'POST', url: '/heap-snapshot', headers })).json()
+  await sleep(RETAINED_AFTER_MS)
+  const second = await memory()
+  // past the cool-down: a second snapshot, on top of what the first left
+  const again = (await app.inject({ method: 'POST', url: '/heap-snapshot', headers })).json()
+  const figures: CostFigures = {
+    allocator: second.retained.allocator,
+    heapUsedBytes: taken.heapUsedBytes,
+    firstEstimate: first.estimatedBytes,
+    firstBasis: first.basis,
+    extraRssBytes: taken.extraRssBytes,
+    retainedBytes: second.retained.retainedBytes,
+    secondEstimate: second.estimatedBytes,
+    secondBasis: second.basis,
+    secondExtraRssBytes: again.extraRssBytes
+  }
+  process.send?.({ figures, items: retainedShapes.length })
+  await app.close()
+  process.disconnect()
+}
+
+async function runCost (shape: Shape, count: number, jemalloc: boolean): Promise<CostFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'memdiag-bench-'))
+  try {
+    const worker = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--cost-child', shape, '--count', String(count), '--dir', dir], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, ...(jemalloc ? { LD_PRELOAD: JEMALLOC } : {}) }
+    })
+    const exited = once(worker, 'exit')
+    const [message] = await once(worker, 'message') as [{ figures: CostFigures }]
+    await exited
+    return message.figures
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function costBench (only?: string[]): Promise<void> {
+  const allocators = existsSync(JEMALLOC) ? [false, true] : [false]
+  console.log(`Node ${process.version}; default options; extra = VmHWM after clear_refs minus RSS before; retained = RSS ${RETAINED_AFTER_MS / 1000} s after the snapshot minus RSS before it`)
+  if (allocators.length === 1) console.log(`(${JEMALLOC} not installed: glibc only; apt-get install libjemalloc2 for the comparison)`)
+  console.log('shape      items    alloc     heapUsed  1st estimate (bound)  real extra  ratio   2nd estimate (basis)        ratio   retained   2nd real extra')
+  for (const [shape, count] of COST_MATRIX.filter(([shape]) => only === undefined || only.includes(shape))) {
+    for (const jemalloc of allocators) {
+      const f = await runCost(shape, count, jemalloc)
+      console.log([
+        shape.padEnd(10),
+        String(count).padEnd(8),
+        f.allocator.padEnd(9),
+        `${mb(f.heapUsedBytes)} MB`.padEnd(9),
+        `${mb(f.firstEstimate)} MB`.padEnd(21),
+        `${mb(f.extraRssBytes)} MB`.padEnd(11),
+        (f.firstEstimate / f.extraRssBytes).toFixed(2).padEnd(7),
+        `${mb(f.secondEstimate)} MB (${f.secondBasis})`.padEnd(27),
+        (f.secondEstimate / f.extraRssBytes).toFixed(2).padEnd(7),
+        `${mb(f.retainedBytes)} MB`.padEnd(10),
+        `${mb(f.secondExtraRssBytes)} MB`
+      ].join(' '))
+    }
+  }
+}
+
 async function main (): Promise<void> {
   const { values } = parseArgs({
     options: {
+      cost: { type: 'boolean', default: false },
+      shapes: { type: 'string' },
+      'cost-child': { type: 'string' },
+      count: { type: 'string' },
       'heap-mb': { type: 'string', default: '50,200' },
       runs: { type: 'string', default: '3' },
       'with-typescript': { type: 'boolean', default: false },
@@ -173,6 +278,14 @@ async function main (): Promise<void> {
       dir: { type: 'string' }
     }
   })
+  if (values['cost-child'] !== undefined) {
+    await costChild(values['cost-child'] as Shape, Number(values.count), String(values.dir))
+    return
+  }
+  if (values.cost === true) {
+    await costBench(values.shapes?.split(','))
+    return
+  }
   const heapSizes = String(values['heap-mb']).split(',').map(Number)
   const withTypescript = values['with-typescript'] === true
   if (values.child !== undefined) {

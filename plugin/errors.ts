@@ -84,3 +84,10 @@ export const MethodNotAllowedError = createError<[string, string]>(
   'Method %s not allowed on %s',
   405
 )
+
+/** A file in the snapshot directory under a snapshot's name that the plugin did not write (a FIFO, a link...). */
+export const UnsafeSnapshotFileError = createError<[string]>(
+  'FST_MEMDIAG_UNSAFE_SNAPSHOT_FILE',
+  'Refusing to serve a file this plugin did not write: %s',
+  500
+)

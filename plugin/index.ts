@@ -13,10 +13,12 @@ export type {
 export type { ContainerMemory } from './cgroup.js'
 export type { GcStats, GcPeriod, PauseStats, GcKind } from './gc-recorder.js'
 export type { MemoryReading, SystemMemory } from './memory-probe.js'
-export type { HeadroomSource, HeadroomVerdict } from './headroom.js'
-export type { SnapshotStatus } from './snapshot-taker.js'
-export type { WrittenSnapshot } from './snapshot-writer.js'
-export type { SnapshotCost } from './snapshot-peak-rss.js'
+export type { HeadroomSource, HeadroomVerdict } from './snapshot/headroom.js'
+export type { SnapshotStatus } from './snapshot/lifecycle.js'
+export type { EstimateBasis, SnapshotEstimate } from './snapshot/cost-model.js'
+export type { RetainedMemory, Allocator } from './snapshot/retained.js'
+export type { WrittenSnapshot } from './snapshot/writer.js'
+export type { SnapshotCost } from './snapshot/peak-rss.js'
 
 /** Secured routes to hunt memory leaks in production. See the README for the contract. */
 export const memoryDiagnostics = fastifyPlugin(memoryDiagnosticsPlugin, {

@@ -16,8 +16,8 @@ import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
 import { memoryRoute } from './routes/memory.js'
 import { metricsRoute } from './routes/metrics.js'
 import { notFoundRoutes, recordRoutes } from './routes/not-found.js'
-import { createSnapshotStore, prepareSnapshotDir } from './snapshot-store.js'
-import { createSnapshotTaker } from './snapshot-taker.js'
+import { createSnapshotLifecycle } from './snapshot/lifecycle.js'
+import { createSnapshotStore, prepareSnapshotDir } from './snapshot/store.js'
 
 export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: MemoryDiagnosticsOptions): Promise<void> {
   const options = resolveOptions(opts)
@@ -52,8 +52,8 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   const { maxFiles, maxAgeMs } = options.snapshot
   const store = createSnapshotStore({ dir: snapshotDir, maxFiles, maxAgeMs })
   const requestCounter = createRequestCounter(instance)
-  const taker = createSnapshotTaker({ store, cgroup, settings: options.snapshot, beforeWrite: () => ({ ...requestCounter.mark() }) })
-  taker.applyRetention(instance.log)
+  const snapshots = createSnapshotLifecycle({ store, cgroup, settings: options.snapshot, beforeWrite: () => ({ ...requestCounter.mark() }) })
+  snapshots.applyRetention(instance.log)
   let stopped = false
   // Once only: after a failed registration, close() still runs the onClose hook below, and a
   // second close of the cgroup's descriptors could close someone else's file reusing the number.
@@ -68,9 +68,9 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   instance.addHook('onClose', async function stopDiagnostics () {
     // The metrics read the probes closed below, and the same registry may get a new instance.
     metrics?.unregister()
-    await taker.idle()
+    await snapshots.idle()
     stopBackground()
-    taker.applyRetention(instance.log)
+    snapshots.applyRetention(instance.log)
   })
 
   if (options.metrics !== null) {
@@ -85,11 +85,12 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
 
   instance.setErrorHandler(diagnosticsErrorHandler)
   const routeTable = recordRoutes(instance)
-  memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: taker.status, leakReport: leakMonitor.report })
+  memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: snapshots.status, leakReport: leakMonitor.report })
   heapSnapshotRoutes(instance, {
-    taker,
+    snapshots,
     store,
     guards,
+    sendTimeoutMs: options.snapshot.sendTimeoutMs,
     takeSnapshotLimit: options.rateLimit.takeSnapshot,
     snapshotFilesLimit: options.rateLimit.snapshotFiles,
     metrics

@@ -109,23 +109,23 @@ export interface SnapshotOptions {
    */
   dir?: string
   /**
-   * Refuse a snapshot (503) when `factor × heapUsed + marginBytes` exceeds the memory really
-   * available. `false` disables the check (a warning is logged at startup): a snapshot that does
-   * not fit gets the process killed by the kernel's OOM killer, without any error or log.
+   * Refuse a snapshot (503) when its estimated native memory exceeds the memory really available
+   * (see the README's "Heap snapshots" for the cost model). `false` disables the check (a warning
+   * is logged at startup): a snapshot that does not fit gets the process killed by the kernel's
+   * OOM killer, without any error or log.
    * @defaultValue `true`
    */
   guard?: boolean
-  /**
-   * Extra native memory a snapshot needs, as a multiple of heapUsed. Measured on Node 20:
-   * 11.2–12.5 for heaps of many small objects, about 2.5 when big strings dominate. `GET /memory`
-   * shows what the last snapshot really cost (`snapshot.last.costFactor`) to tune this.
-   * @defaultValue `12.5`
-   */
-  factor?: number
   /** Safety margin added to the estimate, in bytes. @defaultValue `67108864` (64 MiB) */
   marginBytes?: number
   /** Refuse a snapshot while heapUsed exceeds this many bytes, whatever the memory available. @defaultValue `null` (no cap) */
   maxHeapUsedBytes?: number | null
+  /**
+   * A download (`?download=true`, `GET /heap-snapshot/:id`) that sends nothing for this long, its
+   * client having stopped reading, is ended, and the snapshot lock released. In milliseconds.
+   * @defaultValue `30000`
+   */
+  sendTimeoutMs?: number
   /** How many snapshot files to keep (the newest). @defaultValue `3` */
   maxFiles?: number
   /** Snapshot files older than this are removed, in milliseconds. @defaultValue `3600000` (1 hour) */
@@ -185,11 +185,11 @@ export interface ResolvedAuth {
 export interface ResolvedSnapshot {
   dir: string
   guard: boolean
-  factor: number
   marginBytes: number
   maxHeapUsedBytes: number | null
   maxFiles: number
   maxAgeMs: number
+  sendTimeoutMs: number
   cacheLineEnds: boolean
 }
 
@@ -316,9 +316,8 @@ function resolveSnapshot (snapshot: SnapshotOptions | undefined): ResolvedSnapsh
   }
   const guard = booleanOption(snapshot?.guard, true, 'snapshot.guard')
   const cacheLineEnds = booleanOption(snapshot?.cacheLineEnds, true, 'snapshot.cacheLineEnds')
-  const factor = snapshot?.factor ?? 12.5
-  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor <= 0) {
-    throw new InvalidOptionError('`snapshot.factor` must be a positive number')
+  if (snapshot !== undefined && 'factor' in snapshot) {
+    throw new InvalidOptionError('`snapshot.factor` is gone: the estimate now follows the heap\'s composition (see the README\'s "Heap snapshots"); use `snapshot.marginBytes` to add room')
   }
   const marginBytes = snapshot?.marginBytes ?? 64 * MIB
   if (typeof marginBytes !== 'number' || !Number.isInteger(marginBytes) || marginBytes < 0) {
@@ -328,11 +327,11 @@ function resolveSnapshot (snapshot: SnapshotOptions | undefined): ResolvedSnapsh
   return {
     dir: resolve(stringOption(snapshot?.dir, defaultSnapshotDir(), 'snapshot.dir')),
     guard,
-    factor,
     marginBytes,
     maxHeapUsedBytes: maxHeapUsedBytes === null ? null : positiveInteger(maxHeapUsedBytes, 0, 'snapshot.maxHeapUsedBytes'),
     maxFiles: positiveInteger(snapshot?.maxFiles, 3, 'snapshot.maxFiles'),
     maxAgeMs: positiveInteger(snapshot?.maxAgeMs, 3_600_000, 'snapshot.maxAgeMs'),
+    sendTimeoutMs: positiveInteger(snapshot?.sendTimeoutMs, 30_000, 'snapshot.sendTimeoutMs'),
     cacheLineEnds
   }
 }

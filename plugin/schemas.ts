@@ -1,3 +1,7 @@
+import { ESTIMATE_BASES } from './snapshot/cost-model.js'
+import { HEADROOM_SOURCES } from './snapshot/headroom.js'
+import { ALLOCATORS } from './snapshot/retained.js'
+
 export const errorResponse = {
   type: 'object',
   required: ['statusCode', 'code', 'error', 'message'],
@@ -49,7 +53,18 @@ const headroomFigures = {
   heapUsedBytes: integer,
   estimatedBytes: integer,
   availableBytes: integer,
-  source: { type: 'string', enum: ['cgroup-v1', 'cgroup-v2', 'system', 'maxHeapUsedBytes'] }
+  source: { type: 'string', enum: [...HEADROOM_SOURCES] },
+  basis: { type: 'string', enum: [...ESTIMATE_BASES] },
+  estimate: objectOf({
+    basis: { type: 'string', enum: [...ESTIMATE_BASES] },
+    estimatedBytes: integer,
+    boundBytes: integer,
+    learnedRatio: nullableNumber,
+    marginBytes: integer,
+    largeObjectBytes: integer,
+    otherHeapBytes: integer
+  }),
+  reusableBytes: integer
 }
 
 /** A snapshot written: the `201` of `POST /heap-snapshot`, and `last` in `GET /memory`. */
@@ -64,6 +79,8 @@ const writtenSnapshotFields = {
   extraRssBytes: nullableInteger,
   costFactor: nullableNumber,
   peakRssIsUpperBound: boolean,
+  largeObjectBytes: integer,
+  otherHeapBytes: integer,
   createdAt: string
 }
 
@@ -83,7 +100,13 @@ export const snapshotStatusResponse = objectOf({
   reason: string,
   ...headroomFigures,
   inProgress: boolean,
-  last: { ...writtenSnapshotResponse, type: ['object', 'null'] }
+  last: { ...writtenSnapshotResponse, type: ['object', 'null'] },
+  retained: objectOf({
+    allocator: { type: 'string', enum: [...ALLOCATORS] },
+    returnsMemory: boolean,
+    retainedBytes: integer,
+    reusableBytes: integer
+  })
 })
 
 export const snapshotPendingResponse = objectOf({

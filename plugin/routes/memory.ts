@@ -4,7 +4,7 @@ import type { MemoryProbe } from '../memory-probe.js'
 import type { RouteRateLimit } from '../options.js'
 import type { RouteGuards } from '../route-guards.js'
 import { guardedErrorResponses, memoryResponse, onlyQueryParameters } from '../schemas.js'
-import type { SnapshotTaker } from '../snapshot-taker.js'
+import type { SnapshotLifecycle } from '../snapshot/lifecycle.js'
 import type { LeakReport } from '../trend.js'
 
 export interface MemoryRouteOptions {
@@ -12,7 +12,7 @@ export interface MemoryRouteOptions {
   guards: RouteGuards
   rateLimit: RouteRateLimit | false
   /** Whether a heap snapshot would be allowed, from the same figures as the rest of the answer. */
-  snapshotStatus: SnapshotTaker['status']
+  snapshotStatus: SnapshotLifecycle['status']
   /** The leak verdict judged at the last memory sample. */
   leakReport: () => LeakReport
 }
@@ -30,7 +30,8 @@ export function memoryRoute (instance: FastifyInstance, { probe, guards, rateLim
     const snapshot = snapshotStatus({
       heapUsedBytes: reading.process.heapUsed,
       container: reading.container,
-      systemAvailableBytes: reading.system.availableBytes
+      systemAvailableBytes: reading.system.availableBytes,
+      rssBytes: reading.process.rss
     })
     return { ...reading, snapshot, trend: leakReport() }
   })

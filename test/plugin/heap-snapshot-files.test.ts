@@ -1,14 +1,15 @@
 import '../fixtures/snapshot-line-ends-warm-up.js'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
 import { setImmediate as nextLoopTurn } from 'node:timers/promises'
 import Fastify from 'fastify'
 import t from 'tap'
 import memoryDiagnostics from '../../plugin/index.js'
-import { createSnapshotStore, prepareSnapshotDir } from '../../plugin/snapshot-store.js'
-import { build, filesIn, headers, snapshotId, tempDir } from '../fixtures/snapshot-app.js'
+import { createSnapshotStore, prepareSnapshotDir } from '../../plugin/snapshot/store.js'
+import { build, filesIn, headers, snapshotId, snapshotsIdle, tempDir } from '../fixtures/snapshot-app.js'
 
 const HOUR = 3_600_000
 
@@ -74,6 +75,7 @@ t.test('a directory removed after registration: 500 with the reason, nothing lef
     const res = await app.inject({ method: 'POST', url: '/heap-snapshot', headers })
     t.equal(res.statusCode, 500, 'refused each time: the lock does not stay taken')
     t.match(res.json(), { code: 'FST_MEMDIAG_SNAPSHOT_FAILED', message: /^Heap snapshot failed: ENOENT: no such file or directory/ })
+    await snapshotsIdle(app)
   }
   t.match(logs.find((line) => line.msg.includes('heap snapshot failed')), { level: 50 })
 
@@ -88,6 +90,7 @@ t.test('a directory removed after registration: 500 with the reason, nothing lef
   t.equal(res.statusCode, 500)
   t.match(res.json(), { code: 'FST_MEMDIAG_SNAPSHOT_FAILED', message: /ENOENT/ })
 
+  await snapshotsIdle(app)
   const memory = await app.inject({ method: 'GET', url: '/memory', headers })
   t.match(memory.json().snapshot, { inProgress: false, last: null })
   await app.close()
@@ -185,10 +188,41 @@ t.test('a snapshot name taken by something else: retention warns, GET and DELETE
 
   const link = await app.inject({ method: 'GET', url: `/heap-snapshot/${linkId}`, headers })
   t.equal(link.statusCode, 500, 'a symbolic link is not followed (O_NOFOLLOW)')
-  t.equal(link.json().code, 'FST_MEMDIAG_INTERNAL_ERROR')
+  t.equal(link.json().code, 'FST_MEMDIAG_UNSAFE_SNAPSHOT_FILE')
   const blocked = await app.inject({ method: 'DELETE', url: `/heap-snapshot/${blockedId}`, headers })
   t.equal(blocked.statusCode, 500)
   t.equal(blocked.json().code, 'FST_MEMDIAG_INTERNAL_ERROR')
+})
+
+t.test('planted FIFO, directory, symlink and hard link: a clear JSON 500 at once, never a hang, nothing outside served', async (t) => {
+  const dir = tempDir(t)
+  const outside = join(tempDir(t, 'memdiag-outside-'), 'secret')
+  writeFileSync(outside, 'outside the snapshot directory', { mode: 0o600 })
+  const planted: Array<[string, (path: string) => void, RegExp]> = [
+    ['aaaaaaaaaaaaaaa1', (path) => { execFileSync('mkfifo', ['-m', '600', path]) }, /is not a regular file/],
+    ['aaaaaaaaaaaaaaa2', (path) => { mkdirSync(path, { mode: 0o700 }) }, /is not a regular file/],
+    ['aaaaaaaaaaaaaaa3', (path) => { symlinkSync(outside, path) }, /is a symbolic link/],
+    ['aaaaaaaaaaaaaaa4', (path) => { linkSync(outside, path) }, /has 2 hard links/],
+    ['aaaaaaaaaaaaaaa5', (path) => { writeFileSync(path, '{}', { mode: 0o644 }); chmodSync(path, 0o644) }, /accessible to group or others/]
+  ]
+  const ids = planted.map(([hex, plant]) => {
+    const id = snapshotId(new Date(), hex)
+    plant(join(dir, `heap-${id}.heapsnapshot`))
+    return id
+  })
+  const { app } = await build(t, { snapshot: { dir, maxFiles: 10 } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as AddressInfo
+  for (const [index, id] of ids.entries()) {
+    const [, , reason] = planted[index] as [string, unknown, RegExp]
+    // over a real socket with a deadline: a FIFO opened without O_NONBLOCK would hang here
+    const res = await fetch(`http://127.0.0.1:${port}/heap-snapshot/${id}`, { headers, signal: AbortSignal.timeout(5000) })
+    t.equal(res.status, 500, reason.source)
+    const body = await res.json() as { code: string, message: string }
+    t.equal(body.code, 'FST_MEMDIAG_UNSAFE_SNAPSHOT_FILE')
+    t.match(body.message, reason)
+    t.notMatch(body.message, /outside the snapshot directory/)
+  }
 })
 
 t.test('the store never builds a path from an invalid id', async (t) => {

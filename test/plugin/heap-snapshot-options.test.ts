@@ -15,11 +15,11 @@ t.test('snapshot options have explicit defaults', async (t) => {
   t.same(resolved.snapshot, {
     dir: join(tmpdir(), `fastify-memory-diagnostics-${process.getuid?.()}`),
     guard: true,
-    factor: 12.5,
     marginBytes: 64 * MIB,
     maxHeapUsedBytes: null,
     maxFiles: 3,
     maxAgeMs: 3_600_000,
+    sendTimeoutMs: 30_000,
     cacheLineEnds: true
   })
   t.same(resolved.rateLimit.takeSnapshot, { max: 2, timeWindow: 600_000 })
@@ -28,16 +28,16 @@ t.test('snapshot options have explicit defaults', async (t) => {
   const given = resolveOptions({
     auth: false,
     rateLimit: { takeSnapshot: { max: 1, timeWindow: '1 hour' }, snapshotFiles: false },
-    snapshot: { dir: 'relative/dir', guard: false, factor: 2.5, marginBytes: 0, maxHeapUsedBytes: 512 * MIB, maxFiles: 1, maxAgeMs: 1000, cacheLineEnds: false }
+    snapshot: { dir: 'relative/dir', guard: false, marginBytes: 0, maxHeapUsedBytes: 512 * MIB, maxFiles: 1, maxAgeMs: 1000, sendTimeoutMs: 500, cacheLineEnds: false }
   })
   t.same(given.snapshot, {
     dir: join(process.cwd(), 'relative/dir'),
     guard: false,
-    factor: 2.5,
     marginBytes: 0,
     maxHeapUsedBytes: 512 * MIB,
     maxFiles: 1,
     maxAgeMs: 1000,
+    sendTimeoutMs: 500,
     cacheLineEnds: false
   })
   t.same(given.rateLimit.takeSnapshot, { max: 1, timeWindow: '1 hour' })
@@ -50,9 +50,10 @@ t.test('invalid snapshot options fail registration', async (t) => {
     ['snapshot', null],
     ['snapshot.guard', 'false'],
     ['snapshot.cacheLineEnds', 1],
-    ['snapshot.factor', 0],
-    ['snapshot.factor', Number.NaN],
-    ['snapshot.factor', '12'],
+    ['snapshot.factor', 12.5],
+    ['snapshot.sendTimeoutMs', 0],
+    ['snapshot.sendTimeoutMs', 1.5],
+    ['snapshot.sendTimeoutMs', '30s'],
     ['snapshot.marginBytes', -1],
     ['snapshot.marginBytes', 1.5],
     ['snapshot.maxHeapUsedBytes', 0],
@@ -117,9 +118,12 @@ t.test('the headroom guard refuses with 503, the figures and Retry-After; nothin
       message: /^Not enough memory headroom for a heap snapshot: a snapshot needs about .* more than the .* available \(the budget of snapshot.maxHeapUsedBytes 0.0 MiB\)$/,
       heapUsedBytes: Number,
       estimatedBytes: Number,
-      availableBytes: 64 * MIB + Math.ceil(1024 * 12.5),
-      source: 'maxHeapUsedBytes'
+      availableBytes: Number,
+      source: 'maxHeapUsedBytes',
+      basis: 'conservative-bound',
+      estimate: { basis: 'conservative-bound', boundBytes: Number, learnedRatio: null, marginBytes: 64 * MIB }
     })
+    t.ok(res.json().availableBytes <= 64 * MIB + 1024 * 55, 'the budget of a 1 KiB heap')
   }
   const memory = await app.inject({ method: 'GET', url: '/memory', headers })
   t.match(memory.json().snapshot, { allowed: false, source: 'maxHeapUsedBytes', inProgress: false, last: null })

@@ -4,7 +4,7 @@ import { dirname } from 'node:path'
 import { setImmediate as nextLoopTurn } from 'node:timers/promises'
 import { gunzipSync } from 'node:zlib'
 import t from 'tap'
-import { build, filesIn, headers, heapSnapshotShape, snapshotId } from '../fixtures/snapshot-app.js'
+import { build, filesIn, headers, heapSnapshotShape, snapshotId, snapshotsIdle } from '../fixtures/snapshot-app.js'
 
 const ID = /^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{16}$/
 
@@ -49,6 +49,7 @@ t.test('POST writes a V8 heap snapshot 0600 in a 0700 directory; GET sends it gz
     level: 30, snapshotId: body.id, bytes: body.bytes, durationMs: Number, peakRssBytes: Number, extraRssBytes: Number, costFactor: Number
   })
 
+  await snapshotsIdle(app)
   const memory = await app.inject({ method: 'GET', url: '/memory', headers })
   t.equal(memory.statusCode, 200)
   t.match(memory.json().snapshot, {
@@ -110,6 +111,7 @@ t.test('POST ?download=true sends the snapshot in the same response, gzip\'ed by
   t.ok(heapSnapshotShape(text.toString('utf8')).nodesMatchCount, 'gunzips to a V8 heap snapshot')
   t.ok(text.equals(readFileSync(`${dir}/heap-${id}.heapsnapshot`)), 'the file kept on disk, downloadable again')
 
+  await snapshotsIdle(app)
   const raw = await app.inject({ method: 'POST', url: '/heap-snapshot?download=true&gzip=false', headers })
   t.equal(raw.statusCode, 201)
   t.equal(raw.headers['content-type'], 'application/octet-stream')
@@ -118,9 +120,10 @@ t.test('POST ?download=true sends the snapshot in the same response, gzip\'ed by
   t.ok(heapSnapshotShape(raw.body).edgesMatchCount, 'a V8 heap snapshot as it is')
   t.same(filesIn(dir), [`heap-${id}.heapsnapshot`, `heap-${rawId}.heapsnapshot`].sort())
 
+  await snapshotsIdle(app) // released once the download is over and the cool-down passed
   const memory = await app.inject({ method: 'GET', url: '/memory', headers })
   t.equal(memory.json().snapshot.last.id, rawId)
-  t.equal(memory.json().snapshot.inProgress, false, 'the lock is released once the download is over')
+  t.equal(memory.json().snapshot.inProgress, false)
 })
 
 t.test('POST ?wait=false answers 202 with a Location at once; GET answers 202 until the snapshot is written; close waits for it', async (t) => {
@@ -143,7 +146,7 @@ t.test('POST ?wait=false answers 202 with a Location at once; GET answers 202 un
   const busy = await app.inject({ method: 'DELETE', url: location, headers })
   t.equal(busy.statusCode, 409, 'a snapshot being taken cannot be deleted')
   const memory = await app.inject({ method: 'GET', url: '/_diagnostics/memory', headers })
-  t.match(memory.json().snapshot, { allowed: false, inProgress: true, reason: /^a heap snapshot is in progress/ })
+  t.match(memory.json().snapshot, { allowed: false, inProgress: true, reason: /^a heap snapshot is writing/ })
   const second = await app.inject({ method: 'POST', url: '/_diagnostics/heap-snapshot', headers })
   t.equal(second.statusCode, 409)
 
@@ -155,6 +158,7 @@ t.test('POST ?wait=false answers 202 with a Location at once; GET answers 202 un
   t.equal(res.statusCode, 200)
   t.ok(heapSnapshotShape(res.body).nodesMatchCount)
 
+  await snapshotsIdle(app, '/_diagnostics')
   // Another deferred snapshot, then close at once: close waits for it rather than leave it half done.
   const another = await app.inject({ method: 'POST', url: '/_diagnostics/heap-snapshot?wait=false', headers })
   t.equal(another.statusCode, 202)

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { round } from './memory-probe.js'
+import { round } from '../memory-probe.js'
 
 export interface ProcFiles {
   status: string
@@ -16,7 +16,7 @@ export interface SnapshotCost {
   /** VmHWM after the snapshot; null where /proc/self/status is not available. */
   peakRssBytes: number | null
   extraRssBytes: number | null
-  /** `extraRssBytes / heapUsedBytes`: the evidence to tune `snapshot.factor`. */
+  /** `extraRssBytes / heapUsedBytes`: for the reader; the guard learns from `extraRssBytes` next to the heap's composition. */
   costFactor: number | null
   /** True when the peak could not be reset: it is then the process's lifetime peak, an upper bound. */
   peakRssIsUpperBound: boolean

@@ -3,7 +3,7 @@ import { chmodSync, constants, lstatSync, mkdirSync, readdirSync, realpathSync, 
 import { open, unlink } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { UnsafeSnapshotDirError } from './errors.js'
+import { UnsafeSnapshotDirError, UnsafeSnapshotFileError } from '../errors.js'
 
 /** A snapshot id: its creation time (ISO 8601 basic format, UTC) and 64 random bits. */
 export const SNAPSHOT_ID_PATTERN = '^[0-9]{8}T[0-9]{6}\\.[0-9]{3}Z-[0-9a-f]{16}$'
@@ -46,6 +46,8 @@ export interface SnapshotStore {
    * removed). `ignoreAge` for the one just written, whatever `maxAgeMs`.
    */
   open (id: string, options?: { ignoreAge?: boolean }): Promise<OpenedSnapshot | null>
+  /** Throws UnsafeSnapshotDirError unless the directory is still a 0700 directory of this user. */
+  checkDir (): void
   /** Removes a snapshot; false when there was none. */
   remove (id: string): Promise<boolean>
   /**
@@ -73,17 +75,30 @@ export function createSnapshotStore ({ dir, maxFiles, maxAgeMs }: SnapshotStoreO
     filePath,
     tempPath: (id) => join(dir, `heap-${id}.${process.pid}.heapsnapshot.tmp`),
 
+    checkDir: () => { checkSnapshotDir(dir) },
+
     async open (id, { ignoreAge = false } = {}) {
       if (!isSnapshotId(id)) return null
+      checkSnapshotDir(dir)
       let handle: FileHandle
       try {
-        // O_NOFOLLOW: only a file this plugin wrote is ever served, never what a link points to.
-        handle = await open(filePath(id), constants.O_RDONLY | constants.O_NOFOLLOW)
+        // O_NOFOLLOW: never what a link points to; O_NONBLOCK: a FIFO planted under this name
+        // opens at once instead of tying up a libuv thread until a writer comes. What was opened
+        // is then checked on the descriptor itself, so nothing can be swapped in between.
+        handle = await open(filePath(id), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+        const code = (error as NodeJS.ErrnoException).code
+        if (code === 'ENOENT') return null
+        if (code === 'ELOOP') throw new UnsafeSnapshotFileError(`${fileName(id)} is a symbolic link`)
         throw error
       }
-      const { size, mtimeMs } = await handle.stat()
+      const stats = await handle.stat()
+      const unsafe = unsafeFileReason(stats)
+      if (unsafe !== null) {
+        await handle.close()
+        throw new UnsafeSnapshotFileError(`${fileName(id)} ${unsafe}`)
+      }
+      const { size, mtimeMs } = stats
       if (!ignoreAge && expired(mtimeMs, Date.now())) {
         await handle.close()
         rmSync(filePath(id), { force: true })
@@ -126,6 +141,37 @@ export function createSnapshotStore ({ dir, maxFiles, maxAgeMs }: SnapshotStoreO
   }
 }
 
+/** Why a file opened as a snapshot is not one this plugin wrote, or null when it may be. */
+function unsafeFileReason (stats: { isFile (): boolean, nlink: number, uid: number, mode: number }): string | null {
+  if (!stats.isFile()) return 'is not a regular file'
+  if (stats.nlink !== 1) return `has ${stats.nlink} hard links`
+  if (stats.uid !== currentUid(stats.uid)) return `is owned by uid ${stats.uid}, not by this process`
+  if ((stats.mode & 0o077) !== 0) return `is accessible to group or others (mode ${(stats.mode & 0o777).toString(8)})`
+  return null
+}
+
+function currentUid (fallback: number): number {
+  /* c8 ignore next -- process.getuid is missing only on Windows, where modes mean little */
+  return typeof process.getuid === 'function' ? process.getuid() : fallback
+}
+
+/**
+ * The directory as it is now: someone may have replaced it (by a symlink, a directory of another
+ * user) or opened it up since registration, so it is checked at each write and each download.
+ */
+export function checkSnapshotDir (dir: string): void {
+  const stats = lstatSync(dir, { throwIfNoEntry: false })
+  if (stats === undefined) return // removed: writing fails with ENOENT, reading finds nothing
+  if (!stats.isDirectory()) throw new UnsafeSnapshotDirError(`the snapshot directory ${dir} is no longer a directory`)
+  const uid = currentUid(stats.uid)
+  if (stats.uid !== uid) {
+    throw new UnsafeSnapshotDirError(`the snapshot directory ${dir} is owned by uid ${stats.uid}, not by this process (uid ${uid})`)
+  }
+  if ((stats.mode & 0o077) !== 0) {
+    throw new UnsafeSnapshotDirError(`the snapshot directory ${dir} is accessible to group or others (mode ${(stats.mode & 0o777).toString(8)}): run chmod 700 on it`)
+  }
+}
+
 // Writing a snapshot is synchronous, so when retention runs this process is writing none: its own
 // temporary files are left from a previous process with the same pid (pid 1 in a container).
 function writerAlive (pid: number): boolean {
@@ -151,14 +197,6 @@ export function prepareSnapshotDir (dir: string): string {
   } catch (error) {
     throw new UnsafeSnapshotDirError(`cannot create the snapshot directory ${dir}: ${(error as Error).message}`)
   }
-  const stats = lstatSync(real)
-  /* c8 ignore next -- process.getuid is missing only on Windows, where modes mean little */
-  const uid = typeof process.getuid === 'function' ? process.getuid() : stats.uid
-  if (stats.uid !== uid) {
-    throw new UnsafeSnapshotDirError(`the snapshot directory ${real} is owned by uid ${stats.uid}, not by this process (uid ${uid})`)
-  }
-  if ((stats.mode & 0o077) !== 0) {
-    throw new UnsafeSnapshotDirError(`the snapshot directory ${real} is accessible to group or others (mode ${(stats.mode & 0o777).toString(8)}): run chmod 700 on it`)
-  }
+  checkSnapshotDir(real)
   return real
 }

@@ -2,13 +2,13 @@ import { chmodSync, closeSync, openSync, readdirSync, readlinkSync, renameSync, 
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { writeHeapSnapshot } from 'node:v8'
-import { SnapshotFailedError } from './errors.js'
-import { round } from './memory-probe.js'
-import { cacheScriptLineEnds } from './snapshot-line-ends.js'
-import { measurePeakRss } from './snapshot-peak-rss.js'
-import type { ProcFiles, SnapshotCost } from './snapshot-peak-rss.js'
-import { snapshotIdTime } from './snapshot-store.js'
-import type { SnapshotStore } from './snapshot-store.js'
+import { SnapshotFailedError } from '../errors.js'
+import { round } from '../memory-probe.js'
+import { cacheScriptLineEnds } from '../snapshot-line-ends.js'
+import { measurePeakRss } from './peak-rss.js'
+import type { ProcFiles, SnapshotCost } from './peak-rss.js'
+import { heapComposition } from './cost-model.js'
+import type { SnapshotStore } from './store.js'
 
 // Measured on Node 20: the event loop is blocked about this long per MB of heapUsed.
 const BLOCK_MS_PER_MB = 70
@@ -23,7 +23,12 @@ export interface WrittenSnapshot extends SnapshotCost {
   bytes: number
   durationMs: number
   heapUsedBytes: number
+  /** The heap's split when it was taken: what a learned estimate scales from. */
+  largeObjectBytes: number
+  otherHeapBytes: number
   createdAt: string
+  /** What the `beforeWrite` hook returned (the per-route request counts), when it returned an object. */
+  requests?: Record<string, unknown>
 }
 
 /**
@@ -39,21 +44,29 @@ export interface WriteOptions {
   cacheLineEnds: boolean
   /** Where this process's figures are read (`PROC_SELF`). */
   proc: ProcFiles
+  createdAt: Date
+  /** Called synchronously right before V8 writes the snapshot; an object returned is kept as `requests`. */
+  beforeWrite?: (() => Record<string, unknown> | undefined) | undefined
 }
 
-export function writeSnapshotFile (store: SnapshotStore, id: string, { cacheLineEnds, proc }: WriteOptions): WrittenSnapshot {
+export function writeSnapshotFile (store: SnapshotStore, id: string, { cacheLineEnds, proc, createdAt, beforeWrite }: WriteOptions): WrittenSnapshot {
   const tempPath = store.tempPath(id)
   const filePath = store.filePath(id)
   const started = performance.now()
   cacheScriptLineEnds(cacheLineEnds)
   const heapUsedBytes = process.memoryUsage().heapUsed
+  const heap = heapComposition()
   const peak = measurePeakRss(proc)
   let bytes: number
+  let requests: Record<string, unknown> | undefined
   try {
+    store.checkDir()
     // Created here first, exclusively and chmod'ed (whatever the umask), so the snapshot is
     // never readable by others even for an instant and nothing planted at that name is followed.
     closeSync(openSync(tempPath, 'wx', 0o600))
     chmodSync(tempPath, 0o600)
+    const counts = beforeWrite?.()
+    if (counts !== null && typeof counts === 'object') requests = counts
     writeHeapSnapshot(tempPath)
     bytes = statSync(tempPath).size
     renameSync(tempPath, filePath)
@@ -69,8 +82,10 @@ export function writeSnapshotFile (store: SnapshotStore, id: string, { cacheLine
     bytes,
     durationMs,
     heapUsedBytes,
-    createdAt: new Date(snapshotIdTime(id)).toISOString(),
-    ...peak.finish(heapUsedBytes)
+    ...heap,
+    createdAt: createdAt.toISOString(),
+    ...peak.finish(heapUsedBytes),
+    ...(requests === undefined ? {} : { requests })
   }
 }
 

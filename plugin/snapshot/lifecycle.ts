@@ -1,0 +1,244 @@
+import { freemem } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { setImmediate as nextLoopTurn, setTimeout as sleep } from 'node:timers/promises'
+import { getHeapStatistics } from 'node:v8'
+import type { FastifyBaseLogger } from 'fastify'
+import type { CgroupProbe } from '../cgroup.js'
+import { InsufficientHeadroomError, SnapshotFailedError, SnapshotInProgressError } from '../errors.js'
+import { heapComposition } from './cost-model.js'
+import type { LearnedCost } from './cost-model.js'
+import { checkHeadroom } from './headroom.js'
+import type { HeadroomFigures, HeadroomSettings, HeadroomVerdict } from './headroom.js'
+import { PROC_SELF, readRss } from './peak-rss.js'
+import { detectAllocator, retainedMemory } from './retained.js'
+import type { RetainedMemory } from './retained.js'
+import { newSnapshotId } from './store.js'
+import type { OpenedSnapshot, SnapshotStore } from './store.js'
+import { expectedBlockMs, writeSnapshotFile } from './writer.js'
+import type { WrittenSnapshot } from './writer.js'
+
+/** What the snapshot holding the lock is doing. */
+export type SnapshotPhase = 'writing' | 'sending' | 'cooling-down'
+
+/** The `snapshot` section of `GET /memory`: would one be allowed now, why, and what the last one cost and left. */
+export interface SnapshotStatus extends HeadroomVerdict {
+  inProgress: boolean
+  last: WrittenSnapshot | null
+  retained: RetainedMemory
+}
+
+/** The figures `GET /memory` has already read, so that its sections agree. */
+export type StatusFigures = Pick<HeadroomFigures, 'heapUsedBytes' | 'container' | 'systemAvailableBytes'> & { rssBytes: number }
+
+export interface TakeOptions {
+  log: FastifyBaseLogger
+  /** Resolves when the snapshot may block the event loop (`?wait=false`: once the 202 is flushed). */
+  startWhen?: () => Promise<void>
+  /** Sends the file just written (`?download=true`); resolves when the response is over, whichever way. */
+  send?: (file: OpenedSnapshot) => Promise<void>
+}
+
+export interface SnapshotJob {
+  id: string
+  /** Settles when the file is written (or failed); the lock is released later, on its own. */
+  written: Promise<WrittenSnapshot>
+  /** Settles when the whole job is over (written, sent, failed), before the cool-down. */
+  finished: Promise<void>
+}
+
+export interface SnapshotLifecycle {
+  /** From figures already read (those `GET /memory` reports), so that they agree. */
+  status (figures: StatusFigures): SnapshotStatus
+  /**
+   * Checks (409 while a snapshot holds the lock, 503 without headroom), takes the lock and runs
+   * the job: wait for `startWhen`, write, `send`, then release the lock after the cool-down. The
+   * lock is released by this function alone, whatever happens: callers cannot forget it.
+   */
+  take (options: TakeOptions): SnapshotJob
+  /** What the snapshot with this id is doing, or null when it holds no lock. */
+  phase (id: string): SnapshotPhase | null
+  /** The error of the snapshot with this id, when it was the last to fail. */
+  failure (id: string): Error | null
+  /** Resolves once no snapshot holds the lock: `onClose` waits for it. */
+  idle (): Promise<void>
+  /** Applies retention, keeping `keepId`; a failure is logged, never thrown. */
+  applyRetention (log: FastifyBaseLogger, keepId?: string): void
+}
+
+export interface SnapshotLifecycleOptions {
+  store: SnapshotStore
+  cgroup: CgroupProbe
+  settings: HeadroomSettings & { cacheLineEnds: boolean }
+  /** Called synchronously right before V8 writes; an object returned goes into the 201 as `requests`. */
+  beforeWrite?: (() => Record<string, unknown> | undefined) | undefined
+}
+
+// Requests that reached the kernel while a snapshot blocked the event loop are accepted, read and
+// parsed only after it; released at once, the lock would be free when they ask (measured: 50
+// parallel POSTs gave 49 snapshots). So it is held after the write for a tenth of the block
+// (more requests pile up behind a longer block), at least 250 ms, at most 5 s, measured from the
+// end of the write: the backlog drains within a few loop turns of that end.
+const COOL_DOWN_SHARE = 0.1
+const MIN_COOL_DOWN_MS = 250
+const MAX_COOL_DOWN_MS = 5000
+
+interface State {
+  /** The snapshot holding the lock. */
+  current: { id: string, phase: SnapshotPhase } | null
+  last: WrittenSnapshot | null
+  lastFailure: { id: string, error: Error } | null
+  waiting: Array<() => void>
+}
+
+export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite }: SnapshotLifecycleOptions): SnapshotLifecycle {
+  const state: State = { current: null, last: null, lastFailure: null, waiting: [] }
+  const allocator = detectAllocator()
+
+  function learned (): LearnedCost | null {
+    const last = state.last
+    if (last === null || last.extraRssBytes === null || last.peakRssIsUpperBound) return null
+    return { extraRssBytes: last.extraRssBytes, largeObjectBytes: last.largeObjectBytes, otherHeapBytes: last.otherHeapBytes }
+  }
+
+  function verdict (figures: StatusFigures): HeadroomVerdict & { retained: RetainedMemory } {
+    const retained = retainedMemory(allocator, figures.rssBytes, state.last)
+    const headroom = checkHeadroom({ ...figures, heap: heapComposition(), learned: learned(), reusableBytes: retained.reusableBytes }, settings)
+    return { ...headroom, retained }
+  }
+
+  function release (id: string): void {
+    if (state.current?.id !== id) return
+    state.current = null
+    for (const resolve of state.waiting.splice(0)) resolve()
+  }
+
+  function applyRetention (log: FastifyBaseLogger, keepId?: string): void {
+    try {
+      const removed = store.applyRetention({ keepId })
+      if (removed.length > 0) log.info({ removed }, 'fastify-memory-diagnostics: heap snapshot retention removed files')
+    } catch (error) {
+      log.warn({ err: error }, 'fastify-memory-diagnostics: heap snapshot retention failed')
+    }
+  }
+
+  function write (id: string, createdAt: Date, log: FastifyBaseLogger): WrittenSnapshot {
+    try {
+      const written = writeSnapshotFile(store, id, { cacheLineEnds: settings.cacheLineEnds, proc: PROC_SELF, createdAt, beforeWrite })
+      state.last = written
+      return written
+    } catch (error) {
+      state.lastFailure = { id, error: error as Error }
+      log.error({ snapshotId: id, err: error }, 'fastify-memory-diagnostics: heap snapshot failed')
+      throw error
+    }
+  }
+
+  async function run (id: string, createdAt: Date, { log, startWhen, send }: TakeOptions, written: (value: WrittenSnapshot) => void): Promise<void> {
+    if (startWhen !== undefined) await startWhen()
+    const heapUsedBytes = getHeapStatistics().used_heap_size
+    log.info({ snapshotId: id, heapUsedBytes, expectedBlockMs: expectedBlockMs(heapUsedBytes) },
+      'fastify-memory-diagnostics: heap snapshot starting; the event loop is blocked until it is written')
+    await flushLog(log)
+    // One turn of the event loop before it blocks: requests already received (a second POST, a
+    // poll) get their quick answer instead of waiting behind the snapshot, and a log write in
+    // flight usually completes, so that the line above goes out. Best effort: pino's default
+    // destination writes asynchronously and says nothing of when; a synchronous one makes it certain.
+    await nextLoopTurn()
+    const file = write(id, createdAt, log)
+    const { bytes, durationMs, peakRssBytes, extraRssBytes, costFactor, peakRssIsUpperBound } = file
+    log.info({ snapshotId: id, bytes, durationMs, heapUsedBytes: file.heapUsedBytes, peakRssBytes, extraRssBytes, costFactor, peakRssIsUpperBound },
+      'fastify-memory-diagnostics: heap snapshot written')
+    applyRetention(log, id)
+    written(file)
+    if (send === undefined) return
+    if (state.current !== null) state.current.phase = 'sending'
+    const opened = await store.open(id, { ignoreAge: true })
+    /* c8 ignore next -- only when something outside the plugin removed the file just written */
+    if (opened === null) throw new SnapshotFailedError('the snapshot file was removed before it could be sent')
+    await send(opened)
+  }
+
+  async function coolDown (id: string, writeEndedAt: number | null, blockMs: number): Promise<void> {
+    if (state.current !== null) state.current.phase = 'cooling-down'
+    if (writeEndedAt !== null) {
+      const coolDownMs = Math.min(MAX_COOL_DOWN_MS, Math.max(MIN_COOL_DOWN_MS, COOL_DOWN_SHARE * blockMs))
+      const left = writeEndedAt + coolDownMs - performance.now()
+      await nextLoopTurn()
+      // ref'd: at most 5 s, and app.close() waits for the lock to be free
+      if (left > 0) await sleep(left)
+    }
+    release(id)
+  }
+
+  return {
+    status (figures) {
+      const current = verdict(figures)
+      const inProgress = state.current !== null
+      return {
+        ...current,
+        allowed: current.allowed && !inProgress,
+        reason: inProgress ? `a heap snapshot is ${state.current?.phase}; ${current.reason}` : current.reason,
+        inProgress,
+        last: state.last
+      }
+    },
+
+    take (options) {
+      if (state.current !== null) throw new SnapshotInProgressError()
+      const rss = readRss()
+      const { retained: _retained, ...headroom } = verdict({
+        heapUsedBytes: getHeapStatistics().used_heap_size,
+        container: cgroup.read(),
+        systemAvailableBytes: freemem(),
+        rssBytes: rss?.rssBytes ?? process.memoryUsage.rss()
+      })
+      if (!headroom.allowed) {
+        const { reason, allowed: _allowed, ...figures } = headroom
+        throw Object.assign(new InsufficientHeadroomError(reason), { figures })
+      }
+      const createdAt = new Date()
+      const id = newSnapshotId(createdAt)
+      state.current = { id, phase: 'writing' }
+      let markWritten: (value: WrittenSnapshot) => void = () => {}
+      let writeEndedAt: number | null = null
+      let blockMs = 0
+      const written = new Promise<WrittenSnapshot>((resolve) => {
+        markWritten = (value) => {
+          writeEndedAt = performance.now()
+          blockMs = value.durationMs
+          resolve(value)
+        }
+      })
+      let failWritten: (error: Error) => void = () => {}
+      const writtenOrFailed = Promise.race([written, new Promise<never>((_resolve, reject) => { failWritten = reject })])
+      const finished = run(id, createdAt, options, markWritten).catch((error: Error) => {
+        // a failure before the file was written is the job's answer; after it, the sender's
+        // own business (it logs and ends its response)
+        if (writeEndedAt === null) writeEndedAt = performance.now()
+        failWritten(error)
+        throw error
+      })
+      finished.then(() => {}, () => {}).then(() => coolDown(id, writeEndedAt, blockMs)).catch(() => {})
+      writtenOrFailed.catch(() => {})
+      finished.catch(() => {})
+      return { id, written: writtenOrFailed, finished }
+    },
+
+    phase: (id) => state.current?.id === id ? state.current.phase : null,
+    failure: (id) => state.lastFailure?.id === id ? state.lastFailure.error : null,
+    idle: () => state.current === null ? Promise.resolve() : new Promise((resolve) => { state.waiting.push(resolve) }),
+    applyRetention
+  }
+}
+
+/**
+ * Asks the logger to write out what it buffers (pino with a `minLength` destination holds lines
+ * back): a line still queued when the event loop blocks would only appear after the snapshot, or
+ * never if the process is killed during it (the OOM killer logs nothing either). Loggers without
+ * `flush`: at once.
+ */
+export function flushLog (log: FastifyBaseLogger): Promise<void> {
+  const { flush } = log as { flush?: (callback: (error?: Error) => void) => void }
+  if (typeof flush !== 'function') return Promise.resolve()
+  return new Promise((resolve) => { flush.call(log, () => resolve()) })
+}

@@ -1,0 +1,90 @@
+// The guard's promise, shape by shape, in real memory cgroups (v1 here, v2 supported), with the
+// plugin's default options in a child process run without coverage: for each heap shape of issue
+// 9's table, (1) a limit under the estimate: 503, and the process lives on; (2) a limit that
+// leaves what the guard asks for (+10%): the snapshot is taken and the OOM killer never acts,
+// which a guard that underestimates fails (killed) and a guard that refuses everything fails (503).
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { request } from 'node:http'
+import t from 'tap'
+import { writeFileSync } from 'node:fs'
+import { tempDir, TOKEN } from '../fixtures/snapshot-app.js'
+import type { Teardown } from '../fixtures/snapshot-app.js'
+import type { Shape } from '../fixtures/snapshot-shape-app.js'
+import { createMemoryCgroup } from '../helpers/memory-cgroup.js'
+import type { MemoryCgroup } from '../helpers/memory-cgroup.js'
+
+const MB = 1_000_000
+const FIXTURE = new URL('../fixtures/snapshot-shape-app.ts', import.meta.url).pathname
+// Sizes that keep the whole matrix within a couple of minutes: each snapshot costs 100-450 MB.
+const MATRIX: Array<[Shape, number]> = [['objects', 300_000], ['records', 100_000], ['closures', 150_000], ['strings', 200_000], ['arrays', 100]]
+
+function call (port: number, method: string, path: string): Promise<{ statusCode: number, body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers: { authorization: `Bearer ${TOKEN}` }, agent: false }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk) => { text += chunk })
+      res.on('end', () => resolve({ statusCode: res.statusCode as number, body: JSON.parse(text) }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+async function startShape (t: Teardown, cgroup: MemoryCgroup, shape: Shape, count: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: { PATH: process.env.PATH, TOKEN, SHAPE: shape, COUNT: String(count), SNAPSHOT_DIR: tempDir(t, 'memdiag-matrix-') },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc']
+  })
+  const exited = once(child, 'exit')
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exited
+  })
+  let errors = ''
+  child.stderr?.on('data', (chunk) => { errors += chunk })
+  writeFileSync(`${cgroup.dir}/cgroup.procs`, String(child.pid))
+  child.send('go')
+  const [ready] = await Promise.race([
+    once(child, 'message') as Promise<[{ port: number }]>,
+    exited.then(() => { throw new Error(`the app exited before it was ready:\n${errors}`) })
+  ])
+  return { child, port: ready.port }
+}
+
+const probe = createMemoryCgroup(t, 8 * 1024 * MB)
+const skip = typeof probe === 'string' ? probe : false
+
+for (const [shape, count] of MATRIX) {
+  t.test(`${shape} × ${count}: 503 below the estimate, taken with the estimate`, { skip }, async (t) => {
+    for (const fits of [false, true]) {
+      const cgroup = createMemoryCgroup(t, 8 * 1024 * MB) as MemoryCgroup
+      const app = await startShape(t, cgroup, shape, count)
+      const memory = await call(app.port, 'GET', '/memory')
+      const { estimatedBytes, basis } = memory.body.snapshot
+      const usage = memory.body.container.usageBytes as number
+      t.equal(basis, 'conservative-bound', 'a first snapshot rests on the bound')
+      // What the guard asks for, with 10% of slack (the heap's garbage moves the estimate a little
+      // between this read and the POST), or half of it (still far above what the process needs).
+      cgroup.setLimit(usage + (fits ? Math.floor(estimatedBytes * 1.1) : Math.floor(estimatedBytes / 2)))
+      const res = await call(app.port, 'POST', '/heap-snapshot')
+      const label = `${fits ? 'ample' : 'short'}: estimate ${Math.round(estimatedBytes / MB)} MB`
+      if (fits) {
+        t.equal(res.statusCode, 201, `${label}, taken (${res.body.message ?? ''})`)
+        t.comment(`${shape}: estimate ${Math.round(estimatedBytes / MB)} MB, real extra peak RSS ${Math.round(res.body.extraRssBytes / MB)} MB, ratio ${(estimatedBytes / res.body.extraRssBytes).toFixed(2)}`)
+        t.ok(res.body.extraRssBytes <= estimatedBytes, 'the estimate covered the real cost')
+      } else {
+        t.equal(res.statusCode, 503, `${label}, refused`)
+        t.equal(res.body.code, 'FST_MEMDIAG_INSUFFICIENT_HEADROOM')
+      }
+      const after = await call(app.port, 'GET', '/memory')
+      t.equal(after.statusCode, 200, 'the process lives on')
+      t.equal(app.child.signalCode, null)
+      t.equal(cgroup.oomKills(), 0, 'the OOM killer never acted')
+      app.child.kill('SIGKILL')
+      await once(app.child, 'exit')
+    }
+  })
+}
