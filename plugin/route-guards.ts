@@ -18,6 +18,11 @@ export interface GuardOptions {
   open?: boolean
   /** Called when the rate limit refuses a request. */
   onLimited?: () => void
+  /**
+   * Runs after auth and before the rate limit: a request it refuses does not spend the route's
+   * budget (a snapshot request that meets one in progress must not cost the operator a credit).
+   */
+  beforeLimit?: onRequestHookHandler
 }
 
 export interface GuardSettings {
@@ -52,9 +57,10 @@ export async function createRouteGuards (instance: FastifyInstance, { auth, anyR
     authHook = (failedAuthLimit === false ? verify : countingFailures(instance, verify, failedAuthLimit)) as onRequestHookHandler
   }
   return {
-    onRequest (limit, { open = false, onLimited } = {}) {
+    onRequest (limit, { open = false, onLimited, beforeLimit } = {}) {
       const hooks: onRequestHookHandler[] = []
       if (authHook !== null && !open) hooks.push(authHook)
+      if (beforeLimit !== undefined) hooks.push(beforeLimit)
       if (limit !== false) {
         hooks.push(instance.rateLimit({
           max: limit.max,

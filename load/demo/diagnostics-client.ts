@@ -3,14 +3,17 @@ import { rm } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream } from 'node:stream/web'
+import { postHeapSnapshot } from '../snapshot-request.js'
 
 /** Talks to the plugin's routes exactly as an operator would: over HTTP, with the token. */
 export class DiagnosticsClient {
   readonly #base: string
+  readonly #token: string
   readonly #headers: Record<string, string>
 
   constructor (appUrl: string, token: string) {
     this.#base = `${appUrl}/_diagnostics`
+    this.#token = token
     this.#headers = { authorization: `Bearer ${token}` }
   }
 
@@ -24,7 +27,7 @@ export class DiagnosticsClient {
 
   /** POST /heap-snapshot?download=true: the snapshot, gzipped, written to `file`. */
   async snapshotTo (file: string): Promise<{ id: string, bytes: number }> {
-    const res = await fetch(`${this.#base}/heap-snapshot?download=true`, { method: 'POST', headers: this.#headers })
+    const res = await postHeapSnapshot(this.#base, this.#token, '?download=true')
     if (res.status !== 201 || res.body === null || res.headers.get('content-type') !== 'application/gzip') {
       throw new Error(`POST /heap-snapshot answered ${res.status} ${res.headers.get('content-type')}: ${(await res.text()).slice(0, 500)}`)
     }

@@ -1,5 +1,5 @@
 import { finished } from 'node:stream'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import {
   InsufficientHeadroomError,
   InvalidRequestError,
@@ -62,9 +62,19 @@ const idParams = {
 export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnapshotRoutesOptions): void {
   const { snapshots, store, guards, metrics, sendTimeoutMs } = options
   const locationOf = (id: string) => `${instance.prefix}/heap-snapshot/${id}`
+  function refuseInProgress (reply: FastifyReply): never {
+    reply.header('retry-after', 1)
+    metrics?.snapshotRefused('in_progress')
+    throw new SnapshotInProgressError()
+  }
 
   instance.post<{ Querystring: TakeQuery }>('/heap-snapshot', {
-    onRequest: guards.onRequest(options.takeSnapshotLimit, { onLimited: () => metrics?.snapshotRefused('rate_limited') }),
+    onRequest: guards.onRequest(options.takeSnapshotLimit, {
+      onLimited: () => metrics?.snapshotRefused('rate_limited'),
+      beforeLimit: async function refuseWhileInProgress (_request, reply) {
+        if (snapshots.inProgress()) refuseInProgress(reply)
+      }
+    }),
     logSerializers: redactingLogSerializers,
     schema: {
       querystring: onlyQueryParameters({
@@ -99,8 +109,7 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
         reply.header('retry-after', HEADROOM_RETRY_AFTER_SECONDS)
         metrics?.snapshotRefused('headroom')
       } else if (error instanceof SnapshotInProgressError) {
-        reply.header('retry-after', 1)
-        metrics?.snapshotRefused('in_progress')
+        refuseInProgress(reply)
       }
       throw error
     }

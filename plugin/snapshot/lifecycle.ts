@@ -55,6 +55,8 @@ export interface SnapshotLifecycle {
    * lock is released by this function alone, whatever happens: callers cannot forget it.
    */
   take (options: TakeOptions): SnapshotJob
+  /** Whether a snapshot holds the lock (being written, sent, or in its cool-down). */
+  inProgress (): boolean
   /** What the snapshot with this id is doing, or null when it holds no lock. */
   phase (id: string): SnapshotPhase | null
   /** The error of the snapshot with this id, when it was the last to fail. */
@@ -181,6 +183,10 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite 
         inProgress,
         last: state.last
       }
+    },
+
+    inProgress () {
+      return state.current !== null
     },
 
     take (options) {

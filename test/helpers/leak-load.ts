@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
+import { postHeapSnapshot } from '../../load/snapshot-request.js'
 
 export interface LeakLoad {
   /** The app, `http://127.0.0.1:port`. */
@@ -48,10 +49,7 @@ export async function loadWithSnapshots (load: LeakLoad): Promise<string[]> {
 
 /** `POST {diagnostics}/heap-snapshot?download=true`: the snapshot, gzip'ed, written to `file`. */
 export async function downloadSnapshot (load: Pick<LeakLoad, 'url' | 'diagnostics' | 'token'>, file: string): Promise<string> {
-  const res = await fetch(`${load.url}${load.diagnostics}/heap-snapshot?download=true`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${load.token}` }
-  })
+  const res = await postHeapSnapshot(`${load.url}${load.diagnostics}`, load.token, '?download=true')
   const body = Buffer.from(await res.arrayBuffer())
   if (res.status !== 201) throw new Error(`POST heap-snapshot answered ${res.status}: ${body.toString('utf8').slice(0, 500)}`)
   await writeFile(file, body, { mode: 0o600 })

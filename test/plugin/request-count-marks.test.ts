@@ -1,6 +1,7 @@
 import t from 'tap'
 import { parseHeapSnapshot } from '../../analysis/index.js'
 import { REQUEST_COUNT_MARK_PREFIX } from '../../plugin/request-counter.js'
+import { postHeapSnapshot } from '../../load/snapshot-request.js'
 import { startChildApp } from '../helpers/child-app.js'
 import { tempDir } from '../fixtures/snapshot-app.js'
 
@@ -12,7 +13,7 @@ interface Written {
 }
 
 async function takeSnapshot (url: string): Promise<Written> {
-  const res = await fetch(`${url}/heap-snapshot`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })
+  const res = await postHeapSnapshot(url, TOKEN)
   const body = await res.json() as Written
   if (res.status !== 201) throw new Error(`POST /heap-snapshot answered ${res.status}: ${JSON.stringify(body)}`)
   return body

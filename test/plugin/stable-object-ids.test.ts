@@ -2,15 +2,15 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { diffHeapSnapshots } from '../../analysis/index.js'
+import { postHeapSnapshot } from '../../load/snapshot-request.js'
 import { uncoveredChildEnv } from '../helpers/child-env.js'
 import { startChildApp } from '../helpers/child-app.js'
 import { tempDir } from '../fixtures/snapshot-app.js'
 
 const TOKEN = 'stable-ids-test-token-0123456789'
-const headers = { authorization: `Bearer ${TOKEN}` }
 
 async function takeSnapshot (url: string): Promise<string> {
-  const res = await fetch(`${url}/heap-snapshot`, { method: 'POST', headers })
+  const res = await postHeapSnapshot(url, TOKEN)
   const body = await res.json() as { filePath: string }
   if (res.status !== 201) throw new Error(`POST /heap-snapshot answered ${res.status}: ${JSON.stringify(body)}`)
   return body.filePath
