@@ -260,12 +260,17 @@ function resolveTrend (trend: TrendOptions | undefined): ResolvedOptions['trend'
   if (trend !== undefined && (trend === null || typeof trend !== 'object')) {
     throw new InvalidOptionError('`trend` must be an object')
   }
-  return {
-    intervalMs: positiveInteger(trend?.intervalMs, 5000, 'trend.intervalMs'),
-    capacityMs: positiveInteger(trend?.capacityMs, 3_600_000, 'trend.capacityMs'),
-    // checked here, before the plugin opens anything, so a bad threshold leaves nothing behind
-    thresholds: resolveLeakThresholds(trend?.thresholds)
+  const intervalMs = positiveInteger(trend?.intervalMs, 5000, 'trend.intervalMs')
+  const capacityMs = positiveInteger(trend?.capacityMs, 3_600_000, 'trend.capacityMs')
+  if (capacityMs < intervalMs) {
+    throw new InvalidOptionError(`\`trend.capacityMs\` (${capacityMs}) must be at least \`trend.intervalMs\` (${intervalMs})`)
   }
+  const thresholds = trend?.thresholds
+  if (thresholds !== undefined && (thresholds === null || typeof thresholds !== 'object')) {
+    throw new InvalidOptionError('`trend.thresholds` must be an object')
+  }
+  // checked here, before the plugin opens anything, so a bad threshold leaves nothing behind
+  return { intervalMs, capacityMs, thresholds: resolveLeakThresholds(thresholds) }
 }
 
 function resolveMetrics (metrics: MetricsOptions | undefined): ResolvedOptions['metrics'] {

@@ -5,8 +5,9 @@ import { readdirSync, readlinkSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { createSnapshotLock } from '../../plugin/snapshot-lock.js'
-import { build, filesIn, headers } from '../fixtures/snapshot-app.js'
-import type { LogLine } from '../fixtures/snapshot-app.js'
+import { filesIn } from '../fixtures/snapshot-app.js'
+import { build, AUTH as headers } from '../helpers/build-app.js'
+import type { LogLine } from '../helpers/build-app.js'
 
 function openDescriptors (): string[] {
   return readdirSync('/proc/self/fd').flatMap((fd) => {

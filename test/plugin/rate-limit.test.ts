@@ -2,10 +2,10 @@ import t from 'tap'
 import Fastify from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { memoryDiagnostics } from '../../plugin/index.js'
-import { AUTH, TOKEN, buildApp } from '../helpers/build-app.js'
+import { AUTH, TOKEN, build, tempDir } from '../helpers/build-app.js'
 
 t.test('the 61st read in a minute gets 429 with Retry-After', async (t) => {
-  const app = await buildApp(t)
+  const { app } = await build(t, { rateLimit: {} }, { prefix: '/diag' })
   for (let i = 1; i <= 60; i++) {
     const res = await app.inject({ url: '/diag/memory', headers: AUTH })
     if (res.statusCode !== 200) t.fail(`request ${i} got ${res.statusCode}`)
@@ -18,13 +18,13 @@ t.test('the 61st read in a minute gets 429 with Retry-After', async (t) => {
 })
 
 t.test('requests without credentials count too (slows token guessing)', async (t) => {
-  const app = await buildApp(t, { rateLimit: { memory: { max: 3, timeWindow: 60_000 } } })
+  const { app } = await build(t, { rateLimit: { memory: { max: 3, timeWindow: 60_000 } } }, { prefix: '/diag' })
   for (let i = 0; i < 3; i++) t.equal((await app.inject({ url: '/diag/memory', headers: { authorization: `Bearer guess-${i}` } })).statusCode, 401)
   t.equal((await app.inject({ url: '/diag/memory', headers: AUTH })).statusCode, 429)
 })
 
 t.test('limits are configurable per route, and rateLimit: false turns them off', async (t) => {
-  const custom = await buildApp(t, { rateLimit: { gcStats: { max: 1, timeWindow: '1 minute' }, memory: false } })
+  const { app: custom } = await build(t, { rateLimit: { gcStats: { max: 1, timeWindow: '1 minute' }, memory: false } }, { prefix: '/diag' })
   t.equal((await custom.inject({ url: '/diag/gc-stats', headers: AUTH })).statusCode, 200)
   t.equal((await custom.inject({ url: '/diag/gc-stats', headers: AUTH })).statusCode, 429)
   for (let i = 0; i < 70; i++) {
@@ -32,7 +32,7 @@ t.test('limits are configurable per route, and rateLimit: false turns them off',
     if (res.statusCode !== 200) t.fail(`memory request ${i} got ${res.statusCode}`)
   }
 
-  const off = await buildApp(t, { rateLimit: false })
+  const { app: off } = await build(t, { rateLimit: false }, { prefix: '/diag' })
   for (let i = 0; i < 70; i++) {
     const res = await off.inject({ url: '/diag/gc-stats', headers: AUTH })
     if (res.statusCode !== 200) t.fail(`request ${i} got ${res.statusCode}`)
@@ -45,7 +45,7 @@ t.test('uses the application\'s @fastify/rate-limit when it has one', async (t) 
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(fastifyRateLimit, { global: false })
-  await app.register(memoryDiagnostics, { prefix: '/diag', auth: { tokens: [TOKEN] }, rateLimit: { memory: { max: 1, timeWindow: 60_000 } } })
+  await app.register(memoryDiagnostics, { prefix: '/diag', auth: { tokens: [TOKEN] }, rateLimit: { memory: { max: 1, timeWindow: 60_000 } }, snapshot: { dir: tempDir(t) } })
   t.equal((await app.inject({ url: '/diag/memory', headers: AUTH })).statusCode, 200)
   t.equal((await app.inject({ url: '/diag/memory', headers: AUTH })).statusCode, 429)
 })
