@@ -5,6 +5,7 @@ import type { Test } from 'tap'
 import { createHook } from 'node:async_hooks'
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { PerformanceObserver } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import { Gauge, Registry } from 'prom-client'
@@ -15,7 +16,8 @@ import type { Teardown } from '../helpers/build-app.js'
 
 const gc = globalThis.gc as () => void
 const PLUGIN_DIR = fileURLToPath(new URL('../../plugin/', import.meta.url))
-const OPTIONS_SOURCE = join(PLUGIN_DIR, 'options.ts')
+// the single gate for options, and the checks it is made of
+const RULE_SOURCES = ['options.ts', 'option-checks.ts'].map((name) => join(PLUGIN_DIR, name))
 
 function openFds (): number {
   return readdirSync('/proc/self/fd').length
@@ -47,6 +49,25 @@ function trackPluginTimers () {
   return { count: () => live.size, stop: () => hook.disable() }
 }
 
+/** The GC observers the plugin's own code started and has not disconnected. */
+function trackPluginGcObservers (t: Test) {
+  const live = new Set<PerformanceObserver>()
+  const { observe, disconnect } = PerformanceObserver.prototype
+  PerformanceObserver.prototype.observe = function (this: PerformanceObserver, options) {
+    const types = 'entryTypes' in options ? options.entryTypes : [options.type]
+    if (types.includes('gc')) {
+      if ((new Error().stack ?? '').includes(PLUGIN_DIR)) live.add(this)
+    }
+    return observe.call(this, options)
+  }
+  PerformanceObserver.prototype.disconnect = function (this: PerformanceObserver) {
+    live.delete(this)
+    return disconnect.call(this)
+  }
+  t.teardown(() => Object.assign(PerformanceObserver.prototype, { observe, disconnect }))
+  return { count: () => live.size }
+}
+
 function settle (): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 50))
 }
@@ -63,6 +84,7 @@ t.test('close() stops the GC observer, the sampler timer and the cgroup descript
   const fdsBefore = openFds()
   const timers = trackPluginTimers()
   t.teardown(timers.stop)
+  const observers = trackPluginGcObservers(t)
 
   const app = Fastify()
   await app.register(memoryDiagnostics, { auth: { tokens: [TOKEN] }, rateLimit: false, snapshot: { dir }, cgroup, metrics: { registry } })
@@ -72,11 +94,13 @@ t.test('close() stops the GC observer, the sampler timer and the cgroup descript
   await settle()
   t.equal(openFds(), fdsBefore + 2, 'while running, the cgroup probe keeps its limit and usage files open')
   t.ok(timers.count() >= 1, 'while running, the sampler\'s timer is scheduled')
+  t.equal(observers.count(), 1, 'while running, one GC observer is connected')
   const whileRunning = await gcPausesRecorded(pauses)
   t.ok(whileRunning >= 1, `while running, the GC observer records pauses (${whileRunning})`)
 
   await app.close()
   t.equal(openFds(), fdsBefore, 'after close, the cgroup descriptors are closed')
+  t.equal(observers.count(), 0, 'after close, the GC observer is disconnected')
   gc()
   gc()
   // async_hooks reports a cleared timer's destruction later, not inside clearInterval()
@@ -96,7 +120,7 @@ interface InvalidCase {
 const OPTION = 'FST_MEMDIAG_INVALID_OPTION'
 const ROUTES = ['memory', 'gcStats', 'takeSnapshot', 'snapshotFiles', 'metrics'] as const
 
-/** Every rule of plugin/options.ts (and the checks registration makes after it), broken one at a time. */
+/** Every rule of the options gate (and the checks registration makes after it), broken one at a time. */
 function invalidCases (t: Teardown): InvalidCase[] {
   const auth = { tokens: [TOKEN] }
   const registry = new Registry()
@@ -191,16 +215,20 @@ function invalidCases (t: Teardown): InvalidCase[] {
   return cases
 }
 
-/** The lines of plugin/options.ts that throw an invalid-option error: every one must be reached by a case. */
-function optionRuleLines (): Set<number> {
-  const lines = readFileSync(OPTIONS_SOURCE, 'utf8').split('\n')
-  return new Set(lines.flatMap((line, index) => line.includes('throw new InvalidOptionError(') ? [index + 1] : []))
+/** Where the gate throws an invalid-option error (`file:line`): every one must be reached by a case. */
+function ruleSites (): Set<string> {
+  return new Set(RULE_SOURCES.flatMap((file) => readFileSync(file, 'utf8').split('\n').flatMap((line, index) =>
+    line.includes('throw new InvalidOptionError(') ? [`${file}:${index + 1}`] : [])))
 }
 
-function throwLine (error: Error): number | null {
-  const frame = (error.stack ?? '').split('\n').find((line) => line.includes(OPTIONS_SOURCE))
-  const match = frame === undefined ? null : /options\.ts:(\d+):\d+/.exec(frame)
-  return match === null ? null : Number(match[1])
+/** The rule site an error was thrown from, or null when it comes from elsewhere. */
+function throwSite (error: Error): string | null {
+  for (const frame of (error.stack ?? '').split('\n')) {
+    const match = /\((.*):(\d+):\d+\)$|at (.*):(\d+):\d+$/.exec(frame.trim())
+    const file = match?.[1] ?? match?.[3]
+    if (file !== undefined && RULE_SOURCES.includes(file)) return `${file}:${match?.[2] ?? match?.[4]}`
+  }
+  return null
 }
 
 const ATTEMPTS = 50
@@ -222,7 +250,7 @@ function withFixtures (options: unknown, fixtures: { cgroup: object, dir: string
 
 t.test('no invalid option leaves a file descriptor behind, over 50 failed registrations each', async (t) => {
   const fixtures = { cgroup: fakeCgroup(t), dir: tempDir(t) }
-  const reached = new Set<number>()
+  const reached = new Set<string>()
   const cases = invalidCases(t)
   for (const { name, options, code, message } of cases) {
     const fdsBefore = openFds()
@@ -241,8 +269,8 @@ t.test('no invalid option leaves a file descriptor behind, over 50 failed regist
       t.fail(`${name}: registration succeeded`)
       continue
     }
-    const line = throwLine(failure)
-    if (line !== null) reached.add(line)
+    const site = throwSite(failure)
+    if (site !== null) reached.add(site)
     const failureCode = (failure as { code?: string }).code
     if ((code !== undefined && failureCode !== code) || !message.test(failure.message)) {
       t.fail(`${name}: unexpected error`, { code: failureCode, message: failure.message, expected: { code, message: String(message) } })
@@ -253,6 +281,6 @@ t.test('no invalid option leaves a file descriptor behind, over 50 failed regist
     if (closeFailed !== null) t.fail(`${name}: close() after the failed registration threw`, { error: String(closeFailed) })
   }
   t.pass(`${cases.length} invalid options, ${ATTEMPTS} failed registrations each`)
-  const unreached = [...optionRuleLines()].filter((line) => !reached.has(line))
-  t.same(unreached, [], 'every rule in plugin/options.ts is broken by one case (add a case for a new rule)')
+  const unreached = [...ruleSites()].filter((site) => !reached.has(site))
+  t.same(unreached, [], 'every rule of the options gate is broken by a case (add a case for a new rule)')
 })
