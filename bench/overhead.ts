@@ -46,6 +46,7 @@ const connections = positiveIntegerArgument(values.connections, 'connections')
 // not include waiting for the load generator, and the load generator never steals the server's core.
 const pin = !values['no-pin'] && availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0
 const WARM_UP_REQUESTS = 20_000
+const SETTLING_ROUNDS = 2
 const SERVER_CPU = '0'
 const LOAD_CPU = '1'
 const serverScript = fileURLToPath(new URL('./overhead-server.ts', import.meta.url))
@@ -147,6 +148,8 @@ try {
     try {
       // warm-up, as fast as they go: JIT, sockets, the first GCs (rounds right after a short warm-up cost 2-4 times more)
       await Promise.all(list.map((server) => autocannon({ url: server.url, connections, amount: WARM_UP_REQUESTS })))
+      // then at the measured rate, unmeasured: the first 10 s after the burst cost 1.5-3 times more for every variant
+      for (let r = 0; r < SETTLING_ROUNDS; r++) await round(list, seconds)
       for (let r = 0; r < rounds; r++) {
         // rotated, so that no variant is always the first one loaded
         const order = VARIANTS.map((_, i) => (i + r + session) % VARIANTS.length)
