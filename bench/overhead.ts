@@ -18,6 +18,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { positiveIntegerArgument } from '../load/arguments.js'
 import { openCgroupProbe } from '../plugin/cgroup.js'
 import { createGcRecorder } from '../plugin/gc-recorder.js'
 import { createLeakMonitor } from '../plugin/leak-monitor.js'
@@ -102,11 +103,6 @@ function medianInterval (values: number[]): [number, number] {
   return [sorted[k]!, sorted[sorted.length - 1 - k]!]
 }
 
-function positiveIntegerArgument (value: string, name: string): number {
-  const number = Number(value)
-  if (!Number.isInteger(number) || number <= 0) throw new Error(`--${name} must be a positive integer, got "${value}"`)
-  return number
-}
 const percent = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`
 
 function microsecondsPerCall (fn: () => unknown, iterations = 20_000): number {
