@@ -3,48 +3,35 @@ import { InvalidOptionError } from './errors.js'
 // The checks every option goes through, each with its fallback when the option is left out.
 // `name` is the option's path as the user writes it (`snapshot.maxFiles`), quoted in the message.
 
-export function positiveInteger (value: unknown, fallback: number, name: string): number {
+function checked<T> (value: unknown, fallback: T, name: string, valid: (value: unknown) => value is T, expected: string): T {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new InvalidOptionError(`\`${name}\` must be a positive integer`)
-  }
+  if (!valid(value)) throw new InvalidOptionError(`\`${name}\` must be ${expected}`)
   return value
+}
+
+const isNumber = (value: unknown): value is number => typeof value === 'number'
+
+export function positiveInteger (value: unknown, fallback: number, name: string): number {
+  return checked(value, fallback, name, (v): v is number => isNumber(v) && Number.isInteger(v) && v > 0, 'a positive integer')
 }
 
 export function nonNegativeInteger (value: unknown, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new InvalidOptionError(`\`${name}\` must be an integer >= 0`)
-  }
-  return value
+  return checked(value, fallback, name, (v): v is number => isNumber(v) && Number.isInteger(v) && v >= 0, 'an integer >= 0')
 }
 
 export function positiveNumber (value: unknown, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionError(`\`${name}\` must be a positive number`)
-  }
-  return value
+  return checked(value, fallback, name, (v): v is number => isNumber(v) && Number.isFinite(v) && v > 0, 'a positive number')
 }
 
 export function booleanOption (value: unknown, fallback: boolean, name: string): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw new InvalidOptionError(`\`${name}\` must be a boolean`)
-  return value
+  return checked(value, fallback, name, (v): v is boolean => typeof v === 'boolean', 'a boolean')
 }
 
 export function stringOption (value: unknown, fallback: string, name: string): string {
-  if (value === undefined) return fallback
-  if (typeof value !== 'string' || value === '') {
-    throw new InvalidOptionError(`\`${name}\` must be a non-empty string`)
-  }
-  return value
+  return checked(value, fallback, name, (v): v is string => typeof v === 'string' && v !== '', 'a non-empty string')
 }
 
 /** An optional group of options (`snapshot`, `trend`...): absent, or an object. */
 export function optionalObject<T extends object> (value: T | undefined, name: string): T | undefined {
-  if (value !== undefined && (value === null || typeof value !== 'object')) {
-    throw new InvalidOptionError(`\`${name}\` must be an object`)
-  }
-  return value
+  return checked(value, undefined, name, (v): v is T => v !== null && typeof v === 'object', 'an object')
 }
