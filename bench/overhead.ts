@@ -43,8 +43,8 @@ const seconds = positiveIntegerArgument(values.seconds, 'seconds')
 const rate = positiveIntegerArgument(values.rate, 'rate')
 const idleSeconds = positiveIntegerArgument(values['idle-seconds'], 'idle-seconds')
 const connections = positiveIntegerArgument(values.connections, 'connections')
-// The servers share one core, the load generator has the other: the server's CPU time then does
-// not include waiting for the load generator, and the load generator never steals the server's core.
+// The servers share one core, the load generator has the other: autocannon never competes with the
+// servers for their core, and every server meets the same neighbours.
 const pin = !values['no-pin'] && availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0
 const WARM_UP_REQUESTS = 20_000
 const SETTLING_ROUNDS = 2
