@@ -1,44 +1,109 @@
-// Does registering the plugin slow the application's own routes? And what does one call of the
-// /memory and /gc-stats handlers cost? Run: npx tsx bench/overhead.ts [--pairs 5] [--seconds 3]
+// What does registering the plugin cost an application's own routes? Measured as the server's CPU
+// time per request of an unrelated route (each server's own process.cpuUsage() over a round),
+// all variants in the same run, next to req/s. Throughput on a shared machine swings ±20% and
+// cannot resolve 1%; CPU time of batches run one after another swung 25-93 µs/request here
+// (load average 17 on 2 cores). So every round loads all the servers at the same time, pinned to
+// the same core: whatever the neighbours do in that window, they do it to every variant. And at
+// the same fixed rate: CPU per request falls as more requests share an event loop turn, so servers
+// driven as fast as they go differed by 24% with nothing but their load to tell them apart.
+// The plugin adds no hook to the application's routes (it is encapsulated): what it adds is
+// background work, so the run also measures each idle server's CPU time per second.
+// Run: npm run bench:overhead -- [--sessions 4] [--rounds 5] [--seconds 5] [--rate 300] [--idle-seconds 10] [--no-pin]
 import autocannon from 'autocannon'
-import { fork } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { positiveIntegerArgument } from '../load/arguments.js'
 import { openCgroupProbe } from '../plugin/cgroup.js'
 import { createGcRecorder } from '../plugin/gc-recorder.js'
 import { createLeakMonitor } from '../plugin/leak-monitor.js'
 import { createMemoryProbe } from '../plugin/memory-probe.js'
+import { DESCRIPTIONS, VARIANTS } from './overhead-variants.js'
+import type { Variant } from './overhead-variants.js'
 
-const { values } = parseArgs({ options: { pairs: { type: 'string', default: '5' }, seconds: { type: 'string', default: '3' } } })
-const pairs = Number(values.pairs)
-const seconds = Number(values.seconds)
-const server = fileURLToPath(new URL('./overhead-server.ts', import.meta.url))
+const { values } = parseArgs({
+  options: {
+    sessions: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '300' },
+    'idle-seconds': { type: 'string', default: '10' },
+    connections: { type: 'string', default: '4' },
+    'no-pin': { type: 'boolean', default: false }
+  }
+})
+const sessions = positiveIntegerArgument(values.sessions, 'sessions')
+const rounds = positiveIntegerArgument(values.rounds, 'rounds')
+const seconds = positiveIntegerArgument(values.seconds, 'seconds')
+const rate = positiveIntegerArgument(values.rate, 'rate')
+const idleSeconds = positiveIntegerArgument(values['idle-seconds'], 'idle-seconds')
+const connections = positiveIntegerArgument(values.connections, 'connections')
+// The servers share one core, the load generator has the other: autocannon never competes with the
+// servers for their core, and every server meets the same neighbours.
+const pin = !values['no-pin'] && availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0
+const WARM_UP_REQUESTS = 20_000
+const SETTLING_ROUNDS = 2
+const SERVER_CPU = '0'
+const LOAD_CPU = '1'
+const serverScript = fileURLToPath(new URL('./overhead-server.ts', import.meta.url))
 
-async function start (variant: 'plain' | 'plugin'): Promise<{ child: ChildProcess, url: string }> {
-  const child = fork(server, [variant], { execArgv: ['--import', 'tsx'], stdio: 'inherit' })
+interface Server { child: ChildProcess, url: string }
+
+async function start (variant: Variant, snapshotDir: string): Promise<Server> {
+  const node = [process.execPath, '--import', 'tsx', serverScript, variant]
+  const [command, ...args] = pin ? ['taskset', '-c', SERVER_CPU, ...node] : node
+  const child = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_SNAPSHOT_DIR: snapshotDir } })
   const [message] = await once(child, 'message') as [{ port: number }]
   return { child, url: `http://127.0.0.1:${message.port}/` }
 }
 
-async function requestsPerSecond (variant: 'plain' | 'plugin'): Promise<number> {
-  const { child, url } = await start(variant)
-  try {
-    await autocannon({ url, connections: 10, duration: 1 }) // warm-up: JIT, sockets
-    const result = await autocannon({ url, connections: 10, duration: seconds })
-    return result.requests.average
-  } finally {
-    child.disconnect()
-    await once(child, 'exit')
-  }
+async function serverCpuMicroseconds (server: Server): Promise<number> {
+  server.child.send('cpu')
+  const [message] = await once(server.child, 'message') as [{ cpuMicroseconds: number }]
+  return message.cpuMicroseconds
 }
 
-function median (values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+interface Batch { cpuPerRequest: number, requestsPerSecond: number }
+
+/** Loads every server at once, at the same rate, for `duration` seconds; each one's CPU time over the requests it answered. */
+async function round (servers: Server[], duration: number): Promise<Batch[]> {
+  const before = await Promise.all(servers.map(serverCpuMicroseconds))
+  const results = await Promise.all(servers.map((server) => autocannon({ url: server.url, connections, duration, overallRate: rate })))
+  const after = await Promise.all(servers.map(serverCpuMicroseconds))
+  return results.map((result, i) => {
+    if (result.errors !== 0 || result.non2xx !== 0) throw new Error(`${servers[i]!.url}: ${result.errors} errors, ${result.non2xx} non-2xx answers`)
+    const answered = result['2xx']
+    const elapsed = (result.finish.getTime() - result.start.getTime()) / 1000
+    return { cpuPerRequest: (after[i]! - before[i]!) / answered, requestsPerSecond: answered / elapsed }
+  })
 }
+
+function quantile (values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const position = (sorted.length - 1) * q
+  const low = Math.floor(position)
+  const high = Math.ceil(position)
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low)
+}
+
+const median = (values: number[]) => quantile(values, 0.5)
+
+/**
+ * A distribution-free 95% confidence interval of the median: the order statistics whose ranks a
+ * binomial(n, 1/2) count stays between 95% of the time (normal approximation).
+ */
+function medianInterval (values: number[]): [number, number] {
+  const sorted = [...values].sort((a, b) => a - b)
+  const k = Math.max(0, Math.floor(sorted.length / 2 - 0.98 * Math.sqrt(sorted.length)))
+  return [sorted[k]!, sorted[sorted.length - 1 - k]!]
+}
+
+const percent = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`
 
 function microsecondsPerCall (fn: () => unknown, iterations = 20_000): number {
   for (let i = 0; i < 1000; i++) fn()
@@ -47,24 +112,100 @@ function microsecondsPerCall (fn: () => unknown, iterations = 20_000): number {
   return Number(process.hrtime.bigint() - start) / iterations / 1000
 }
 
-const ratios: number[] = []
-console.log(`req/s of a trivial route, plain Fastify vs with the plugin, ${pairs} alternating pairs of ${seconds} s`)
-for (let i = 0; i < pairs; i++) {
-  // Alternate which side runs first so that drift on this noisy machine favours neither.
-  const order: Array<'plain' | 'plugin'> = i % 2 === 0 ? ['plain', 'plugin'] : ['plugin', 'plain']
-  const result: Record<string, number> = {}
-  for (const variant of order) result[variant] = await requestsPerSecond(variant)
-  const ratio = result.plugin! / result.plain!
-  ratios.push(ratio)
-  console.log(`  pair ${i + 1}: plain ${result.plain!.toFixed(0)}  plugin ${result.plugin!.toFixed(0)}  ratio ${ratio.toFixed(3)}`)
+async function startAll (snapshotDir: string): Promise<Server[]> {
+  const servers: Server[] = []
+  for (const variant of VARIANTS) servers.push(await start(variant, snapshotDir))
+  return servers
 }
-console.log(`median req/s ratio (plugin / plain): ${median(ratios).toFixed(3)}  (goal >= 0.99)`)
+
+async function stopAll (servers: Server[]): Promise<void> {
+  for (const { child } of servers) {
+    child.disconnect()
+    await once(child, 'exit')
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+if (pin) spawnSync('taskset', ['-a', '-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' })
+console.log(`Server CPU time per request of a trivial route: ${sessions} sessions of fresh servers × ${rounds} rounds of ${seconds} s, ` +
+  `all variants loaded at once at ${rate} req/s each (${connections} connections), ` +
+  (pin ? `servers pinned to CPU ${SERVER_CPU}, load generator to CPU ${LOAD_CPU}` : 'not pinned'))
+for (const variant of VARIANTS) console.log(`  ${variant.padEnd(21)} ${DESCRIPTIONS[variant]}`)
+
+const snapshotDir = mkdtempSync(join(tmpdir(), 'memdiag-bench-'))
+const results = new Map<Variant, Batch[]>(VARIANTS.map((variant) => [variant, []]))
+const idle = new Map<Variant, number[]>(VARIANTS.map((variant) => [variant, []]))
+try {
+  // Two processes of the same code differ by a few percent (heap layout, JIT, GC timing): fresh
+  // processes for every session keep one process's luck out of the medians.
+  for (let session = 0; session < sessions; session++) {
+    const list = await startAll(snapshotDir)
+    try {
+      // warm-up, as fast as they go: JIT, sockets, the first GCs (rounds right after a short warm-up cost 2-4 times more)
+      await Promise.all(list.map((server) => autocannon({ url: server.url, connections, amount: WARM_UP_REQUESTS })))
+      // then at the measured rate, unmeasured: the first 10 s after the burst cost 1.5-3 times more for every variant
+      for (let r = 0; r < SETTLING_ROUNDS; r++) await round(list, seconds)
+      for (let r = 0; r < rounds; r++) {
+        // rotated, so that no variant is always the first one loaded
+        const order = VARIANTS.map((_, i) => (i + r + session) % VARIANTS.length)
+        const rotated = await round(order.map((i) => list[i]!), seconds)
+        const batches = VARIANTS.map((_, i) => rotated[order.indexOf(i)]!)
+        VARIANTS.forEach((variant, i) => results.get(variant)!.push(batches[i]!))
+        console.log(`  round ${r + 1}: µs/request  ${VARIANTS.map((variant, i) => `${variant} ${batches[i]!.cpuPerRequest.toFixed(1)}`).join('  ')}`)
+      }
+      // After the rounds: V8's memory reducer runs GCs for a few seconds after the load stops, and the
+      // plugin's first trend judgements (cold code) cost tens of milliseconds in the first 15 s.
+      await sleep(5000)
+      const idleBefore = await Promise.all(list.map(serverCpuMicroseconds))
+      await sleep(idleSeconds * 1000)
+      const idleAfter = await Promise.all(list.map(serverCpuMicroseconds))
+      VARIANTS.forEach((variant, i) => idle.get(variant)!.push((idleAfter[i]! - idleBefore[i]!) / idleSeconds))
+      console.log(`session ${session + 1}, idle ${idleSeconds} s: CPU µs per second  ${VARIANTS.map((variant) => `${variant} ${idle.get(variant)!.at(-1)!.toFixed(0)}`).join('  ')}`)
+    } finally {
+      await stopAll(list)
+    }
+  }
+
+  // Each round's CPU per request divided by plain's in the same round: drift between rounds cancels.
+  const ratios = (variant: Variant, base: Variant = 'plain') => results.get(variant)!.map((b, r) => b.cpuPerRequest / results.get(base)![r]!.cpuPerRequest)
+  const range = (values: number[]) => `${percent(Math.min(...values))}..${percent(Math.max(...values))}`
+  const interval = (values: number[]) => medianInterval(values).map(percent).join('..')
+  // Rounds of one session share processes: the spread of the sessions' medians shows what a
+  // process's own luck (heap layout, JIT, GC timing) weighs, which the rounds' interval cannot.
+  const sessionMedians = (values: number[]) => Array.from({ length: sessions }, (_, i) => median(values.slice(i * rounds, (i + 1) * rounds)))
+  console.log('\nvariant                CPU µs/req   vs plain: median   95% CI of median   sessions\' medians   min..max over rounds   req/s')
+  for (const variant of VARIANTS) {
+    const batches = results.get(variant)!
+    const r = ratios(variant)
+    console.log(`  ${variant.padEnd(21)} ${median(batches.map((b) => b.cpuPerRequest)).toFixed(1).padStart(8)}   ${percent(median(r)).padStart(16)}   ` +
+      `${interval(r).padEnd(16)}   ${range(sessionMedians(r)).padEnd(18)}   ${range(r).padEnd(20)}   ${median(batches.map((b) => b.requestsPerSecond)).toFixed(0).padStart(5)}`)
+  }
+  const control = ratios('plain-control')
+  console.log(`\nresolution: two identical servers read ${percent(median(control))} (95% CI ${interval(control)}, sessions ${range(sessionMedians(control))}, single rounds ${range(control)}):` +
+    ' a difference inside the sessions\' range is not resolved')
+  const plugin = ratios('plugin')
+  console.log(`goal 1, the plugin adds ≤ 1% CPU per request: ${percent(median(plugin))} (95% CI ${interval(plugin)}, sessions ${range(sessionMedians(plugin))})`)
+  const plainCpu = median(results.get('plain')!.map((b) => b.cpuPerRequest))
+  const idleOverPlain = (variant: Variant) => idle.get(variant)!.map((value, i) => value - idle.get('plain')![i]!)
+  console.log(`idle CPU over plain, µs per second (median of ${sessions} sessions): ` +
+    VARIANTS.filter((variant) => variant !== 'plain').map((variant) => `${variant} ${median(idleOverPlain(variant)).toFixed(0)}`).join('  '))
+  for (const variant of ['plugin', 'plugin-minimal'] as const) {
+    const extra = median(idleOverPlain(variant))
+    console.log(`background work of ${variant}: ${extra.toFixed(0)} µs CPU per second over plain when idle (identical servers: ${median(idleOverPlain('plain-control')).toFixed(0)}); ` +
+      `at ${rate} req/s that is ${(extra / rate).toFixed(2)} µs per request, ${percent(1 + extra / rate / plainCpu)} of plain's ${plainCpu.toFixed(1)} µs`)
+  }
+  const versusDefaults = ratios('plugin', 'prom-client-defaults')
+  console.log(`goal 2, no more than prom-client's default metrics: plugin / prom-client-defaults ${percent(median(versusDefaults))} (95% CI ${interval(versusDefaults)})`)
+} finally {
+  rmSync(snapshotDir, { recursive: true, force: true })
+}
 
 const cgroup = openCgroupProbe('/sys/fs/cgroup', '/proc/self/cgroup')
 const probe = createMemoryProbe(cgroup)
 const recorder = createGcRecorder({ windowMs: 60_000 })
 for (let i = 0; i < 200; i++) recorder.record(i % 2 === 0 ? 'minor' : 'major', 0.5 + i / 100)
-console.log(`one /memory handler call:   ${microsecondsPerCall(() => probe.read()).toFixed(1)} µs  (goal <= 50)`)
+console.log(`\none /memory handler call:   ${microsecondsPerCall(() => probe.read()).toFixed(1)} µs  (goal <= 50)`)
 console.log(`one /gc-stats handler call: ${microsecondsPerCall(() => recorder.stats()).toFixed(1)} µs  (goal <= 50)`)
 const monitor = createLeakMonitor({ intervalMs: 5000, capacityMs: 3_600_000, thresholds: {} })
 console.log(`one leak verdict read (/memory's trend): ${microsecondsPerCall(() => monitor.report()).toFixed(2)} µs`)

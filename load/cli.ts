@@ -1,17 +1,12 @@
 // npm run test:posts | test:leaking-posts | test:sessions | test:leaking-sessions
 //   [--url http://127.0.0.1:3000] [--duration 10] [--connections 10] [--tenants 20]
 import { parseArgs } from 'node:util'
+import { positiveIntegerArgument } from './arguments.js'
 import { MAX_FAILURE_RATE, drive } from './drive.js'
 import { TARGETS } from './targets.js'
 import type { TargetName } from './targets.js'
 
 const USAGE = `usage: load/cli.ts <${Object.keys(TARGETS).join('|')}> [--url URL] [--duration SECONDS] [--connections N] [--tenants N]`
-
-function positive (value: string, name: string): number {
-  const number = Number(value)
-  if (!Number.isInteger(number) || number <= 0) throw new UsageError(`--${name} must be a positive integer, got "${value}"`)
-  return number
-}
 
 class UsageError extends Error {}
 
@@ -33,9 +28,9 @@ export async function main (argv: string[]): Promise<number> {
     options = {
       target,
       url: values.url,
-      durationSeconds: positive(values.duration, 'duration'),
-      connections: positive(values.connections, 'connections'),
-      tenants: positive(values.tenants, 'tenants'),
+      durationSeconds: positiveIntegerArgument(values.duration, 'duration'),
+      connections: positiveIntegerArgument(values.connections, 'connections'),
+      tenants: positiveIntegerArgument(values.tenants, 'tenants'),
       render: true
     }
   } catch (error) {

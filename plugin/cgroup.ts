@@ -57,6 +57,7 @@ export function openCgroupProbe (root: string, procSelfCgroup: string): CgroupPr
   const buffer = Buffer.alloc(64)
   const source = location.version === 'v2' ? 'cgroup-v2' : 'cgroup-v1'
   const constrainedMemoryBytes = constrainedMemory()
+  let closed = false
 
   function readNumber (fd: number): number | null {
     const length = readSync(fd, buffer, 0, buffer.length, 0)
@@ -79,6 +80,9 @@ export function openCgroupProbe (root: string, procSelfCgroup: string): CgroupPr
       }
     },
     close () {
+      // idempotent: a second close would close whatever file reused these descriptor numbers
+      if (closed) return
+      closed = true
       closeSync(limitFd)
       closeSync(usageFd)
     }

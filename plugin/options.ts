@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { unusableTokenReason } from './auth.js'
 import { InvalidOptionError } from './errors.js'
+import { booleanOption, nonNegativeInteger, optionalObject, positiveInteger, stringOption } from './option-checks.js'
 import type { MetricsRegistry } from './metrics.js'
 import { resolveLeakThresholds } from './trend.js'
 import type { LeakThresholds } from './trend.js'
@@ -286,15 +287,14 @@ function resolveFailedAuthLimit (rateLimit: RateLimitOptions | false | undefined
 }
 
 function resolveTrend (trend: TrendOptions | undefined): ResolvedOptions['trend'] {
-  if (trend !== undefined && (trend === null || typeof trend !== 'object')) {
-    throw new InvalidOptionError('`trend` must be an object')
+  optionalObject(trend, 'trend')
+  const intervalMs = positiveInteger(trend?.intervalMs, 5000, 'trend.intervalMs')
+  const capacityMs = positiveInteger(trend?.capacityMs, 3_600_000, 'trend.capacityMs')
+  if (capacityMs < intervalMs) {
+    throw new InvalidOptionError(`\`trend.capacityMs\` (${capacityMs}) must be at least \`trend.intervalMs\` (${intervalMs})`)
   }
-  return {
-    intervalMs: positiveInteger(trend?.intervalMs, 5000, 'trend.intervalMs'),
-    capacityMs: positiveInteger(trend?.capacityMs, 3_600_000, 'trend.capacityMs'),
-    // checked here, before the plugin opens anything, so a bad threshold leaves nothing behind
-    thresholds: resolveLeakThresholds(trend?.thresholds)
-  }
+  // checked here, before the plugin opens anything, so a bad threshold leaves nothing behind
+  return { intervalMs, capacityMs, thresholds: resolveLeakThresholds(optionalObject(trend?.thresholds, 'trend.thresholds')) }
 }
 
 function resolveMetrics (metrics: MetricsOptions | undefined): ResolvedOptions['metrics'] {
@@ -311,18 +311,13 @@ function resolveMetrics (metrics: MetricsOptions | undefined): ResolvedOptions['
 }
 
 function resolveSnapshot (snapshot: SnapshotOptions | undefined): ResolvedSnapshot {
-  if (snapshot !== undefined && (snapshot === null || typeof snapshot !== 'object')) {
-    throw new InvalidOptionError('`snapshot` must be an object')
-  }
+  optionalObject(snapshot, 'snapshot')
   const guard = booleanOption(snapshot?.guard, true, 'snapshot.guard')
   const cacheLineEnds = booleanOption(snapshot?.cacheLineEnds, true, 'snapshot.cacheLineEnds')
   if (snapshot !== undefined && 'factor' in snapshot) {
     throw new InvalidOptionError('`snapshot.factor` is gone: the estimate now follows the heap\'s composition (see the README\'s "Heap snapshots"); use `snapshot.marginBytes` to add room')
   }
-  const marginBytes = snapshot?.marginBytes ?? 64 * MIB
-  if (typeof marginBytes !== 'number' || !Number.isInteger(marginBytes) || marginBytes < 0) {
-    throw new InvalidOptionError('`snapshot.marginBytes` must be an integer >= 0')
-  }
+  const marginBytes = nonNegativeInteger(snapshot?.marginBytes, 64 * MIB, 'snapshot.marginBytes')
   const maxHeapUsedBytes = snapshot?.maxHeapUsedBytes ?? null
   return {
     dir: resolve(stringOption(snapshot?.dir, defaultSnapshotDir(), 'snapshot.dir')),
@@ -334,12 +329,6 @@ function resolveSnapshot (snapshot: SnapshotOptions | undefined): ResolvedSnapsh
     sendTimeoutMs: positiveInteger(snapshot?.sendTimeoutMs, 30_000, 'snapshot.sendTimeoutMs'),
     cacheLineEnds
   }
-}
-
-function booleanOption (value: unknown, fallback: boolean, name: string): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw new InvalidOptionError(`\`${name}\` must be a boolean`)
-  return value
 }
 
 // One directory per user: another user's process on the same machine cannot share (or pre-create) it.
@@ -361,20 +350,4 @@ export function routeRateLimit (value: RouteRateLimit | false | undefined, fallb
     throw new InvalidOptionError(`\`${name}.timeWindow\` must be a positive number of milliseconds or a string such as '1 minute'`)
   }
   return { max, timeWindow }
-}
-
-export function positiveInteger (value: unknown, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new InvalidOptionError(`\`${name}\` must be a positive integer`)
-  }
-  return value
-}
-
-function stringOption (value: unknown, fallback: string, name: string): string {
-  if (value === undefined) return fallback
-  if (typeof value !== 'string' || value === '') {
-    throw new InvalidOptionError(`\`${name}\` must be a non-empty string`)
-  }
-  return value
 }

@@ -9,7 +9,7 @@ import type { TargetName } from '../../load/targets.js'
 import { freePort } from '../../load/free-port.js'
 import { startChildApp } from '../helpers/child-app.js'
 import { downloadSnapshot } from '../helpers/leak-load.js'
-import { tempDir } from '../fixtures/snapshot-app.js'
+import { tempDir } from '../helpers/build-app.js'
 
 const TOKEN = 'leak-corpus-mongoose-token-0123456789'
 const TENANTS = 8

@@ -8,7 +8,7 @@ import { findLeaks } from '../../analysis/index.js'
 import type { CollectionKind, LeakReport } from '../../analysis/index.js'
 import { startChildApp } from './child-app.js'
 import { loadWithSnapshots } from './leak-load.js'
-import { tempDir } from '../fixtures/snapshot-app.js'
+import { tempDir } from '../helpers/build-app.js'
 
 const TOKEN = 'leak-corpus-token-0123456789abcdef'
 const REQUESTS_PER_PHASE = 200

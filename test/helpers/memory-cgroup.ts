@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Teardown } from '../fixtures/snapshot-app.js'
+import type { Teardown } from '../helpers/build-app.js'
 
 export interface MemoryCgroup {
   version: 'v1' | 'v2'

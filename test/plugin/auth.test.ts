@@ -3,7 +3,7 @@ import Fastify from 'fastify'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { memoryDiagnostics } from '../../plugin/index.js'
 import type { MemoryDiagnosticsOptions } from '../../plugin/index.js'
-import { AUTH, TOKEN, buildApp } from '../helpers/build-app.js'
+import { AUTH, TOKEN, build, tempDir } from '../helpers/build-app.js'
 
 async function register (options: unknown) {
   const app = Fastify()
@@ -25,14 +25,14 @@ t.test('registration fails closed', async (t) => {
 })
 
 t.test('does not mutate the options', async (t) => {
-  const options = { auth: { tokens: [TOKEN] }, rateLimit: { memory: { max: 5, timeWindow: 1000 } } }
+  const options = { auth: { tokens: [TOKEN] }, rateLimit: { memory: { max: 5, timeWindow: 1000 } }, snapshot: { dir: tempDir(t) } }
   const copy = structuredClone(options)
   await register(options)
   t.same(options, copy)
 })
 
 t.test('a valid token gets 200; missing, wrong and almost-right tokens get 401', async (t) => {
-  const app = await buildApp(t, { auth: { tokens: ['another-token-for-rotation', TOKEN] } })
+  const { app } = await build(t, { auth: { tokens: ['another-token-for-rotation', TOKEN] } }, { prefix: '/diag' })
   t.equal((await app.inject({ url: '/diag/memory', headers: AUTH })).statusCode, 200)
   t.equal((await app.inject({ url: '/diag/gc-stats', headers: { authorization: 'Bearer another-token-for-rotation' } })).statusCode, 200, 'a second token works (rotation)')
   t.equal((await app.inject({ url: '/diag/memory', headers: { authorization: `bearer   ${TOKEN}` } })).statusCode, 200, 'scheme is case-insensitive')
@@ -62,7 +62,7 @@ t.test('a valid token gets 200; missing, wrong and almost-right tokens get 401',
 t.test('auth: false runs open and warns at every start', async (t) => {
   const lines: string[] = []
   const stream = { write: (line: string) => { lines.push(line) } }
-  const app = await buildApp(t, { auth: false }, { logger: { level: 'warn', stream } })
+  const { app } = await build(t, { auth: false }, { prefix: '/diag', fastify: { logger: { level: 'warn', stream } } })
   t.equal((await app.inject({ url: '/diag/memory' })).statusCode, 200)
   t.equal(lines.length, 1)
   t.match(JSON.parse(lines[0]!), { level: 40, msg: /auth is disabled/ })
@@ -81,18 +81,18 @@ function callbackStrategy (request: FastifyRequest, _reply: FastifyReply, done: 
 }
 
 t.test('user strategies alone, and composed with tokens by or/and', async (t) => {
-  const only = await buildApp(t, { auth: { strategies: [allowHeader('x-ip', '10.0.0.1')] } })
+  const { app: only } = await build(t, { auth: { strategies: [allowHeader('x-ip', '10.0.0.1')] } }, { prefix: '/diag' })
   t.equal((await only.inject({ url: '/diag/memory', headers: { 'x-ip': '10.0.0.1' } })).statusCode, 200)
   const refused = await only.inject({ url: '/diag/memory', headers: { 'x-ip': '10.6.6.6' } })
   t.equal(refused.statusCode, 403, 'a user strategy may answer 403')
   t.match(refused.json(), { code: 'FST_MEMDIAG_FORBIDDEN', message: 'x-ip refused' })
 
-  const either = await buildApp(t, { auth: { tokens: [TOKEN], strategies: [callbackStrategy], relation: 'or' } })
+  const { app: either } = await build(t, { auth: { tokens: [TOKEN], strategies: [callbackStrategy], relation: 'or' } }, { prefix: '/diag' })
   t.equal((await either.inject({ url: '/diag/memory', headers: AUTH })).statusCode, 200, 'or: token alone')
   t.equal((await either.inject({ url: '/diag/memory', headers: { 'x-client-cert': 'ok' } })).statusCode, 200, 'or: strategy alone')
   t.equal((await either.inject({ url: '/diag/memory' })).statusCode, 403, 'or: neither')
 
-  const both = await buildApp(t, { auth: { tokens: [TOKEN], strategies: [callbackStrategy], relation: 'and' } })
+  const { app: both } = await build(t, { auth: { tokens: [TOKEN], strategies: [callbackStrategy], relation: 'and' } }, { prefix: '/diag' })
   t.equal((await both.inject({ url: '/diag/memory', headers: { ...AUTH, 'x-client-cert': 'ok' } })).statusCode, 200, 'and: both')
   t.equal((await both.inject({ url: '/diag/memory', headers: AUTH })).statusCode, 403, 'and: token without strategy')
   const noToken = await both.inject({ url: '/diag/memory', headers: { 'x-client-cert': 'ok' } })
@@ -101,7 +101,7 @@ t.test('user strategies alone, and composed with tokens by or/and', async (t) =>
 })
 
 t.test('a strategy error without a status code is a 500 that reveals nothing', async (t) => {
-  const app = await buildApp(t, { auth: { strategies: [async () => { throw new Error('db password is hunter2') }] } })
+  const { app } = await build(t, { auth: { strategies: [async () => { throw new Error('db password is hunter2') }] } }, { prefix: '/diag' })
   const res = await app.inject({ url: '/diag/memory' })
   t.equal(res.statusCode, 500)
   t.same(res.json(), {
@@ -113,7 +113,7 @@ t.test('a strategy error without a status code is a 500 that reveals nothing', a
 })
 
 t.test('a strategy 401 keeps its message under our code', async (t) => {
-  const app = await buildApp(t, { auth: { strategies: [async () => { throw Object.assign(new Error('jwt expired'), { statusCode: 401 }) }] } })
+  const { app } = await build(t, { auth: { strategies: [async () => { throw Object.assign(new Error('jwt expired'), { statusCode: 401 }) }] } }, { prefix: '/diag' })
   const res = await app.inject({ url: '/diag/memory' })
   t.match(res.json(), { statusCode: 401, code: 'FST_MEMDIAG_INVALID_CREDENTIALS', message: 'jwt expired' })
 })
@@ -123,7 +123,7 @@ t.test('reuses the application\'s @fastify/auth and keeps its routes unguarded',
   t.teardown(() => app.close())
   await app.register((await import('@fastify/auth')).default)
   app.get('/public', async () => ({ ok: true }))
-  await app.register(memoryDiagnostics, { prefix: '/diag', auth: { tokens: [TOKEN] } })
+  await app.register(memoryDiagnostics, { prefix: '/diag', auth: { tokens: [TOKEN] }, snapshot: { dir: tempDir(t) } })
   t.equal((await app.inject({ url: '/public' })).statusCode, 200, 'the plugin\'s hooks stay encapsulated')
   t.equal((await app.inject({ url: '/diag/memory' })).statusCode, 401)
   t.equal((await app.inject({ url: '/diag/memory', headers: AUTH })).statusCode, 200)
@@ -153,6 +153,6 @@ t.test('a token no client could send fails registration, saying which rule, neve
 
 t.test('tokens from RFC 6750\'s whole set are accepted and match', async (t) => {
   const token = 'aZ09-._~+/aZ09-._~+/=='
-  const app = await buildApp(t, { auth: { tokens: [token] } })
+  const app = (await build(t, { rateLimit: {}, auth: { tokens: [token] } }, { prefix: '/diag' })).app
   t.equal((await app.inject({ url: '/diag/memory', headers: { authorization: `Bearer ${token}` } })).statusCode, 200)
 })

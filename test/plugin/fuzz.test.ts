@@ -2,7 +2,7 @@ import t from 'tap'
 import { Agent, request as httpRequest } from 'node:http'
 import type { OutgoingHttpHeaders } from 'node:http'
 import { join } from 'node:path'
-import { AUTH, TOKEN, buildApp } from '../helpers/build-app.js'
+import { AUTH, TOKEN, build } from '../helpers/build-app.js'
 import type { MemoryDiagnosticsOptions } from '../../plugin/index.js'
 
 // Random requests over real HTTP against the plugin: no crash, no 2xx without the token, no 5xx
@@ -59,7 +59,7 @@ t.test(`${REQUESTS} random requests: no crash, no auth bypass, no unexpected 5xx
   const pick = <T> (list: readonly T[]): T => list[Math.floor(random() * list.length)]!
   const snapshot = { dir: join(t.testdir(), 'snapshots'), maxHeapUsedBytes: 1024 }
   const apps = await Promise.all(([{ rateLimit: false }, {}] as Array<Partial<MemoryDiagnosticsOptions>>).map(async (options) => {
-    const app = await buildApp(t, { ...options, snapshot })
+    const app = (await build(t, { rateLimit: {}, ...options, snapshot }, { prefix: '/diag' })).app
     await app.listen({ host: '127.0.0.1', port: 0 })
     return (app.server.address() as { port: number }).port
   }))

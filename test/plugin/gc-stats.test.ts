@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createGcRecorder, GC_KINDS } from '../../plugin/gc-recorder.js'
 import type { GcKind } from '../../plugin/gc-recorder.js'
-import { AUTH, buildApp } from '../helpers/build-app.js'
+import { AUTH, build } from '../helpers/build-app.js'
 import { uncoveredChildEnv } from '../helpers/child-env.js'
 
 const gc = globalThis.gc as () => void
@@ -12,7 +12,7 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 50))
 
 t.test('GET /gc-stats counts rise after global.gc()', async (t) => {
   t.type(gc, 'function', 'tests run with --expose-gc (.taprc)')
-  const app = await buildApp(t)
+  const { app } = await build(t, {}, { prefix: '/diag' })
   const before = (await app.inject({ url: '/diag/gc-stats', headers: AUTH })).json()
   for (let i = 0; i < 5; i++) gc()
   await settle()

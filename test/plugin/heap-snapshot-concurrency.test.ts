@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net'
 import { readdirSync, readlinkSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { build, filesIn, headers, snapshotsIdle } from '../fixtures/snapshot-app.js'
-import type { LogLine } from '../fixtures/snapshot-app.js'
+import { filesIn, snapshotsIdle } from '../fixtures/snapshot-app.js'
+import { build, AUTH as headers } from '../helpers/build-app.js'
+import type { LogLine } from '../helpers/build-app.js'
 
 function openDescriptors (): string[] {
   return readdirSync('/proc/self/fd').flatMap((fd) => {

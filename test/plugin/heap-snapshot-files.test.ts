@@ -9,7 +9,8 @@ import Fastify from 'fastify'
 import t from 'tap'
 import memoryDiagnostics from '../../plugin/index.js'
 import { createSnapshotStore, prepareSnapshotDir } from '../../plugin/snapshot/store.js'
-import { build, filesIn, headers, snapshotId, snapshotsIdle, tempDir } from '../fixtures/snapshot-app.js'
+import { filesIn, snapshotId, snapshotsIdle } from '../fixtures/snapshot-app.js'
+import { build, AUTH as headers, tempDir } from '../helpers/build-app.js'
 
 const HOUR = 3_600_000
 

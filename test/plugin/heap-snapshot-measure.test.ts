@@ -9,7 +9,7 @@ import { measurePeakRss, readRss } from '../../plugin/snapshot/peak-rss.js'
 import { createSnapshotStore, newSnapshotId } from '../../plugin/snapshot/store.js'
 import { flushLog } from '../../plugin/snapshot/lifecycle.js'
 import { writeSnapshotFile } from '../../plugin/snapshot/writer.js'
-import { tempDir } from '../fixtures/snapshot-app.js'
+import { tempDir } from '../helpers/build-app.js'
 
 function status (rssKiB: number, hwmKiB?: number): string {
   return [

@@ -9,10 +9,11 @@ import { join } from 'node:path'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { build, filesIn, tempDir, TOKEN } from '../fixtures/snapshot-app.js'
+import { filesIn } from '../fixtures/snapshot-app.js'
+import { build, tempDir, TOKEN } from '../helpers/build-app.js'
 import { createMemoryCgroup } from '../helpers/memory-cgroup.js'
 import type { MemoryCgroup } from '../helpers/memory-cgroup.js'
-import type { Teardown } from '../fixtures/snapshot-app.js'
+import type { Teardown } from '../helpers/build-app.js'
 
 const MB = 1_000_000
 const LIMIT_BYTES = 600 * 1024 * 1024 // well below 12.5 × 150 MB, well above what the app needs

@@ -6,7 +6,8 @@ import t from 'tap'
 import memoryDiagnostics from '../../plugin/index.js'
 import type { MemoryDiagnosticsOptions } from '../../plugin/index.js'
 import { resolveOptions } from '../../plugin/options.js'
-import { build, filesIn, headers, snapshotId, tempDir, TOKEN } from '../fixtures/snapshot-app.js'
+import { filesIn, snapshotId } from '../fixtures/snapshot-app.js'
+import { build, AUTH as headers, tempDir, TOKEN } from '../helpers/build-app.js'
 
 const MIB = 1024 * 1024
 

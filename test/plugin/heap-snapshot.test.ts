@@ -4,7 +4,8 @@ import { dirname } from 'node:path'
 import { setImmediate as nextLoopTurn } from 'node:timers/promises'
 import { gunzipSync } from 'node:zlib'
 import t from 'tap'
-import { build, filesIn, headers, heapSnapshotShape, snapshotId, snapshotsIdle } from '../fixtures/snapshot-app.js'
+import { filesIn, heapSnapshotShape, snapshotId, snapshotsIdle } from '../fixtures/snapshot-app.js'
+import { build, AUTH as headers } from '../helpers/build-app.js'
 
 const ID = /^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{16}$/
 

@@ -1,10 +1,10 @@
 import t from 'tap'
 import { hostname, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { AUTH, buildApp } from '../helpers/build-app.js'
+import { AUTH, TOKEN, build } from '../helpers/build-app.js'
 
 t.test('GET /memory returns every field with sane values', async (t) => {
-  const app = await buildApp(t)
+  const { app } = await build(t, {}, { prefix: '/diag' })
   const res = await app.inject({ url: '/diag/memory', headers: AUTH })
   t.equal(res.statusCode, 200)
   const body = res.json()
@@ -31,13 +31,13 @@ t.test('GET /memory reports the container figures of the cgroup it finds', async
     proc: '0::/web\n',
     cgroup: { web: { 'memory.max': '536870912\n', 'memory.current': '104857600\n' } }
   })
-  const app = await buildApp(t, { cgroup: { root: join(dir, 'cgroup'), procSelfCgroup: join(dir, 'proc') } })
+  const { app } = await build(t, { cgroup: { root: join(dir, 'cgroup'), procSelfCgroup: join(dir, 'proc') } }, { prefix: '/diag' })
   const body = (await app.inject({ url: '/diag/memory', headers: AUTH })).json()
   t.match(body.container, { source: 'cgroup-v2', limitBytes: 536870912, usageBytes: 104857600, limitFile: join(dir, 'cgroup/web/memory.max') })
 })
 
 t.test('unknown query parameters are rejected with 400', async (t) => {
-  const app = await buildApp(t)
+  const { app } = await build(t, {}, { prefix: '/diag' })
   for (const url of ['/diag/memory?verbose=1', '/diag/gc-stats?x=y']) {
     const res = await app.inject({ url, headers: AUTH })
     t.equal(res.statusCode, 400, url)
@@ -54,7 +54,7 @@ t.test('invalid cgroup and gc options fail registration', async (t) => {
   ] as const) {
     const app = Fastify()
     t.teardown(() => app.close())
-    app.register(memoryDiagnostics, { auth: { tokens: ['test-token-0123456789abcdef'] }, ...options } as never)
+    app.register(memoryDiagnostics, { auth: { tokens: [TOKEN] }, ...options } as never)
     await t.rejects(async () => { await app.ready() }, { message })
   }
 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { request as httpRequest } from 'node:http'
 import Fastify from 'fastify'
 import { memoryDiagnostics } from '../../plugin/index.js'
-import { AUTH, TOKEN, buildApp } from '../helpers/build-app.js'
+import { AUTH, TOKEN, build } from '../helpers/build-app.js'
 
 // Over a real socket: a path such as `%zz` or a 150-character id is then parsed by Node and
 // routed by Fastify's router exactly as in production.
@@ -20,7 +20,7 @@ function send (base: string, method: string, path: string): Promise<{ statusCode
 }
 
 t.test('what the router answers under the prefix has the plugin\'s error shape', async (t) => {
-  const app = await buildApp(t)
+  const app = (await build(t, { rateLimit: {} }, { prefix: '/diag' })).app
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
   const cases: Array<[string, string, number, string]> = [
     ['GET', '/diag/no-such-route', 404, 'FST_MEMDIAG_ROUTE_NOT_FOUND'],
@@ -47,7 +47,7 @@ t.test('what the router answers under the prefix has the plugin\'s error shape',
 })
 
 t.test('a path of the plugin asked with another method: 405 with Allow, in the plugin\'s shape', async (t) => {
-  const app = await buildApp(t)
+  const app = (await build(t, { rateLimit: {} }, { prefix: '/diag' })).app
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
   const cases: Array<[string, string, string]> = [
     ['POST', '/diag/memory', 'GET, HEAD'],

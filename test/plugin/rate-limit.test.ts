@@ -3,10 +3,10 @@ import { join } from 'node:path'
 import Fastify from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { memoryDiagnostics } from '../../plugin/index.js'
-import { AUTH, TOKEN, buildApp } from '../helpers/build-app.js'
+import { AUTH, TOKEN, build, tempDir } from '../helpers/build-app.js'
 
 t.test('the 61st read in a minute gets 429 with Retry-After', async (t) => {
-  const app = await buildApp(t)
+  const { app } = await build(t, { rateLimit: {} }, { prefix: '/diag' })
   for (let i = 1; i <= 60; i++) {
     const res = await app.inject({ url: '/diag/memory', headers: AUTH })
     if (res.statusCode !== 200) t.fail(`request ${i} got ${res.statusCode}`)
@@ -19,7 +19,7 @@ t.test('the 61st read in a minute gets 429 with Retry-After', async (t) => {
 })
 
 t.test('failed authentications spend their own budget, never the route\'s', async (t) => {
-  const app = await buildApp(t, { rateLimit: { memory: { max: 3, timeWindow: 60_000 }, failedAuth: { max: 2, timeWindow: 60_000 } } })
+  const { app } = await build(t, { rateLimit: { memory: { max: 3, timeWindow: 60_000 }, failedAuth: { max: 2, timeWindow: 60_000 } } }, { prefix: '/diag' })
   for (let i = 0; i < 2; i++) t.equal((await app.inject({ url: '/diag/memory', headers: { authorization: `Bearer guess-${i}` } })).statusCode, 401)
   const limited = await app.inject({ url: '/diag/memory' })
   t.equal(limited.statusCode, 429, 'the third failure from this IP is refused')
@@ -35,7 +35,7 @@ t.test('failed authentications spend their own budget, never the route\'s', asyn
 })
 
 t.test('rateLimit.failedAuth: false keeps answering 401', async (t) => {
-  const app = await buildApp(t, { rateLimit: { failedAuth: false } })
+  const { app } = await build(t, { rateLimit: { failedAuth: false } }, { prefix: '/diag' })
   for (let i = 0; i < 70; i++) {
     const res = await app.inject({ url: '/diag/memory', headers: { authorization: `Bearer guess-${i}` } })
     if (res.statusCode !== 401) t.fail(`failure ${i} got ${res.statusCode}`)
@@ -44,10 +44,11 @@ t.test('rateLimit.failedAuth: false keeps answering 401', async (t) => {
 })
 
 t.test('over real HTTP, 100 failed authentications from one IP leave the operator\'s /memory and snapshot budgets intact', async (t) => {
-  const app = await buildApp(t, {
+  const { app } = await build(t, {
+    rateLimit: {},
     // refused by the heap cap after the guards ran: a 503 proves the rate limit let it through
     snapshot: { dir: join(t.testdir(), 'snapshots'), maxHeapUsedBytes: 1024 }
-  })
+  }, { prefix: '/diag' })
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
   const strangers = { 401: 0, 429: 0 }
   for (let i = 0; i < 100; i++) {
@@ -73,7 +74,7 @@ t.test('over real HTTP, 100 failed authentications from one IP leave the operato
 })
 
 t.test('limits are configurable per route, and rateLimit: false turns them off', async (t) => {
-  const custom = await buildApp(t, { rateLimit: { gcStats: { max: 1, timeWindow: '1 minute' }, memory: false } })
+  const { app: custom } = await build(t, { rateLimit: { gcStats: { max: 1, timeWindow: '1 minute' }, memory: false } }, { prefix: '/diag' })
   t.equal((await custom.inject({ url: '/diag/gc-stats', headers: AUTH })).statusCode, 200)
   t.equal((await custom.inject({ url: '/diag/gc-stats', headers: AUTH })).statusCode, 429)
   for (let i = 0; i < 70; i++) {
@@ -81,7 +82,7 @@ t.test('limits are configurable per route, and rateLimit: false turns them off',
     if (res.statusCode !== 200) t.fail(`memory request ${i} got ${res.statusCode}`)
   }
 
-  const off = await buildApp(t, { rateLimit: false })
+  const { app: off } = await build(t, { rateLimit: false }, { prefix: '/diag' })
   for (let i = 0; i < 70; i++) {
     const res = await off.inject({ url: '/diag/gc-stats', headers: AUTH })
     if (res.statusCode !== 200) t.fail(`request ${i} got ${res.statusCode}`)
@@ -94,7 +95,7 @@ t.test('uses the application\'s @fastify/rate-limit when it has one', async (t) 
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(fastifyRateLimit, { global: false })
-  await app.register(memoryDiagnostics, { prefix: '/diag', auth: { tokens: [TOKEN] }, rateLimit: { memory: { max: 1, timeWindow: 60_000 } } })
+  await app.register(memoryDiagnostics, { prefix: '/diag', auth: { tokens: [TOKEN] }, rateLimit: { memory: { max: 1, timeWindow: 60_000 } }, snapshot: { dir: tempDir(t) } })
   t.equal((await app.inject({ url: '/diag/memory', headers: AUTH })).statusCode, 200)
   t.equal((await app.inject({ url: '/diag/memory', headers: AUTH })).statusCode, 429)
 })

@@ -3,7 +3,7 @@ import { parseHeapSnapshot } from '../../analysis/index.js'
 import { REQUEST_COUNT_MARK_PREFIX } from '../../plugin/request-counter.js'
 import { postHeapSnapshot } from '../../load/snapshot-request.js'
 import { startChildApp } from '../helpers/child-app.js'
-import { tempDir } from '../fixtures/snapshot-app.js'
+import { tempDir } from '../helpers/build-app.js'
 
 const TOKEN = 'request-count-marks-token-0123456789'
 

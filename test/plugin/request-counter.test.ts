@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { createRequestCounter, REQUEST_COUNT_MARK_PREFIX, requestCountMarks } from '../../plugin/request-counter.js'
 import memoryDiagnostics from '../../plugin/index.js'
-import { tempDir, TOKEN } from '../fixtures/snapshot-app.js'
+import { tempDir, TOKEN } from '../helpers/build-app.js'
 
 const HANDLER_START = 'tracing:fastify.request.handler:start'
 

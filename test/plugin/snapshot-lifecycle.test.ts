@@ -5,7 +5,7 @@ import Fastify from 'fastify'
 import { openCgroupProbe } from '../../plugin/cgroup.js'
 import { createSnapshotLifecycle } from '../../plugin/snapshot/lifecycle.js'
 import { createSnapshotStore } from '../../plugin/snapshot/store.js'
-import { tempDir } from '../fixtures/snapshot-app.js'
+import { tempDir } from '../helpers/build-app.js'
 
 const MIB = 1024 * 1024
 

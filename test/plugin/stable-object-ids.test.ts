@@ -5,7 +5,7 @@ import { diffHeapSnapshots } from '../../analysis/index.js'
 import { postHeapSnapshot } from '../../load/snapshot-request.js'
 import { uncoveredChildEnv } from '../helpers/child-env.js'
 import { startChildApp } from '../helpers/child-app.js'
-import { tempDir } from '../fixtures/snapshot-app.js'
+import { tempDir } from '../helpers/build-app.js'
 
 const TOKEN = 'stable-ids-test-token-0123456789'
 

@@ -1,0 +1,12 @@
+/** The servers bench/overhead.ts compares, `plain` first: every ratio is to it. */
+export const VARIANTS = ['plain', 'plain-control', 'plugin', 'plugin-minimal', 'prom-client-defaults', 'under-pressure'] as const
+export type Variant = typeof VARIANTS[number]
+
+export const DESCRIPTIONS: Record<Variant, string> = {
+  plain: 'Fastify and the route alone',
+  'plain-control': 'the same, a second server: what the instrument reads when nothing differs',
+  plugin: 'the plugin, all on: GC observer, sampler and trend, metrics on a prom-client registry',
+  'plugin-minimal': 'the plugin without metrics',
+  'prom-client-defaults': 'prom-client collectDefaultMetrics() on a registry',
+  'under-pressure': '@fastify/under-pressure with limits set (its onRequest hook runs on every request)'
+}

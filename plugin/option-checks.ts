@@ -1,0 +1,33 @@
+import { InvalidOptionError } from './errors.js'
+
+// The checks every option goes through, each with its fallback when the option is left out.
+// `name` is the option's path as the user writes it (`snapshot.maxFiles`), quoted in the message.
+
+function checked<T> (value: unknown, fallback: T, name: string, valid: (value: unknown) => value is T, expected: string): T {
+  if (value === undefined) return fallback
+  if (!valid(value)) throw new InvalidOptionError(`\`${name}\` must be ${expected}`)
+  return value
+}
+
+const isNumber = (value: unknown): value is number => typeof value === 'number'
+
+export function positiveInteger (value: unknown, fallback: number, name: string): number {
+  return checked(value, fallback, name, (v): v is number => isNumber(v) && Number.isInteger(v) && v > 0, 'a positive integer')
+}
+
+export function nonNegativeInteger (value: unknown, fallback: number, name: string): number {
+  return checked(value, fallback, name, (v): v is number => isNumber(v) && Number.isInteger(v) && v >= 0, 'an integer >= 0')
+}
+
+export function booleanOption (value: unknown, fallback: boolean, name: string): boolean {
+  return checked(value, fallback, name, (v): v is boolean => typeof v === 'boolean', 'a boolean')
+}
+
+export function stringOption (value: unknown, fallback: string, name: string): string {
+  return checked(value, fallback, name, (v): v is string => typeof v === 'string' && v !== '', 'a non-empty string')
+}
+
+/** An optional group of options (`snapshot`, `trend`...): absent, or an object. */
+export function optionalObject<T extends object> (value: T | undefined, name: string): T | undefined {
+  return checked(value, undefined, name, (v): v is T => v !== null && typeof v === 'object', 'an object')
+}

@@ -1,0 +1,284 @@
+// Invariants of the plugin's lifecycle, each checked so that removing the code that keeps it fails
+// a test: close() stops everything registration started, and a failed registration leaves nothing.
+import t from 'tap'
+import type { Test } from 'tap'
+import { createHook } from 'node:async_hooks'
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PerformanceObserver } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import Fastify from 'fastify'
+import { Gauge, Registry } from 'prom-client'
+import type { Histogram } from 'prom-client'
+import { memoryDiagnostics } from '../../plugin/index.js'
+import { TOKEN, tempDir } from '../helpers/build-app.js'
+import type { Teardown } from '../helpers/build-app.js'
+
+const gc = globalThis.gc as () => void
+const PLUGIN_DIR = fileURLToPath(new URL('../../plugin/', import.meta.url))
+// the single gate for options, and the checks it is made of
+const RULE_SOURCES = ['options.ts', 'option-checks.ts'].map((name) => join(PLUGIN_DIR, name))
+
+function openFds (): number {
+  return readdirSync('/proc/self/fd').length
+}
+
+/** A cgroup v1 memory hierarchy in a temporary directory: the probe keeps its two files open. */
+function fakeCgroup (t: Test): { root: string, procSelfCgroup: string } {
+  const dir = t.testdir({
+    proc: '4:memory:/web\n0::/\n',
+    cgroup: { memory: { web: { 'memory.limit_in_bytes': '536870912\n', 'memory.usage_in_bytes': '104857600\n' } } }
+  })
+  return { root: join(dir, 'cgroup'), procSelfCgroup: join(dir, 'proc') }
+}
+
+/** The timers created from the plugin's own code (by their creation stack) that are still scheduled. */
+function trackPluginTimers () {
+  const live = new Set<number>()
+  const hook = createHook({
+    init (asyncId, type) {
+      if (type !== 'Timeout') return
+      const stack = new Error().stack ?? ''
+      if (stack.includes(PLUGIN_DIR)) live.add(asyncId)
+    },
+    destroy (asyncId) {
+      live.delete(asyncId)
+    }
+  })
+  hook.enable()
+  return { count: () => live.size, stop: () => hook.disable() }
+}
+
+/** The GC observers the plugin's own code started and has not disconnected. */
+function trackPluginGcObservers (t: Test) {
+  const live = new Set<PerformanceObserver>()
+  const { observe, disconnect } = PerformanceObserver.prototype
+  PerformanceObserver.prototype.observe = function (this: PerformanceObserver, options) {
+    const types = 'entryTypes' in options ? options.entryTypes : [options.type]
+    if (types.includes('gc')) {
+      if ((new Error().stack ?? '').includes(PLUGIN_DIR)) live.add(this)
+    }
+    return observe.call(this, options)
+  }
+  PerformanceObserver.prototype.disconnect = function (this: PerformanceObserver) {
+    live.delete(this)
+    return disconnect.call(this)
+  }
+  t.teardown(() => Object.assign(PerformanceObserver.prototype, { observe, disconnect }))
+  return { count: () => live.size }
+}
+
+function settle (): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 50))
+}
+
+async function gcPausesRecorded (pauses: Histogram): Promise<number> {
+  const { values } = await pauses.get()
+  return values.filter((value) => value.metricName === 'memdiag_gc_pause_seconds_count').reduce((sum, value) => sum + value.value, 0)
+}
+
+t.test('close() stops the GC observer, the sampler timer and the cgroup descriptors', async (t) => {
+  const cgroup = fakeCgroup(t)
+  const dir = tempDir(t)
+  const registry = new Registry()
+  const fdsBefore = openFds()
+  const timers = trackPluginTimers()
+  t.teardown(timers.stop)
+  const observers = trackPluginGcObservers(t)
+
+  const app = Fastify()
+  await app.register(memoryDiagnostics, { auth: { tokens: [TOKEN] }, rateLimit: false, snapshot: { dir }, cgroup, metrics: { registry } })
+  await app.ready()
+  const pauses = registry.getSingleMetric('memdiag_gc_pause_seconds') as Histogram
+  gc()
+  await settle()
+  t.equal(openFds(), fdsBefore + 2, 'while running, the cgroup probe keeps its limit and usage files open')
+  t.ok(timers.count() >= 1, 'while running, the sampler\'s timer is scheduled')
+  t.equal(observers.count(), 1, 'while running, one GC observer is connected')
+  const whileRunning = await gcPausesRecorded(pauses)
+  t.ok(whileRunning >= 1, `while running, the GC observer records pauses (${whileRunning})`)
+
+  await app.close()
+  t.equal(openFds(), fdsBefore, 'after close, the cgroup descriptors are closed')
+  t.equal(observers.count(), 0, 'after close, the GC observer is disconnected')
+  gc()
+  gc()
+  // async_hooks reports a cleared timer's destruction later, not inside clearInterval()
+  await settle()
+  t.equal(timers.count(), 0, 'after close, no timer started by the plugin is scheduled')
+  t.equal(await gcPausesRecorded(pauses), whileRunning, 'after close, the GC observer records nothing')
+})
+
+interface InvalidCase {
+  name: string
+  options: Record<string, unknown>
+  /** The error's code; `undefined` for an error that is not the plugin's (prom-client's). */
+  code?: string
+  message: RegExp
+}
+
+const OPTION = 'FST_MEMDIAG_INVALID_OPTION'
+const ROUTES = ['memory', 'gcStats', 'takeSnapshot', 'snapshotFiles', 'metrics'] as const
+
+/** Every rule of the options gate (and the checks registration makes after it), broken one at a time. */
+function invalidCases (t: Teardown): InvalidCase[] {
+  const auth = { tokens: [TOKEN] }
+  const registry = new Registry()
+  const invalid = (name: string, options: Record<string, unknown>, message: RegExp): InvalidCase => ({ name, options: { auth, ...options }, code: OPTION, message })
+  const cases: InvalidCase[] = [
+    // Fastify hands the plugin {} when it is registered without options
+    { name: 'no options', options: undefined as never, code: OPTION, message: /`auth` option is required/ },
+    { name: 'options not an object', options: 'auth' as never, code: OPTION, message: /options are required/ },
+    { name: 'no auth', options: {}, code: OPTION, message: /`auth` option is required/ },
+    invalid('auth not an object', { auth: 'yes' }, /`auth` option is required/),
+    invalid('auth null', { auth: null }, /`auth` option is required/),
+    invalid('auth without tokens or strategies', { auth: {} }, /at least one of `auth.tokens` or `auth.strategies`/),
+    invalid('empty token list', { auth: { tokens: [] } }, /at least one of/),
+    invalid('unset token', { auth: { tokens: [undefined] } }, /at least 16 characters/),
+    invalid('short token', { auth: { tokens: 'short' } }, /at least 16 characters/),
+    invalid('token not a string', { auth: { tokens: [1234567890123456] } }, /at least 16 characters/),
+    invalid('strategies not an array', { auth: { strategies: 'jwt' } }, /`auth.strategies` must be an array of functions/),
+    invalid('strategy not a function', { auth: { strategies: ['jwt'] } }, /`auth.strategies` must be an array of functions/),
+    invalid('unknown relation', { auth: { tokens: TOKEN, relation: 'xor' } }, /`auth.relation` must be 'or' or 'and'/),
+    invalid('rateLimit not an object', { rateLimit: 'often' }, /`rateLimit` must be an object or false/),
+    invalid('rateLimit null', { rateLimit: null }, /`rateLimit` must be an object or false/),
+    ...ROUTES.flatMap((route) => [
+      invalid(`rateLimit.${route} not an object`, { rateLimit: { [route]: 5 } }, new RegExp(`\`rateLimit.${route}\` must be \\{ max, timeWindow \\} or false`)),
+      invalid(`rateLimit.${route}.max zero`, { rateLimit: { [route]: { max: 0, timeWindow: 1000 } } }, new RegExp(`\`rateLimit.${route}.max\` must be a positive integer`)),
+      invalid(`rateLimit.${route}.timeWindow negative`, { rateLimit: { [route]: { max: 1, timeWindow: -1 } } }, new RegExp(`\`rateLimit.${route}.timeWindow\` must be a positive number`))
+    ]),
+    invalid('rateLimit max fractional', { rateLimit: { memory: { max: 1.5, timeWindow: 1000 } } }, /`rateLimit.memory.max` must be a positive integer/),
+    invalid('rateLimit timeWindow an object', { rateLimit: { memory: { max: 1, timeWindow: {} } } }, /`rateLimit.memory.timeWindow` must be/),
+    invalid('gc.windowMs zero', { gc: { windowMs: 0 } }, /`gc.windowMs` must be a positive integer/),
+    invalid('gc.windowMs a string', { gc: { windowMs: '60000' } }, /`gc.windowMs` must be a positive integer/),
+    invalid('snapshot not an object', { snapshot: 'tmp' }, /`snapshot` must be an object/),
+    invalid('snapshot null', { snapshot: null }, /`snapshot` must be an object/),
+    invalid('snapshot.guard not a boolean', { snapshot: { guard: 'yes' } }, /`snapshot.guard` must be a boolean/),
+    invalid('snapshot.cacheLineEnds not a boolean', { snapshot: { cacheLineEnds: 1 } }, /`snapshot.cacheLineEnds` must be a boolean/),
+    invalid('snapshot.factor, gone', { snapshot: { factor: 12.5 } }, /`snapshot.factor` is gone/),
+    invalid('snapshot.marginBytes negative', { snapshot: { marginBytes: -1 } }, /`snapshot.marginBytes` must be an integer >= 0/),
+    invalid('snapshot.marginBytes fractional', { snapshot: { marginBytes: 1.5 } }, /`snapshot.marginBytes` must be an integer >= 0/),
+    invalid('snapshot.dir empty', { snapshot: { dir: '' } }, /`snapshot.dir` must be a non-empty string/),
+    invalid('snapshot.dir a number', { snapshot: { dir: 5 } }, /`snapshot.dir` must be a non-empty string/),
+    invalid('snapshot.maxHeapUsedBytes zero', { snapshot: { maxHeapUsedBytes: 0 } }, /`snapshot.maxHeapUsedBytes` must be a positive integer/),
+    invalid('snapshot.maxFiles zero', { snapshot: { maxFiles: 0 } }, /`snapshot.maxFiles` must be a positive integer/),
+    invalid('snapshot.maxAgeMs negative', { snapshot: { maxAgeMs: -5 } }, /`snapshot.maxAgeMs` must be a positive integer/),
+    invalid('trend not an object', { trend: 'fast' }, /`trend` must be an object/),
+    invalid('trend null', { trend: null }, /`trend` must be an object/),
+    invalid('trend.intervalMs zero', { trend: { intervalMs: 0 } }, /`trend.intervalMs` must be a positive integer/),
+    invalid('trend.capacityMs fractional', { trend: { capacityMs: 1.5 } }, /`trend.capacityMs` must be a positive integer/),
+    invalid('trend.capacityMs below intervalMs', { trend: { intervalMs: 10_000, capacityMs: 5000 } }, /capacityMs.*\(5000\) must be at least .*intervalMs.*\(10000\)/),
+    invalid('trend.thresholds not an object', { trend: { thresholds: 'strict' } }, /`trend.thresholds` must be an object/),
+    invalid('trend.thresholds null', { trend: { thresholds: null } }, /`trend.thresholds` must be an object/),
+    invalid('thresholds.windowMs zero', { trend: { thresholds: { windowMs: 0 } } }, /windowMs must be a positive finite number/),
+    invalid('thresholds.minSpanMs negative', { trend: { thresholds: { minSpanMs: -1 } } }, /minSpanMs must be a positive finite number/),
+    invalid('thresholds.minSpanMs beyond windowMs', { trend: { thresholds: { windowMs: 1000, minSpanMs: 2000 } } }, /minSpanMs \(2000\) cannot exceed windowMs \(1000\)/),
+    invalid('thresholds.minPostGcSamples one', { trend: { thresholds: { minPostGcSamples: 1 } } }, /minPostGcSamples must be an integer >= 2/),
+    invalid('thresholds.minRssSamples fractional', { trend: { thresholds: { minRssSamples: 2.5 } } }, /minRssSamples must be an integer >= 2/),
+    invalid('thresholds.minSlopeBytesPerMinute zero', { trend: { thresholds: { minSlopeBytesPerMinute: 0 } } }, /minSlopeBytesPerMinute must be a positive finite number/),
+    invalid('thresholds.minRelativeGrowth NaN', { trend: { thresholds: { minRelativeGrowth: Number.NaN } } }, /minRelativeGrowth must be a positive finite number/),
+    invalid('thresholds.minConfidence at chance', { trend: { thresholds: { minConfidence: 0.5 } } }, /minConfidence must be in \(0.5, 1\]/),
+    invalid('thresholds.minConfidence above one', { trend: { thresholds: { minConfidence: 1.5 } } }, /minConfidence must be in \(0.5, 1\]/),
+    invalid('metrics without a registry', { metrics: {} }, /`metrics.registry` must be a prom-client Registry/),
+    invalid('metrics.registry not a registry', { metrics: { registry: {} } }, /`metrics.registry` must be a prom-client Registry/),
+    invalid('metrics null', { metrics: null }, /`metrics.registry` must be a prom-client Registry/),
+    invalid('metrics.route not a boolean', { metrics: { registry, route: 'yes' } }, /`metrics.route` must be a boolean/),
+    invalid('metrics.auth not a boolean', { metrics: { registry, auth: 1 } }, /`metrics.auth` must be a boolean/),
+    invalid('cgroup.root empty', { cgroup: { root: '' } }, /`cgroup.root` must be a non-empty string/),
+    invalid('cgroup.procSelfCgroup a number', { cgroup: { procSelfCgroup: 5 } }, /`cgroup.procSelfCgroup` must be a non-empty string/)
+  ]
+
+  // Registration checks that can only run after the options are resolved.
+  const root = tempDir(t, 'memdiag-invalid-dirs-')
+  const file = join(root, 'a-file')
+  writeFileSync(file, '')
+  const open = join(root, 'open')
+  mkdirSync(open, { mode: 0o700 })
+  chmodSync(open, 0o755)
+  const unsafe = 'FST_MEMDIAG_UNSAFE_SNAPSHOT_DIR'
+  cases.push(
+    { name: 'snapshot.dir is a file', options: { auth, snapshot: { dir: file } }, code: unsafe, message: /cannot create the snapshot directory/ },
+    { name: 'snapshot.dir open to others', options: { auth, snapshot: { dir: open } }, code: unsafe, message: /accessible to group or others/ }
+  )
+  if (process.getuid?.() === 0) {
+    const foreign = join(root, 'foreign')
+    mkdirSync(foreign, { mode: 0o700 })
+    chownSync(foreign, 65534, 65534)
+    cases.push({ name: 'snapshot.dir owned by another user', options: { auth, snapshot: { dir: foreign } }, code: unsafe, message: /is owned by uid 65534/ })
+  }
+  const taken = new Registry()
+  // eslint-disable-next-line no-new -- registered on `taken`, so the plugin's own gauge clashes
+  new Gauge({ name: 'memdiag_heap_used_bytes', help: 'already here', registers: [taken] })
+  cases.push({ name: 'metrics.registry already holds a memdiag metric', options: { auth, metrics: { registry: taken } }, message: /memdiag_heap_used_bytes has already been registered/ })
+  return cases
+}
+
+/** Where the gate throws an invalid-option error (`file:line`): every one must be reached by a case. */
+function ruleSites (): Set<string> {
+  return new Set(RULE_SOURCES.flatMap((file) => readFileSync(file, 'utf8').split('\n').flatMap((line, index) =>
+    line.includes('throw new InvalidOptionError(') ? [`${file}:${index + 1}`] : [])))
+}
+
+/** The rule site an error was thrown from, or null when it comes from elsewhere. */
+function throwSite (error: Error): string | null {
+  for (const frame of (error.stack ?? '').split('\n')) {
+    const match = /\((.*):(\d+):\d+\)$|at (.*):(\d+):\d+$/.exec(frame.trim())
+    const file = match?.[1] ?? match?.[3]
+    if (file !== undefined && RULE_SOURCES.includes(file)) return `${file}:${match?.[2] ?? match?.[4]}`
+  }
+  return null
+}
+
+const ATTEMPTS = 50
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object'
+}
+
+/** The case's options with the fixture cgroup and snapshot directory, unless the case breaks those. */
+function withFixtures (options: unknown, fixtures: { cgroup: object, dir: string }): unknown {
+  if (!isObject(options)) return options
+  const { snapshot, cgroup } = options
+  return {
+    ...options,
+    snapshot: snapshot === undefined || isObject(snapshot) ? { dir: fixtures.dir, ...snapshot } : snapshot,
+    cgroup: cgroup === undefined || isObject(cgroup) ? { ...fixtures.cgroup, ...cgroup } : cgroup
+  }
+}
+
+t.test('no invalid option leaves a file descriptor behind, over 50 failed registrations each', async (t) => {
+  const fixtures = { cgroup: fakeCgroup(t), dir: tempDir(t) }
+  const reached = new Set<string>()
+  const cases = invalidCases(t)
+  for (const { name, options, code, message } of cases) {
+    const fdsBefore = openFds()
+    let failure: Error | null = null
+    let mostLeaked = 0
+    let closeFailed: unknown = null
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const app = Fastify()
+      app.register(memoryDiagnostics, withFixtures(options, fixtures) as never)
+      failure = await app.ready().then(() => null, (error: Error) => error)
+      // counted before close(): a process whose registration failed usually exits without closing
+      mostLeaked = Math.max(mostLeaked, openFds() - fdsBefore)
+      await app.close().catch((error: unknown) => { closeFailed = error })
+    }
+    if (failure === null) {
+      t.fail(`${name}: registration succeeded`)
+      continue
+    }
+    const site = throwSite(failure)
+    if (site !== null) reached.add(site)
+    const failureCode = (failure as { code?: string }).code
+    if ((code !== undefined && failureCode !== code) || !message.test(failure.message)) {
+      t.fail(`${name}: unexpected error`, { code: failureCode, message: failure.message, expected: { code, message: String(message) } })
+    }
+    if (mostLeaked !== 0 || openFds() !== fdsBefore) {
+      t.fail(`${name}: file descriptors left open (up to ${mostLeaked} during the attempts, ${openFds() - fdsBefore} after ${ATTEMPTS})`, { error: failure.message })
+    }
+    if (closeFailed !== null) t.fail(`${name}: close() after the failed registration threw`, { error: String(closeFailed) })
+  }
+  t.pass(`${cases.length} invalid options, ${ATTEMPTS} failed registrations each`)
+  const unreached = [...ruleSites()].filter((site) => !reached.has(site))
+  t.same(unreached, [], 'every rule of the options gate is broken by a case (add a case for a new rule)')
+})
