@@ -118,7 +118,7 @@ interface InvalidCase {
 }
 
 const OPTION = 'FST_MEMDIAG_INVALID_OPTION'
-const ROUTES = ['memory', 'gcStats', 'takeSnapshot', 'snapshotFiles', 'metrics'] as const
+const ROUTES = ['memory', 'gcStats', 'takeSnapshot', 'snapshotFiles', 'metrics', 'failedAuth'] as const
 
 /** Every rule of the options gate (and the checks registration makes after it), broken one at a time. */
 function invalidCases (t: Teardown): InvalidCase[] {
@@ -137,6 +137,9 @@ function invalidCases (t: Teardown): InvalidCase[] {
     invalid('unset token', { auth: { tokens: [undefined] } }, /at least 16 characters/),
     invalid('short token', { auth: { tokens: 'short' } }, /at least 16 characters/),
     invalid('token not a string', { auth: { tokens: [1234567890123456] } }, /at least 16 characters/),
+    invalid('token with a trailing newline', { auth: { tokens: [`${TOKEN}\n`] } }, /entry 0 can never match/),
+    invalid('token with a space', { auth: { tokens: [TOKEN, `${TOKEN} x`] } }, /entry 1 can never match/),
+    invalid('token not ASCII', { auth: { tokens: [`${TOKEN}é`] } }, /entry 0 can never match/),
     invalid('strategies not an array', { auth: { strategies: 'jwt' } }, /`auth.strategies` must be an array of functions/),
     invalid('strategy not a function', { auth: { strategies: ['jwt'] } }, /`auth.strategies` must be an array of functions/),
     invalid('unknown relation', { auth: { tokens: TOKEN, relation: 'xor' } }, /`auth.relation` must be 'or' or 'and'/),
@@ -155,6 +158,7 @@ function invalidCases (t: Teardown): InvalidCase[] {
     invalid('snapshot null', { snapshot: null }, /`snapshot` must be an object/),
     invalid('snapshot.guard not a boolean', { snapshot: { guard: 'yes' } }, /`snapshot.guard` must be a boolean/),
     invalid('snapshot.cacheLineEnds not a boolean', { snapshot: { cacheLineEnds: 1 } }, /`snapshot.cacheLineEnds` must be a boolean/),
+    invalid('snapshot.sendTimeoutMs zero', { snapshot: { sendTimeoutMs: 0 } }, /`snapshot.sendTimeoutMs` must be a positive integer/),
     invalid('snapshot.factor, gone', { snapshot: { factor: 12.5 } }, /`snapshot.factor` is gone/),
     invalid('snapshot.marginBytes negative', { snapshot: { marginBytes: -1 } }, /`snapshot.marginBytes` must be an integer >= 0/),
     invalid('snapshot.marginBytes fractional', { snapshot: { marginBytes: 1.5 } }, /`snapshot.marginBytes` must be an integer >= 0/),
