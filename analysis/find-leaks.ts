@@ -198,7 +198,7 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
     const above = owner[node] as number
     if (above !== NONE && births[above] !== 0) continue
     const objectClass = nodeLabel(snapshot, node)
-    const shape = shapes.of(node)
+    const shape = shapes.ofMember(node)
     const key = `${objectClass}\u0000${shape}`
     let group = groups.get(key)
     if (group === undefined) {
