@@ -25,7 +25,7 @@ export function computeDominators (snapshot: HeapSnapshot): Dominators {
   const { nodeCount, edgeToNode } = snapshot
   const firstEdge = edgeStarts(snapshot.nodeEdgeCount)
   const essential = essentialEdges(snapshot, firstEdge)
-  const retainers = retainerIndex(snapshot, firstEdge)
+  const retainers = retainerIndex(snapshot)
   // Vertices are numbered from 1 (ordinal + 1) so that 0 means none, as in the paper.
   const size = nodeCount + 1
   const parent = new Uint32Array(size)
@@ -116,7 +116,7 @@ export function computeDominators (snapshot: HeapSnapshot): Dominators {
     for (let k = retainers.first[ordinal] as number, end = retainers.first[ordinal + 1] as number; k < end; k++) {
       if (essential[retainers.edges[k] as number] === 0) continue
       orphan = false
-      const u = evaluate((retainers.nodes[k] as number) + 1)
+      const u = evaluate(sourceOf(firstEdge, retainers.edges[k] as number) + 1)
       if ((semi[u] as number) < (semi[w] as number)) semi[w] = semi[u] as number
     }
     // A node no essential edge reaches has the root as its only predecessor.
@@ -153,15 +153,28 @@ export function computeDominators (snapshot: HeapSnapshot): Dominators {
 }
 
 interface RetainerIndex {
-  /** Per node: where its retainers start in `edges`/`nodes`; one more entry for the end. */
+  /** Per node: where its retainers start in `edges`; one more entry for the end. */
   readonly first: Uint32Array
-  /** The retaining edge. */
+  /** The retaining edges. */
   readonly edges: Uint32Array
-  /** The node the retaining edge comes from. */
-  readonly nodes: Uint32Array
 }
 
-function retainerIndex (snapshot: HeapSnapshot, firstEdge: Uint32Array): RetainerIndex {
+/**
+ * The node an edge comes from: a binary search in the edge starts. Cheaper in memory than a
+ * column of sources (4 bytes per edge, 120 MB for a 7M-node heap) for a few seconds of CPU.
+ */
+function sourceOf (firstEdge: Uint32Array, edge: number): number {
+  let low = 0
+  let high = firstEdge.length - 2
+  while (low < high) {
+    const mid = (low + high + 1) >>> 1
+    if ((firstEdge[mid] as number) <= edge) low = mid
+    else high = mid - 1
+  }
+  return low
+}
+
+function retainerIndex (snapshot: HeapSnapshot): RetainerIndex {
   const { nodeCount, edgeToNode } = snapshot
   const first = new Uint32Array(nodeCount + 1)
   for (let e = 0; e < edgeToNode.length; e++) {
@@ -171,15 +184,11 @@ function retainerIndex (snapshot: HeapSnapshot, firstEdge: Uint32Array): Retaine
   for (let i = 0; i < nodeCount; i++) first[i + 1] = (first[i + 1] as number) + (first[i] as number)
   const fill = first.slice(0, nodeCount)
   const edges = new Uint32Array(edgeToNode.length)
-  const nodes = new Uint32Array(edgeToNode.length)
-  for (let node = 0; node < nodeCount; node++) {
-    for (let e = firstEdge[node] as number, end = firstEdge[node + 1] as number; e < end; e++) {
-      const target = edgeToNode[e] as number
-      const slot = fill[target] as number
-      fill[target] = slot + 1
-      edges[slot] = e
-      nodes[slot] = node
-    }
+  for (let e = 0; e < edgeToNode.length; e++) {
+    const target = edgeToNode[e] as number
+    const slot = fill[target] as number
+    fill[target] = slot + 1
+    edges[slot] = e
   }
-  return { first, edges, nodes }
+  return { first, edges }
 }
