@@ -24,6 +24,8 @@ export interface Dominators {
 export function computeDominators (snapshot: HeapSnapshot): Dominators {
   const { nodeCount, edgeToNode } = snapshot
   const firstEdge = edgeStarts(snapshot.nodeEdgeCount)
+  // First, so that its scratch arrays are garbage before the big ones below are made.
+  const selfSize = shallowSizes(snapshot, firstEdge)
   const essential = essentialEdges(snapshot, firstEdge)
   const retainers = retainerIndex(snapshot)
   // Vertices are numbered from 1 (ordinal + 1) so that 0 means none, as in the paper.
@@ -138,14 +140,14 @@ export function computeDominators (snapshot: HeapSnapshot): Dominators {
     if (dom[w] !== vertex[semi[w] as number]) dom[w] = dom[dom[w] as number] as number
   }
 
-  const idom = new Uint32Array(nodeCount)
-  const order = new Uint32Array(nodeCount)
-  for (let ordinal = 0; ordinal < nodeCount; ordinal++) idom[ordinal] = (dom[ordinal + 1] as number) - 1
-  for (let i = 1; i <= n; i++) order[i - 1] = (vertex[i] as number) - 1
-  const selfSize = shallowSizes(snapshot, firstEdge)
+  // dom and vertex become idom and order in place (ordinals instead of vertex numbers): no new arrays at the peak.
+  for (let v = 1; v <= nodeCount; v++) dom[v] = (dom[v] as number) - 1
+  for (let i = 1; i <= n; i++) vertex[i] = (vertex[i] as number) - 1
+  const idom = dom.subarray(1)
+  const order = vertex.subarray(1, n + 1)
   const retainedSize = Float64Array.from(selfSize)
-  for (let i = n; i > 1; i--) {
-    const ordinal = (vertex[i] as number) - 1
+  for (let i = n - 1; i > 0; i--) {
+    const ordinal = order[i] as number
     const d = idom[ordinal] as number
     retainedSize[d] = (retainedSize[d] as number) + (retainedSize[ordinal] as number)
   }
