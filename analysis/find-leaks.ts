@@ -7,7 +7,7 @@ import { birthsOfLast, sortedIds } from './object-births.js'
 import { PathShapes } from './path-shapes.js'
 import { parseHeapSnapshot } from './read-snapshot.js'
 import type { ReadProgress } from './read-snapshot.js'
-import { readRequestCounts } from './request-counts.js'
+import { isRequestCountMark, readRequestCounts } from './request-counts.js'
 import type { RequestCounts } from './request-counts.js'
 import { nodeLabel } from './retainer-labels.js'
 import { retainerPathTo } from './retainer-paths.js'
@@ -114,7 +114,8 @@ export async function findLeaks (files: string[], options: FindLeaksOptions = {}
   const summaries: LeakSnapshotSummary[] = []
   const marks: Array<RequestCounts | undefined> = []
   for (let i = 0; i < files.length - 1; i++) {
-    const snapshot = await parseHeapSnapshot(files[i] as string, { edges: false, onProgress: progressOf(i) })
+    // Of an earlier snapshot only the ids and the request-count marks are used.
+    const snapshot = await parseHeapSnapshot(files[i] as string, { edges: false, keepString: isRequestCountMark, onProgress: progressOf(i) })
     earlier.push(sortedIds(snapshot))
     marks.push(readRequestCounts(snapshot))
     summaries.push(summaryOf(files[i] as string, snapshot, marks[i]))
