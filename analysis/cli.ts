@@ -33,6 +33,7 @@ Options:
   --top N      show the N classes that grew most (default ${DEFAULT_TOP})
   --sort KEY   sizeDelta (default), countDelta, addedSize or addedCount
   --paths N    retainer paths for the N top growing classes (default ${DEFAULT_PATHS}, 0 for none)
+  --retained   add what the new objects of each class retain (dominator tree; slower)
   --json       print the comparison as JSON
   -h, --help   show this help
 
@@ -61,6 +62,7 @@ interface DiffCommand {
   readonly top: number
   readonly paths: number
   readonly sortBy: HeapDiffSortKey
+  readonly retained: boolean
 }
 
 interface FindLeaksCommand {
@@ -106,6 +108,7 @@ async function run (command: DiffCommand | FindLeaksCommand, progress: ProgressL
       top: command.top,
       retainerPaths: command.paths,
       sortBy: command.sortBy,
+      retainedSizes: command.retained,
       onProgress: (p) => progress.update(`${p.snapshot} snapshot`, p.file, p)
     })
     progress.clear()
@@ -130,6 +133,7 @@ function parseCommand (argv: readonly string[]): Command {
       paths: { type: 'string' },
       sort: { type: 'string' },
       min: { type: 'string' },
+      retained: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -140,6 +144,7 @@ function parseCommand (argv: readonly string[]): Command {
     for (const option of ['paths', 'sort'] as const) {
       if (values[option] !== undefined) throw new Error(`--${option} is an option of diff, not find-leaks.`)
     }
+    if (values.retained) throw new Error('--retained is an option of diff; find-leaks always computes retained sizes.')
     return {
       name,
       files,
@@ -162,7 +167,8 @@ function parseCommand (argv: readonly string[]): Command {
     json: values.json,
     top: parseCount(values.top, DEFAULT_TOP, '--top', 1),
     paths: parseCount(values.paths, DEFAULT_PATHS, '--paths', 0),
-    sortBy: sort as HeapDiffSortKey
+    sortBy: sort as HeapDiffSortKey,
+    retained: values.retained
   }
 }
 

@@ -7,7 +7,7 @@ import { birthsOfLast, sortedIds } from './object-births.js'
 import { PathShapes } from './path-shapes.js'
 import { parseHeapSnapshot } from './read-snapshot.js'
 import type { ReadProgress } from './read-snapshot.js'
-import { readRequestCounts } from './request-counts.js'
+import { isRequestCountMark, readRequestCounts } from './request-counts.js'
 import type { RequestCounts } from './request-counts.js'
 import { nodeLabel } from './retainer-labels.js'
 import { retainerPathTo } from './retainer-paths.js'
@@ -114,7 +114,8 @@ export async function findLeaks (files: string[], options: FindLeaksOptions = {}
   const summaries: LeakSnapshotSummary[] = []
   const marks: Array<RequestCounts | undefined> = []
   for (let i = 0; i < files.length - 1; i++) {
-    const snapshot = await parseHeapSnapshot(files[i] as string, { edges: false, onProgress: progressOf(i) })
+    // Of an earlier snapshot only the ids and the request-count marks are used.
+    const snapshot = await parseHeapSnapshot(files[i] as string, { edges: false, keepString: isRequestCountMark, onProgress: progressOf(i) })
     earlier.push(sortedIds(snapshot))
     marks.push(readRequestCounts(snapshot))
     summaries.push(summaryOf(files[i] as string, snapshot, marks[i]))
@@ -198,7 +199,7 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
     const above = owner[node] as number
     if (above !== NONE && births[above] !== 0) continue
     const objectClass = nodeLabel(snapshot, node)
-    const shape = shapes.of(node)
+    const shape = shapes.ofMember(node)
     const key = `${objectClass}\u0000${shape}`
     let group = groups.get(key)
     if (group === undefined) {

@@ -21,6 +21,11 @@ export interface ParseHeapSnapshotOptions {
    * @defaultValue true
    */
   readonly edges?: boolean
+  /**
+   * Which strings to keep; the others are read as `''`.
+   * @defaultValue every string
+   */
+  readonly keepString?: (text: string) => boolean
 }
 
 const CHUNK_BYTES = 1 << 20
@@ -44,7 +49,7 @@ export async function parseHeapSnapshot (path: string, options: ParseHeapSnapsho
         onProgress({ bytesRead, totalBytes: size })
       })
     }
-    const parser = new HeapSnapshotParser({ edges: options.edges ?? true })
+    const parser = new HeapSnapshotParser({ edges: options.edges ?? true, ...(options.keepString === undefined ? {} : { keepString: options.keepString }) })
     for await (const chunk of gzip ? gunzip(raw) : raw) parser.write(chunk as Buffer)
     return parser.end()
   } catch (err) {

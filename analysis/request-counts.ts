@@ -4,6 +4,11 @@ import type { HeapSnapshot } from './snapshot.js'
 /** The prefix of the strings the plugin keeps in the heap, one per route, at each mark. */
 export const REQUEST_COUNT_PREFIX = 'fastify-memory-diagnostics:request-count:'
 
+/** True for the text of a (flat) request-count mark. */
+export function isRequestCountMark (text: string): boolean {
+  return text.startsWith(REQUEST_COUNT_PREFIX)
+}
+
 /** Completed responses per route since the process started, as of one mark. */
 export interface RequestCounts {
   readonly pid: number

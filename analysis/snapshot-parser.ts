@@ -15,6 +15,12 @@ export interface HeapSnapshotParserOptions {
    * @defaultValue true
    */
   readonly edges?: boolean
+  /**
+   * Which strings to keep; the others are read as `''` (their indexes stay valid). Millions of
+   * strings (user data, ids) are most of a snapshot's memory after the typed arrays.
+   * @defaultValue every string
+   */
+  readonly keepString?: (text: string) => boolean
 }
 
 // V8 writes a header of about 1 KB; anything this big is not one.
@@ -68,8 +74,11 @@ export class HeapSnapshotParser {
   #inString = false
   readonly #strings: string[] = []
 
+  readonly #keepString: ((text: string) => boolean) | undefined
+
   constructor (options: HeapSnapshotParserOptions = {}) {
     this.#withEdges = options.edges ?? true
+    this.#keepString = options.keepString
     this.#step = this.#expectObject
   }
 
@@ -249,7 +258,8 @@ export class HeapSnapshotParser {
     if (this.#inString) {
       const end = this.#stringReader.read(buf, i)
       if (end === -1) return buf.length
-      this.#strings.push(this.#stringReader.value)
+      const text = this.#stringReader.value
+      this.#strings.push(this.#keepString === undefined || this.#keepString(text) ? text : '')
       this.#inString = false
       i = end
     }

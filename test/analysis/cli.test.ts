@@ -61,6 +61,11 @@ t.test('diff of two real snapshots', async (t) => {
     t.match(tableLines(run.stdout)[0], new RegExp(`^${LEAK_CLASS} +2,000 +0 +\\+2,000 `))
     t.match(run.stdout, new RegExp(`\\n {4}\\(GC roots\\) → global\\.retained → Array\\[\\d+\\] → ${LEAK_CLASS}\\n`))
     t.equal(tableLines(run.stdout).length, 20, '20 rows by default')
+    t.notMatch(run.stdout, /Retained \(new\)/)
+    const retained = await cli(['diff', before, after, '--retained', '--paths', '0', '--top', '3'])
+    t.equal(retained.code, 0)
+    t.match(retained.stdout, /\nConstructor +# New +# Deleted +# Delta +Alloc\. Size +Freed Size +Size Delta +Retained \(new\)\n/)
+    t.match(tableLines(retained.stdout)[0], new RegExp(`^${LEAK_CLASS} +2,000 .* [\\d.]+ kB$`))
   })
 
   t.test('--json prints the diff as JSON; --top limits the rows', async (t) => {
@@ -207,7 +212,8 @@ t.test('find-leaks over three snapshots', async (t) => {
       [['find-leaks', files[0] as string], /^find-leaks needs two snapshot files or more/],
       [['find-leaks', ...files, '--sort', 'countDelta'], /^--sort is an option of diff, not find-leaks\./],
       [['find-leaks', ...files, '--min', '0'], /^--min must be an integer >= 1, got "0"\./],
-      [['diff', ...files.slice(0, 2), '--min', '2'], /^--min is an option of find-leaks, not diff\./]
+      [['diff', ...files.slice(0, 2), '--min', '2'], /^--min is an option of find-leaks, not diff\./],
+      [['find-leaks', ...files, '--retained'], /^--retained is an option of diff; find-leaks always computes retained sizes\./]
     ] as const) {
       const run = await inProcess(args, false)
       t.equal(run.code, 2, args.join(' '))

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { findLeaks } from '../../analysis/find-leaks.js'
 import type { LeakCandidate, LeakReport } from '../../analysis/find-leaks.js'
-import { writeLeakSeries } from './leak-fixtures.js'
+import { writeLeakSeries, writeTimerSeries } from './leak-fixtures.js'
 
 const PER_ROUND = 300
 const INTERNALS = ['(array)', '(system)', 'system / Context', '(closure)', '(concatenated string)', '(object shape)', '(compiled code)', '(code)', '(hidden)']
@@ -69,6 +69,21 @@ t.test('three snapshots of a process leaking four ways under load', async (t) =>
     t.match(two.notes.join('\n'), /A third snapshot/)
     t.same(byClass(two, 'Visitor')[0]?.countPerInterval, [PER_ROUND])
   })
+})
+
+t.test('timers never cleared and an array a closure holds', async (t) => {
+  const report = await findLeaks(await writeTimerSeries(t.testdir()))
+  const [timers] = byClass(report, 'Timeout')
+  t.equal(timers?.collection.kind, 'timers')
+  // The timer list is linked both ways: one candidate whichever end the shortest path came in by (all but the far end).
+  t.ok((timers?.liveCount ?? 0) >= 399, `one candidate for the list: ${timers?.liveCount}`)
+  t.same(timers?.countPerInterval.map((n) => n >= 199), [true, true])
+  t.same(byClass(report, 'Job'), [], 'what each timer holds counts in its retained size')
+  t.ok((timers?.retainedBytes ?? 0) > (timers?.liveCount ?? 0) * 100, 'the Job, its string and the closure in each Timeout')
+  const [entries] = byClass(report, 'Entry')
+  t.same(entries?.countPerInterval, [200, 200])
+  t.match(entries?.collection.label, /system \/ Context->seen → Array$/)
+  t.match(entries?.pathShape, /record\(\)\{context\} → system \/ Context->seen → Array\[\] → Entry$/)
 })
 
 t.test('snapshots of two processes: the report says ids cannot be matched', async (t) => {

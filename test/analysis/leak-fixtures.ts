@@ -77,3 +77,31 @@ export async function writeLeakSeries (dir: string, options: LeakSeriesOptions):
   await run(process.execPath, ['-e', LEAK_SCRIPT, config], { env: { ...process.env, NODE_OPTIONS: '' } })
   return files
 }
+
+// Each round: 200 intervals never cleared (each Timeout holds a Job through its callback), and
+// 200 Entries pushed into an array only a closure's context holds.
+const TIMER_SCRIPT = `
+const v8 = require('node:v8')
+const files = JSON.parse(process.argv[1])
+class Job { constructor (i) { this.i = i; this.data = 'job ' + i } }
+class Entry { constructor (i) { this.i = i } }
+function makeRecorder () { const seen = []; return function record (x) { seen.push(x) } }
+globalThis.record = makeRecorder()
+let n = 0
+for (const file of files) {
+  for (let i = 0; i < 200; i++, n++) {
+    const job = new Job(n)
+    setInterval(() => job.i, 1e9)
+    record(new Entry(n))
+  }
+  v8.writeHeapSnapshot(file)
+}
+process.exit(0)
+`
+
+/** Three snapshots of a process leaking intervals and closure-held entries, 200 of each per round. */
+export async function writeTimerSeries (dir: string): Promise<string[]> {
+  const files = [0, 1, 2].map((i) => join(dir, `timers-${i}.heapsnapshot`))
+  await run(process.execPath, ['-e', TIMER_SCRIPT, JSON.stringify(files)], { env: { ...process.env, NODE_OPTIONS: '' } })
+  return files
+}

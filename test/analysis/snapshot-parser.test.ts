@@ -215,3 +215,13 @@ t.test('a truncated file says where it ends', async (t) => {
   truncated(text.trimEnd().slice(0, -1), /^truncated: the file ends before the end of the JSON object$/, 'just before the last brace')
   truncated('{"snap', /^truncated: the file ends before the end of the JSON object$/, 'in the first key')
 })
+
+t.test('keepString keeps the strings asked for and reads the others as empty, indexes unchanged', async (t) => {
+  const text = snapshotText(rootedGraph([{ type: 'object', name: 'Thing', id: 5, size: 24 }, { type: 'string', name: 'secret token', id: 7, size: 32 }]))
+  const all = parseText(text)
+  const some = parseText(text, { keepString: (s) => s === 'Thing' })
+  t.equal(some.strings.length, all.strings.length)
+  t.equal(some.strings[some.nodeName[2] as number], 'Thing')
+  t.equal(some.strings[some.nodeName[3] as number], '')
+  t.same(some.nodeId, all.nodeId)
+})
