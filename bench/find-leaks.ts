@@ -4,6 +4,10 @@
 // on the same files, alternating, several runs. Each run is a fresh child process; peak RSS is
 // the child's own getrusage maxRSS.
 // Run: npm run bench:find-leaks -- [--nodes 500000] [--runs 3]
+//   memlab is not a dependency (it pulls puppeteer, whose install downloads Chrome): install it in a
+//   scratch dir and point MEMLAB_DIR there, e.g.
+//   mkdir /tmp/memlab && cd /tmp/memlab && npm init -y && PUPPETEER_SKIP_DOWNLOAD=1 npm i memlab@2
+//   MEMLAB_DIR=/tmp/memlab npm run bench:find-leaks
 //   --nodes 5000000 is the size of the goal (three snapshots of 5M nodes); writing them takes
 //   ~3 GB of native memory in the generating process, which runs in a memory cgroup when it can.
 import { execFile } from 'node:child_process'
@@ -63,7 +67,7 @@ function report (started, note, ok = true) {
 `
 
 const MEMLAB = `
-const { findLeaksBySnapshotFilePaths } = require('memlab')
+const { findLeaksBySnapshotFilePaths } = require(require('node:path').join(process.env.MEMLAB_DIR, 'node_modules/memlab'))
 const [a, b, c, workDir] = process.argv.slice(1)
 const started = performance.now()
 findLeaksBySnapshotFilePaths(a, b, c, { workDir, consoleMode: 'SILENT' }).then((leaks) => {
@@ -163,18 +167,23 @@ async function main (): Promise<void> {
     const nodeCounts = await Promise.all(files.map(nodeCountOf))
     console.log(`files ${sizes.join(', ')}; nodes ${nodeCounts.join(', ')}; ${generated.perRound} Sessions leaked per round\n`)
 
+    const memlabDir = process.env['MEMLAB_DIR']
+    const withMemlab = memlabDir !== undefined && existsSync(join(memlabDir, 'node_modules/memlab'))
+    if (!withMemlab) console.log('memlab skipped: set MEMLAB_DIR to a directory where memlab is installed (see the top of this file).\n')
     const ours: Measure[] = []
     const memlab: Measure[] = []
     for (let i = 0; i < runs; i++) {
       ours.push(await measure(['--import', 'tsx', fileURLToPath(import.meta.url), '--measure-ours', ...files]))
-      const workDir = await mkdtemp(join(tmpdir(), 'memlab-work-'))
-      memlab.push(await measure(['--max-old-space-size=16384', '-e', REPORT + MEMLAB, ...files, workDir]))
-      await rm(workDir, { recursive: true, force: true })
-      console.log(`run ${i + 1}: ours ${seconds(ours[i]?.wallMs ?? NaN)} ${mb(ours[i]?.maxRssBytes ?? NaN)}, memlab ${seconds(memlab[i]?.wallMs ?? NaN)} ${mb(memlab[i]?.maxRssBytes ?? NaN)}`)
+      if (withMemlab) {
+        const workDir = await mkdtemp(join(tmpdir(), 'memlab-work-'))
+        memlab.push(await measure(['--max-old-space-size=16384', '-e', REPORT + MEMLAB, ...files, workDir]))
+        await rm(workDir, { recursive: true, force: true })
+      }
+      console.log(`run ${i + 1}: ours ${seconds(ours[i]?.wallMs ?? NaN)} ${mb(ours[i]?.maxRssBytes ?? NaN)}` + (withMemlab ? `, memlab ${seconds(memlab[i]?.wallMs ?? NaN)} ${mb(memlab[i]?.maxRssBytes ?? NaN)}` : ''))
     }
     console.log(`\n${''.padEnd(10)}${'wall, median (min–max)'.padStart(24)}  ${'cpu'.padStart(22)}  ${'peak RSS'.padStart(22)}`)
     console.log(summary('ours', ours))
-    console.log(summary('memlab', memlab))
+    if (withMemlab) console.log(summary('memlab', memlab))
     const ok = (list: readonly Measure[]) => list.filter((m) => m.ok)
     if (ok(ours).length > 0 && ok(memlab).length > 0) {
       const wall = median(ok(memlab).map((m) => m.wallMs)) / median(ok(ours).map((m) => m.wallMs))
