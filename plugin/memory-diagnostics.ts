@@ -1,9 +1,9 @@
+import { getHeapStatistics } from 'node:v8'
 import type { FastifyInstance } from 'fastify'
 import { openCgroupProbe } from './cgroup.js'
 import { diagnosticsErrorHandler } from './error-handler.js'
 import { createGcRecorder } from './gc-recorder.js'
 import type { GcKind } from './gc-recorder.js'
-import { createLeakMonitor } from './leak-monitor.js'
 import { createMemoryProbe } from './memory-probe.js'
 import { registerMetrics } from './metrics.js'
 import type { DiagnosticsMetrics } from './metrics.js'
@@ -12,6 +12,7 @@ import type { MemoryDiagnosticsOptions } from './options.js'
 import { createRouteGuards } from './route-guards.js'
 import { gcStatsRoute } from './routes/gc-stats.js'
 import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
+import { createTrendMonitor } from './trend/monitor.js'
 import { memoryRoute } from './routes/memory.js'
 import { metricsRoute } from './routes/metrics.js'
 import { createSnapshotStore, prepareSnapshotDir } from './snapshot-store.js'
@@ -35,12 +36,18 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
 
   const cgroup = openCgroupProbe(options.cgroup.root, options.cgroup.procSelfCgroup)
   const probe = createMemoryProbe(cgroup)
-  const leakMonitor = createLeakMonitor(options.trend)
+  const trend = createTrendMonitor({
+    ...options.trend,
+    readLimits () {
+      const container = cgroup.read()
+      return { heapLimitBytes: getHeapStatistics().heap_size_limit, containerLimitBytes: container.limitBytes, containerUsageBytes: container.usageBytes }
+    }
+  })
   let metrics: DiagnosticsMetrics | null = null
   const recorder = createGcRecorder({
     windowMs: options.gc.windowMs,
     onEntry (kind: GcKind, durationMs: number) {
-      if (kind === 'major') leakMonitor.recordMajorGc()
+      trend.recordGc(kind === 'major')
       metrics?.observeGcPause(kind, durationMs)
     }
   })
@@ -50,7 +57,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   taker.applyRetention(instance.log)
   function stopBackground (): void {
     recorder.stop()
-    leakMonitor.stop()
+    trend.stop()
     cgroup.close()
   }
   instance.addHook('onClose', async function stopDiagnostics () {
@@ -61,7 +68,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
 
   if (options.metrics !== null) {
     try {
-      metrics = await registerMetrics(options.metrics.registry, { cgroup, leakMonitor })
+      metrics = await registerMetrics(options.metrics.registry, { cgroup, trend })
     } catch (error) {
       // a failed registration never reaches onClose: stop what was started here
       stopBackground()
@@ -70,7 +77,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   }
 
   instance.setErrorHandler(diagnosticsErrorHandler)
-  memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: taker.status, leakReport: leakMonitor.report })
+  memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: taker.status, trendReport: trend.report })
   heapSnapshotRoutes(instance, {
     taker,
     store,

@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidOptionError } from './errors.js'
 import type { MetricsRegistry } from './metrics.js'
-import { resolveLeakThresholds } from './trend.js'
-import type { LeakThresholds } from './trend.js'
+import { resolveTrendThresholds } from './trend/thresholds.js'
+import type { ResolvedTrendThresholds, TrendThresholds } from './trend/thresholds.js'
 
 /**
  * A user authentication strategy, handed to `@fastify/auth` (JWT, mTLS, IP allow-list...).
@@ -63,12 +63,12 @@ export interface TrendOptions {
    */
   intervalMs?: number
   /**
-   * History kept by the sampler, in milliseconds.
+   * History kept by the sampler, in milliseconds; at least `intervalMs`.
    * @defaultValue `3600000` (one hour)
    */
   capacityMs?: number
-  /** When the trend counts as a leak; see `LeakThresholds` for each default (a 10-minute window). */
-  thresholds?: LeakThresholds
+  /** When the trend counts as a leak; see `TrendThresholds` for each default (a 10-minute window). */
+  thresholds?: TrendThresholds
 }
 
 export interface MetricsOptions {
@@ -189,7 +189,7 @@ export interface ResolvedOptions {
   }
   gc: { windowMs: number }
   snapshot: ResolvedSnapshot
-  trend: { intervalMs: number, capacityMs: number, thresholds: LeakThresholds }
+  trend: { intervalMs: number, capacityMs: number, thresholds: ResolvedTrendThresholds }
   metrics: { registry: MetricsRegistry, route: boolean, auth: boolean } | null
   cgroup: { root: string, procSelfCgroup: string }
 }
@@ -260,12 +260,13 @@ function resolveTrend (trend: TrendOptions | undefined): ResolvedOptions['trend'
   if (trend !== undefined && (trend === null || typeof trend !== 'object')) {
     throw new InvalidOptionError('`trend` must be an object')
   }
-  return {
-    intervalMs: positiveInteger(trend?.intervalMs, 5000, 'trend.intervalMs'),
-    capacityMs: positiveInteger(trend?.capacityMs, 3_600_000, 'trend.capacityMs'),
-    // checked here, before the plugin opens anything, so a bad threshold leaves nothing behind
-    thresholds: resolveLeakThresholds(trend?.thresholds)
+  const intervalMs = positiveInteger(trend?.intervalMs, 5000, 'trend.intervalMs')
+  const capacityMs = positiveInteger(trend?.capacityMs, 3_600_000, 'trend.capacityMs')
+  if (capacityMs < intervalMs) {
+    throw new InvalidOptionError(`\`trend.capacityMs\` (${capacityMs}) must be at least \`trend.intervalMs\` (${intervalMs})`)
   }
+  // checked here, before the plugin opens anything, so a bad threshold leaves nothing behind
+  return { intervalMs, capacityMs, thresholds: resolveTrendThresholds(trend?.thresholds) }
 }
 
 function resolveMetrics (metrics: MetricsOptions | undefined): ResolvedOptions['metrics'] {
