@@ -57,7 +57,20 @@ export async function registerMetrics (registry: MetricsRegistry, sources: Metri
   gauge('memdiag_container_memory_usage_bytes', 'Memory usage of the cgroup, as the OOM killer counts it.', () => cgroup.read().usageBytes)
   gauge('memdiag_heap_growth_bytes_per_minute', 'Theil-Sen slope of the heap after GCs (garbage promotion discounted) over the trend window.', () => trend.report().heap.slopeBytesPerMinute)
   gauge('memdiag_rss_growth_bytes_per_minute', 'Theil-Sen slope of the RSS over the trend window.', () => trend.report().rss.slopeBytesPerMinute)
-  gauge('memdiag_time_to_memory_limit_seconds', 'While the verdict is growing-*, the estimated time until the container or heap limit at the current rate (absent otherwise).', () => trend.report().timeToLimit?.seconds ?? null)
+  // Labelled by the limit that comes first, so that it can be absent: prom-client resets an
+  // unlabelled gauge to 0, which would read as "the limit is reached now".
+  // eslint-disable-next-line no-new -- registered on the registry, read at scrape time
+  new client.Gauge({
+    name: 'memdiag_time_to_memory_limit_seconds',
+    help: 'While the leak verdict is growing-*, the estimated time until the container or heap limit (label limit: the first one reached) at the current growth rate; absent otherwise.',
+    labelNames: ['limit'],
+    registers,
+    collect () {
+      this.reset()
+      const estimate = trend.report().timeToLimit
+      if (estimate !== null) this.set({ limit: estimate.limit }, estimate.seconds)
+    }
+  })
   // eslint-disable-next-line no-new -- registered on the registry, read at scrape time
   new client.Gauge({
     name: 'memdiag_leak_verdict',
