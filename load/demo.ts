@@ -1,5 +1,5 @@
 // npm run demo: reproduce the "new tenant connection on every request" leak and name the culprit.
-//   [--phase-seconds 30] [--warmup-seconds 5] [--connections 10] [--tenants 20] [--out demo-report]
+//   [--phase-seconds 60] [--warmup-seconds 5] [--connections 10] [--tenants 20] [--out demo-report]
 import { randomBytes } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -11,6 +11,7 @@ import type { TargetName } from './targets.js'
 import { startAppProcess } from './demo/app-process.js'
 import type { AppProcess } from './demo/app-process.js'
 import { renderMemoryChart } from './demo/chart.js'
+import type { SnapshotMark } from './demo/chart.js'
 import { findCulprit, growingClasses } from './demo/culprit.js'
 import type { Culprit } from './demo/culprit.js'
 import { DiagnosticsClient } from './demo/diagnostics-client.js'
@@ -22,7 +23,8 @@ import { freePort } from './free-port.js'
 
 const { values } = parseArgs({
   options: {
-    'phase-seconds': { type: 'string', default: '30' },
+    // one trend window (60 s in the demo app): the plugin's verdict at a phase's end covers that phase
+    'phase-seconds': { type: 'string', default: '60' },
     'warmup-seconds': { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
     tenants: { type: 'string', default: '20' },
@@ -81,15 +83,42 @@ async function runPhase (name: string, target: TargetName, seconds: number): Pro
   endProgressLine()
   if (first === undefined || last === undefined) throw new Error(`could not read /memory around the ${name} phase`)
   say(`${name}: ${summary.requests} requests to /${target} (${summary.requestsPerSecond} req/s, ${summary.failures} failed), heapUsed ${mb(first.heapUsed)} → ${mb(last.heapUsed)}`)
+  say(`${name}: the plugin's verdict (GET /memory): ${pluginVerdict(last)}`)
   return { name, endpoint: `POST /${target}`, start, end: (Date.now() - startedAt) / 1000, requests: summary.requests, requestsPerSecond: summary.requestsPerSecond, first, last }
 }
+
+/** The trend verdict of a sample, with its time to the limit when growing. */
+function pluginVerdict (sample: Sample): string {
+  if (sample.verdict === null) return 'not read'
+  const limit = sample.timeToLimitSeconds === null ? '' : `, ${formatDuration(sample.timeToLimitSeconds)} to the ${sample.timeToLimit} limit at this rate`
+  return `${sample.verdict}${limit} (${sample.verdictReason ?? ''})`
+}
+
+function formatDuration (seconds: number): string {
+  if (seconds >= 86_400) return `${(seconds / 86_400).toFixed(1)} days`
+  if (seconds >= 3600) return `${(seconds / 3600).toFixed(1)} h`
+  return `${(seconds / 60).toFixed(0)} min`
+}
+
+const snapshotMarks: SnapshotMark[] = []
 
 async function snapshot (label: string): Promise<string> {
   phase = `snap ${label}`
   const file = join(snapshotDir, `${label}.heapsnapshot.gz`)
   const started = Date.now()
-  const { bytes } = await new DiagnosticsClient(app!.url, token).snapshotTo(file)
+  const client = new DiagnosticsClient(app!.url, token)
+  const { bytes } = await client.snapshotTo(file)
   endProgressLine()
+  // What the snapshot did to the process, from the plugin's own record of it (GET /memory).
+  const memory = await client.memory().catch(() => null)
+  const last = memory?.snapshot?.last ?? null
+  const rssBefore = last?.rssBeforeBytes ?? null
+  snapshotMarks.push({
+    label,
+    t: (started - startedAt) / 1000,
+    blockedMs: last?.durationMs ?? null,
+    rssLeftBytes: rssBefore === null || memory === null ? null : memory.process.rss - rssBefore
+  })
   say(`snapshot ${label}: ${mb(bytes)} gzipped in ${((Date.now() - started) / 1000).toFixed(1)} s → ${file}`)
   return file
 }
@@ -169,7 +198,7 @@ async function main (): Promise<void> {
 
   const samples = sampler.samples
   const chartPhases = [{ name: 'warm-up', start: 0, end: fixed.start }, { name: 'fixed /posts', start: fixed.start, end: fixed.end }, { name: 'leaking /leaking-posts', start: leaking.start, end: leaking.end }]
-  await writeFile(join(outDir, 'memory.svg'), renderMemoryChart(samples, chartPhases, 'Demo app memory: fixed endpoint, then leaking endpoint'))
+  await writeFile(join(outDir, 'memory.svg'), renderMemoryChart(samples, chartPhases, 'Demo app memory: fixed endpoint, then leaking endpoint', snapshotMarks))
   await writeFile(join(outDir, 'report.md'), report(phases, diffAB, diffBC, culprit, verdict, samples, final))
   await writeFile(join(outDir, 'report.json'), JSON.stringify({ verdict, culprit, phases, fixedGrowing, diffAB: bySizeDelta(diffAB), diffBC: bySizeDelta(diffBC), samples }, null, 2))
   say(`report written to ${join(outDir, 'report.md')} and ${join(outDir, 'memory.svg')}`)
@@ -190,7 +219,17 @@ function report (phases: PhaseResult[], diffAB: HeapDiff, diffBC: HeapDiff, culp
     renderMarkdownTable(phaseTable(phases)),
     '',
     `Memory figures read ${samples.length} times through \`GET /_diagnostics/memory\` and \`/gc-stats\`; snapshots taken through \`POST /_diagnostics/heap-snapshot?download=true\`.`,
-    final?.verdict !== null && final?.verdict !== undefined ? `\nThe plugin's own trend verdict (\`GET /memory\`) at the end of the run: \`${final.verdict}\`: ${final.verdictReason}.` : '',
+    '',
+    '## The plugin\'s leak verdict (`GET /memory`, 60 s window)',
+    '',
+    ...phases.map((phase) => `- after the ${phase.name} phase (${phase.endpoint}): \`${phase.last.verdict ?? 'not read'}\`${phase.last.timeToLimitSeconds === null ? '' : `, ${formatDuration(phase.last.timeToLimitSeconds)} to the ${phase.last.timeToLimit} limit at this rate`}: ${phase.last.verdictReason ?? ''}`),
+    final?.verdict !== null && final?.verdict !== undefined ? `- at the end of the run: \`${final.verdict}\`` : '',
+    '',
+    '## Heap snapshots (marked on the chart)',
+    '',
+    '| snapshot | taken at | event loop blocked | RSS left behind |',
+    '| --- | --- | --- | --- |',
+    ...snapshotMarks.map((mark) => `| ${mark.label} | ${mark.t.toFixed(0)} s | ${mark.blockedMs === null ? '?' : `${(mark.blockedMs / 1000).toFixed(1)} s`} | ${mark.rssLeftBytes === null ? '?' : mb(mark.rssLeftBytes)} |`),
     '',
     `## Snapshot A → B (${fixed.endpoint}), top ${TOP} by size delta`,
     '',
