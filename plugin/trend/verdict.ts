@@ -171,9 +171,11 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
   }
   const latestHeap = heapPoints.at(-1)?.v ?? null
   const latest = { verdict, assessments: previous !== null && previous.latest.verdict === verdict ? previous.latest.assessments + 1 : 1 }
+  let held = false
   if (previous !== null && verdict !== previous.verdict && latest.assessments < CONFIRMATIONS) {
     reason = `still ${previous.verdict}: ${verdict} for ${latest.assessments} of the ${CONFIRMATIONS} assessments in a row it takes to change (${reason})`
     verdict = previous.verdict
+    held = true
   }
   return {
     verdict,
@@ -184,9 +186,11 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
     heap: heap.trend,
     external: external.trend,
     rss: rss.trend,
-    timeToLimit: verdict === 'growing-heap' || verdict === 'growing-native'
-      ? timeToLimit(verdict, growthPerMinute, latestHeap, rss.trend.slopeBytesPerMinute, input.limits)
-      : null
+    timeToLimit: held
+      ? previous!.timeToLimit
+      : verdict === 'growing-heap' || verdict === 'growing-native'
+        ? timeToLimit(verdict, growthPerMinute, latestHeap, rss.trend.slopeBytesPerMinute, input.limits)
+        : null
   }
 }
 
@@ -255,7 +259,8 @@ function judgeHeap (
     candidates.push([newer, true])
   }
   for (const [candidate, recent] of candidates) {
-    const fit = candidate.fit!
+    if (candidate.fit === null) continue
+    const fit = candidate.fit
     // After a step, what follows it must still span half the minimum to show a trend.
     if (candidate.trend.spanMs < thresholds.minSpanMs / 2) continue
     const excess = fit.slopePerMinute
@@ -385,7 +390,7 @@ interface NativeGrowth {
 
 /**
  * Growth of memory outside the heap (`external`, or RSS beyond heapUsed) much faster than the
- * heap's own, else null. Both follow the heap's sawtooth: a Buffer is freed when the major GC
+ * heap's own, else null. Only `external` can confirm it (see below). Both follow the heap's sawtooth: a Buffer is freed when the major GC
  * collects its JS object (measured on the demo's fixed endpoint: external 21 → 40 MB between major
  * GCs, back after each), and RSS keeps the pages of the heap's peak. So growth counts as confirmed
  * when it shows right after major GCs, like the heap's troughs; a rise in each half of the window
@@ -397,7 +402,9 @@ function nativeGrowth (externalPoints: readonly TimedValue[], rssBeyondHeap: rea
   let suspected: NativeGrowth | null = null
   for (const points of [externalPoints, rssBeyondHeap]) {
     const afterGcs = lowestAfterEachGc(points, gcs)
-    const confirmed = afterGcs.length >= MIN_TROUGHS && afterGcs.at(-1)!.t - afterGcs[0]!.t >= thresholds.minSpanMs / 2
+    // RSS beyond heapUsed also rises after GCs while V8 grows the heap's reservation (measured on the
+    // demo's fixed endpoint after a snapshot: +32 MB/min for a minute): RSS alone is only a suspicion.
+    const confirmed = points === externalPoints && afterGcs.length >= MIN_TROUGHS && afterGcs.at(-1)!.t - afterGcs[0]!.t >= thresholds.minSpanMs / 2
     const series = confirmed ? fitSeries(afterGcs) : risesInBothHalves(points, thresholds) ? fitSeries(points) : null
     if (series === null || series.fit === null) continue
     const slope = series.fit.slopePerMinute
