@@ -1,7 +1,7 @@
 import { theilSen } from './theil-sen.js'
 import type { SlopeFit, TimedValue } from './theil-sen.js'
 import type { ResolvedTrendThresholds } from './thresholds.js'
-import { heapReason, insufficientReason, nativeReason, steadyReason, unconfirmedNativeReason, unconfirmedReason } from './wording.js'
+import { heapReason, insufficientReason, nativeReason, steadyReason, troughsReason, unconfirmedNativeReason, unconfirmedReason } from './wording.js'
 
 /** Every verdict, in one place: the route's schema and the Prometheus gauge read this list. */
 export const TREND_VERDICTS = ['steady', 'growing-heap', 'growing-native', 'insufficient-data'] as const
@@ -160,6 +160,11 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
     verdict = 'growing-heap'
     growthPerMinute = heap.excessPerMinute
     reason = heapReason(heap.trend, heap.excessPerMinute)
+  } else if (lastTwoTroughsRise(majors, start, thresholds) !== null) {
+    // Two troughs cannot tell a leak from a cache that filled between them, but "steady" would
+    // deny what the last major GC showed.
+    verdict = 'insufficient-data'
+    reason = troughsReason(lastTwoTroughsRise(majors, start, thresholds)!)
   } else if (heap.refutedBy === null && risesRaw(heapPoints, thresholds)) {
     // Rising, but no faster than garbage piled up during the last GC cycle: only the next major
     // GC can tell a leak from garbage, and "steady" would be a guess.
@@ -211,6 +216,17 @@ function rises (trend: SeriesTrend, slopePerMinute: number, thresholds: Resolved
   return slopePerMinute >= minSlope &&
     relative >= thresholds.minRelativeGrowth &&
     trend.confidence! >= thresholds.minConfidence
+}
+
+/** The last major GC event in the window and the one before it (possibly before the window), when the later left more behind. */
+function lastTwoTroughsRise (majors: readonly TimedValue[], start: number, thresholds: ResolvedTrendThresholds): [TimedValue, TimedValue] | null {
+  const troughs = events(majors)
+  const later = troughs.at(-1)
+  const earlier = troughs.at(-2)
+  if (later === undefined || earlier === undefined || later.t < start) return null
+  const perMinute = (later.v - earlier.v) / (later.t - earlier.t) * 60_000
+  const relative = (later.v - earlier.v) / Math.max(earlier.v, 1)
+  return perMinute >= thresholds.minSlopeBytesPerMinute && relative >= thresholds.minRelativeGrowth ? [earlier, later] : null
 }
 
 /** The floor as measured, garbage included, rising over the window. */

@@ -22,6 +22,11 @@ export function unconfirmedReason (heap: HeapTrend): string {
     'the next major GC will tell a leak from garbage'
 }
 
+export function troughsReason ([earlier, later]: [TimedValue, TimedValue]): string {
+  return `the last major GC left ${formatBytes(later.v)}, ${formatBytes(later.v - earlier.v)} more than the one ${formatDuration(later.t - earlier.t)} before it: ` +
+    'the next major GCs will tell a leak from a one-off rise'
+}
+
 export function unconfirmedNativeReason (perMinute: number, heap: SeriesTrend): string {
   return `memory outside the V8 heap rises (${formatSlope(perMinute)}, the heap after GCs ${describe(heap)}), but not yet as measured right after ` +
     'three major GCs: the next ones will tell memory kept from memory they free'
