@@ -220,7 +220,8 @@ function rises (trend: SeriesTrend, slopePerMinute: number, thresholds: Resolved
 
 /** The last major GC event in the window and the one before it (possibly before the window), when the later left more behind. */
 function lastTwoTroughsRise (majors: readonly TimedValue[], start: number, thresholds: ResolvedTrendThresholds): [TimedValue, TimedValue] | null {
-  const troughs = events(majors)
+  // Coarser events than elsewhere: V8 sometimes runs a second major GC a few seconds after the first.
+  const troughs = events(majors, 10_000)
   const later = troughs.at(-1)
   const earlier = troughs.at(-2)
   if (later === undefined || earlier === undefined || later.t < start) return null
@@ -443,11 +444,11 @@ function lowestAfterEachGc (points: readonly TimedValue[], gcs: readonly TimedVa
 }
 
 /** Major GCs grouped into events (V8 often runs two in a row), each at its first GC's time with the lowest heap. */
-function events (majors: readonly TimedValue[]): TimedValue[] {
+function events (majors: readonly TimedValue[], gapMs = GC_EVENT_MS): TimedValue[] {
   const grouped: TimedValue[] = []
   for (const p of majors) {
     const last = grouped.at(-1)
-    if (last !== undefined && p.t - last.t < GC_EVENT_MS) last.v = Math.min(last.v, p.v)
+    if (last !== undefined && p.t - last.t < gapMs) last.v = Math.min(last.v, p.v)
     else grouped.push({ ...p })
   }
   return grouped
