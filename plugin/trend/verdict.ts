@@ -134,7 +134,9 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
   const heapPoints = floor.length >= thresholds.minSamples ? floor : inWindow(input.heapUsed)
   const majors = input.majorGcHeap.filter((p) => p.t <= input.now)
   const garbage = garbageRate(input.heapFloor, majors, input.now)
-  const heap = judgeHeap(withoutGarbage(heapPoints, majors, garbage), majors.filter((p) => p.t >= start), garbage, input.now, thresholds, majors.findLast((p) => p.t < start) ?? null)
+  // Growth is relative to the heap as measured: the garbage discount can take the corrected level near 0.
+  const level = fitSeries(heapPoints).fit?.intercept ?? 0
+  const heap = judgeHeap(withoutGarbage(heapPoints, majors, garbage), majors.filter((p) => p.t >= start), garbage, input.now, thresholds, majors.findLast((p) => p.t < start) ?? null, level)
   const externalPoints = inWindow(input.external)
   const external = fitSeries(externalPoints)
   const rssPoints = inWindow(input.rss)
@@ -252,7 +254,8 @@ function judgeHeap (
   garbagePerMinute: number | null,
   now: number,
   thresholds: ResolvedTrendThresholds,
-  majorBeforeWindow: TimedValue | null
+  majorBeforeWindow: TimedValue | null,
+  level: number
 ): HeapJudgement {
   const windowFit = fitSeries(allPoints)
   const points = afterStep(allPoints, windowFit)
@@ -291,13 +294,13 @@ function judgeHeap (
       minConfidence: (1 + thresholds.minConfidence) / 2,
       minRelativeGrowth: garbagePerMinute === null ? 2 * thresholds.minRelativeGrowth : thresholds.minRelativeGrowth
     }
-    if (!rises(candidate.trend, excess, floorThresholds, fit.intercept, minSlope)) continue
+    if (!rises(candidate.trend, excess, floorThresholds, Math.max(level, fit.intercept), minSlope)) continue
     const refutedBy = refutingGc(fit, candidate.trend, majorsInWindow)
     if (refutedBy !== null) {
       judgement.refutedBy = refutedBy
       continue
     }
-    Object.assign(trend, candidate.trend, { recent })
+    Object.assign(trend, candidate.trend, { recent, relativeGrowth: excess * candidate.trend.spanMs / 60_000 / Math.max(level, fit.intercept, 1) })
     return { trend, whole: windowFit.trend, rising: true, excessPerMinute: excess, refutedBy: null }
   }
   return judgement
