@@ -1,5 +1,5 @@
 // npm run demo: reproduce the "new tenant connection on every request" leak and name the culprit.
-//   [--phase-seconds 60] [--warmup-seconds 5] [--connections 10] [--tenants 20] [--out demo-report]
+//   [--phase-seconds 30] [--fixed-seconds 2 × phase-seconds] [--warmup-seconds 5] [--connections 10] [--tenants 20] [--out demo-report]
 import { randomBytes } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -23,8 +23,11 @@ import { freePort } from './free-port.js'
 
 const { values } = parseArgs({
   options: {
-    // one trend window (60 s in the demo app): the plugin's verdict at a phase's end covers that phase
-    'phase-seconds': { type: 'string', default: '60' },
+    // the leaking phase: longer, its connection per request runs this machine out of file descriptors
+    'phase-seconds': { type: 'string', default: '30' },
+    // one trend window (60 s in the demo app) by default, so that the verdict at its end covers the
+    // fixed endpoint only, not the app's start-up
+    'fixed-seconds': { type: 'string' },
     'warmup-seconds': { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
     tenants: { type: 'string', default: '20' },
@@ -32,6 +35,7 @@ const { values } = parseArgs({
   }
 })
 const phaseSeconds = Number(values['phase-seconds'])
+const fixedSeconds = values['fixed-seconds'] === undefined ? 2 * phaseSeconds : Number(values['fixed-seconds'])
 const warmupSeconds = Number(values['warmup-seconds'])
 const connections = Number(values.connections)
 const tenants = Number(values.tenants)
@@ -172,7 +176,7 @@ async function main (): Promise<void> {
   await runPhase('warm-up', 'posts', warmupSeconds)
   await drive({ target: 'leaking-posts', url: app.url, durationSeconds: 1, connections: 1, tenants, render: false })
   const a = await snapshot('A')
-  const fixed = await runPhase('fixed', 'posts', phaseSeconds)
+  const fixed = await runPhase('fixed', 'posts', fixedSeconds)
   const b = await snapshot('B')
   const leaking = await runPhase('leaking', 'leaking-posts', phaseSeconds)
   const c = await snapshot('C')
