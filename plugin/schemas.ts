@@ -147,7 +147,7 @@ function trendReportResponse () {
     verdict: { type: 'string', enum: [...TREND_VERDICTS] },
     since: nullableString,
     reason: { type: 'string' },
-    latest: objectOf({ verdict: { type: 'string', enum: [...TREND_VERDICTS] }, assessments: integer }),
+    latest: objectOf({ verdict: { type: 'string', enum: [...TREND_VERDICTS] }, assessments: integer, since: { type: 'string' } }),
     windowMs: integer,
     heap: objectOf({ ...seriesFields, garbageBytesPerMinute: nullableNumber, majorGcs: integer, recent: { type: 'boolean' } }),
     external: objectOf(seriesFields),

@@ -75,8 +75,8 @@ export interface TrendReport {
   since: string | null
   /** One sentence with the figures behind the verdict. */
   reason: string
-  /** What the last assessment alone says, and for how many assessments in a row it has said so. */
-  latest: { verdict: TrendVerdict, assessments: number }
+  /** What the last assessment alone says, for how many assessments in a row and since when (ISO 8601) it has said so. */
+  latest: { verdict: TrendVerdict, assessments: number, since: string }
   windowMs: number
   /** The heap's floor: heapUsed right after GCs. */
   heap: HeapTrend
@@ -177,9 +177,21 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
     reason = steadyReason(heap.trend, heap.refutedBy, external.trend, rss.trend)
   }
   const latestHeap = heapPoints.at(-1)?.v ?? null
-  const latest = { verdict, assessments: previous !== null && previous.latest.verdict === verdict ? previous.latest.assessments + 1 : 1 }
+  const continues = previous !== null && previous.latest.verdict === verdict
+  const latest = {
+    verdict,
+    assessments: continues ? previous.latest.assessments + 1 : 1,
+    since: continues ? previous.latest.since : new Date(input.now).toISOString()
+  }
   let held = false
-  if (previous !== null && verdict !== previous.verdict && latest.assessments < CONFIRMATIONS) {
+  const wasGrowing = previous !== null && (previous.verdict === 'growing-heap' || previous.verdict === 'growing-native')
+  const steadyForMs = input.now - Date.parse(latest.since)
+  if (wasGrowing && verdict === 'steady' && steadyForMs < thresholds.windowMs) {
+    // A leak once reported is cleared by a whole window without growth, not by one GC cycle that
+    // looked flat: until then it is undecided.
+    verdict = 'insufficient-data'
+    reason = `growing until ${latest.since}, no growth since then, for ${Math.round(steadyForMs / 1000)} s of the ${thresholds.windowMs / 1000} s it takes to call it steady (${reason})`
+  } else if (previous !== null && verdict !== previous.verdict && latest.assessments < CONFIRMATIONS) {
     reason = `still ${previous.verdict}: ${verdict} for ${latest.assessments} of the ${CONFIRMATIONS} assessments in a row it takes to change (${reason})`
     verdict = previous.verdict
     held = true
