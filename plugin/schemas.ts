@@ -148,6 +148,7 @@ function trendReportResponse () {
     since: nullableString,
     reason: { type: 'string' },
     latest: objectOf({ verdict: { type: 'string', enum: [...TREND_VERDICTS] }, assessments: integer, since: { type: 'string' } }),
+    grewAt: nullableString,
     windowMs: integer,
     heap: objectOf({ ...seriesFields, garbageBytesPerMinute: nullableNumber, majorGcs: integer, recent: { type: 'boolean' } }),
     external: objectOf(seriesFields),

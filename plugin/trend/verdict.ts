@@ -77,6 +77,8 @@ export interface TrendReport {
   reason: string
   /** What the last assessment alone says, for how many assessments in a row and since when (ISO 8601) it has said so. */
   latest: { verdict: TrendVerdict, assessments: number, since: string }
+  /** The last assessment that reported growing-* (ISO 8601), `null` if none did. */
+  grewAt: string | null
   windowMs: number
   /** The heap's floor: heapUsed right after GCs. */
   heap: HeapTrend
@@ -136,7 +138,8 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
   const garbage = garbageRate(input.heapFloor, majors, input.now)
   // Growth is relative to the heap as measured: the garbage discount can take the corrected level near 0.
   const level = fitSeries(heapPoints).fit?.intercept ?? 0
-  const heap = judgeHeap(withoutGarbage(heapPoints, majors, garbage), majors.filter((p) => p.t >= start), garbage, input.now, thresholds, majors.findLast((p) => p.t < start) ?? null, level)
+  const troughsRising = lastTwoTroughsRise(majors, start, thresholds)
+  const heap = judgeHeap(withoutGarbage(heapPoints, majors, garbage), majors.filter((p) => p.t >= start), garbage, input.now, thresholds, majors.findLast((p) => p.t < start) ?? null, level, troughsRising !== null)
   const externalPoints = inWindow(input.external)
   const external = fitSeries(externalPoints)
   const rssPoints = inWindow(input.rss)
@@ -162,11 +165,11 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
     verdict = 'growing-heap'
     growthPerMinute = heap.excessPerMinute
     reason = heapReason(heap.trend, heap.excessPerMinute)
-  } else if (lastTwoTroughsRise(majors, start, thresholds) !== null) {
+  } else if (troughsRising !== null) {
     // Two troughs cannot tell a leak from a cache that filled between them, but "steady" would
     // deny what the last major GC showed.
     verdict = 'insufficient-data'
-    reason = troughsReason(lastTwoTroughsRise(majors, start, thresholds)!)
+    reason = troughsReason(troughsRising)
   } else if (heap.refutedBy === null && risesRaw(heapPoints, thresholds)) {
     // Rising, but no faster than garbage piled up during the last GC cycle: only the next major
     // GC can tell a leak from garbage, and "steady" would be a guess.
@@ -184,13 +187,13 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
     since: continues ? previous.latest.since : new Date(input.now).toISOString()
   }
   let held = false
-  const wasGrowing = previous !== null && (previous.verdict === 'growing-heap' || previous.verdict === 'growing-native')
-  const steadyForMs = input.now - Date.parse(latest.since)
-  if (wasGrowing && verdict === 'steady' && steadyForMs < thresholds.windowMs) {
+  const grewAt = previous?.verdict === 'growing-heap' || previous?.verdict === 'growing-native' ? new Date(input.now).toISOString() : previous?.grewAt ?? null
+  const sinceGrowthMs = grewAt === null ? Infinity : input.now - Date.parse(grewAt)
+  if (verdict === 'steady' && sinceGrowthMs < thresholds.windowMs) {
     // A leak once reported is cleared by a whole window without growth, not by one GC cycle that
     // looked flat: until then it is undecided.
     verdict = 'insufficient-data'
-    reason = `growing until ${latest.since}, no growth since then, for ${Math.round(steadyForMs / 1000)} s of the ${thresholds.windowMs / 1000} s it takes to call it steady (${reason})`
+    reason = `growing until ${grewAt}; ${Math.round(sinceGrowthMs / 1000)} s of the ${thresholds.windowMs / 1000} s without growth it takes to call it steady (${reason})`
   } else if (previous !== null && verdict !== previous.verdict && latest.assessments < CONFIRMATIONS) {
     reason = `still ${previous.verdict}: ${verdict} for ${latest.assessments} of the ${CONFIRMATIONS} assessments in a row it takes to change (${reason})`
     verdict = previous.verdict
@@ -201,6 +204,7 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
     since: sinceFor(verdict, input.now, previous),
     reason,
     latest,
+    grewAt,
     windowMs: thresholds.windowMs,
     heap: heap.trend,
     external: external.trend,
@@ -267,7 +271,8 @@ function judgeHeap (
   now: number,
   thresholds: ResolvedTrendThresholds,
   majorBeforeWindow: TimedValue | null,
-  level: number
+  level: number,
+  troughsRising: boolean
 ): HeapJudgement {
   const windowFit = fitSeries(allPoints)
   const points = afterStep(allPoints, windowFit)
@@ -285,9 +290,10 @@ function judgeHeap (
   }
   const candidates: Array<[Fitted, boolean]> = [[whole, false]]
   // Right after a major GC the floor climbs fast for a few seconds (the young generation refills
-  // and its survivors are promoted): a newer half holding a major GC is judged with the whole window.
+  // and its survivors are promoted): a newer half holding a major GC is judged with the whole
+  // window, unless that major GC left more than the one before it.
   const newerHasMajorGc = majorsInWindow.some((p) => p.t >= now - thresholds.windowMs / 2)
-  if (newer.fit !== null && !newerHasMajorGc && newerPoints.length >= thresholds.minSamples && newer.trend.spanMs >= thresholds.minSpanMs / 2) {
+  if (newer.fit !== null && (!newerHasMajorGc || troughsRising) && newerPoints.length >= thresholds.minSamples && newer.trend.spanMs >= thresholds.minSpanMs / 2) {
     candidates.push([newer, true])
   }
   for (const [candidate, recent] of candidates) {
