@@ -30,9 +30,10 @@ const { values } = parseArgs({
     'fixed-seconds': { type: 'string' },
     'warmup-seconds': { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
-    // each leaking request keeps a database connection: at 10 connections, 4,500 of them in 30 s
-    // crashed the demo app here; 4 keep it near 2,000
-    'leaking-connections': { type: 'string', default: '4' },
+    // each leaking request keeps database connections open: 4,500 of them in 30 s ran the demo app
+    // out of file descriptors here (ulimit 20,000), hence fewer clients and a cap on the requests
+    'leaking-connections': { type: 'string', default: '2' },
+    'leaking-requests': { type: 'string', default: '3000' },
     tenants: { type: 'string', default: '20' },
     out: { type: 'string', default: 'demo-report' }
   }
@@ -42,6 +43,7 @@ const fixedSeconds = values['fixed-seconds'] === undefined ? 2 * phaseSeconds : 
 const warmupSeconds = Number(values['warmup-seconds'])
 const connections = Number(values.connections)
 const leakingConnections = Number(values['leaking-connections'])
+const leakingRequests = Number(values['leaking-requests'])
 const tenants = Number(values.tenants)
 const outDir = resolve(values.out)
 const snapshotDir = join(outDir, 'snapshots')
@@ -82,11 +84,11 @@ function endProgressLine (): void {
   if (process.stdout.isTTY) process.stdout.write('\r\x1b[K')
 }
 
-async function runPhase (name: string, target: TargetName, seconds: number, phaseConnections = connections): Promise<PhaseResult> {
+async function runPhase (name: string, target: TargetName, seconds: number, phaseConnections = connections, maxRequests?: number): Promise<PhaseResult> {
   phase = name
   const first = await sampler!.sampleNow()
   const start = (Date.now() - startedAt) / 1000
-  const summary = await drive({ target, url: app!.url, durationSeconds: seconds, connections: phaseConnections, tenants, render: false })
+  const summary = await drive({ target, url: app!.url, durationSeconds: seconds, connections: phaseConnections, maxRequests, tenants, render: false })
   const last = await sampler!.sampleNow()
   endProgressLine()
   if (first === undefined || last === undefined) throw new Error(`could not read /memory around the ${name} phase`)
@@ -182,7 +184,7 @@ async function main (): Promise<void> {
   const a = await snapshot('A')
   const fixed = await runPhase('fixed', 'posts', fixedSeconds)
   const b = await snapshot('B')
-  const leaking = await runPhase('leaking', 'leaking-posts', phaseSeconds, leakingConnections)
+  const leaking = await runPhase('leaking', 'leaking-posts', phaseSeconds, leakingConnections, leakingRequests)
   const c = await snapshot('C')
   phase = 'end'
   const final = await sampler.sampleNow()
