@@ -21,7 +21,8 @@ import { parseArgs } from 'node:util'
 import { positiveIntegerArgument } from '../load/arguments.js'
 import { openCgroupProbe } from '../plugin/cgroup.js'
 import { createGcRecorder } from '../plugin/gc-recorder.js'
-import { createLeakMonitor } from '../plugin/leak-monitor.js'
+import { createTrendMonitor } from '../plugin/trend/monitor.js'
+import { resolveTrendThresholds } from '../plugin/trend/thresholds.js'
 import { createMemoryProbe } from '../plugin/memory-probe.js'
 import { DESCRIPTIONS, VARIANTS } from './overhead-variants.js'
 import type { Variant } from './overhead-variants.js'
@@ -207,7 +208,7 @@ const recorder = createGcRecorder({ windowMs: 60_000 })
 for (let i = 0; i < 200; i++) recorder.record(i % 2 === 0 ? 'minor' : 'major', 0.5 + i / 100)
 console.log(`\none /memory handler call:   ${microsecondsPerCall(() => probe.read()).toFixed(1)} µs  (goal <= 50)`)
 console.log(`one /gc-stats handler call: ${microsecondsPerCall(() => recorder.stats()).toFixed(1)} µs  (goal <= 50)`)
-const monitor = createLeakMonitor({ intervalMs: 5000, capacityMs: 3_600_000, thresholds: {} })
+const monitor = createTrendMonitor({ intervalMs: 5000, capacityMs: 3_600_000, thresholds: resolveTrendThresholds(), readLimits: () => ({ heapLimitBytes: 4e9, containerLimitBytes: null, containerUsageBytes: null }) })
 console.log(`one leak verdict read (/memory's trend): ${microsecondsPerCall(() => monitor.report()).toFixed(2)} µs`)
 monitor.stop()
 recorder.stop()

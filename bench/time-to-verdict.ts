@@ -1,5 +1,6 @@
-// How long after the leak starts does GET /memory say `growing-heap`? The demo app (with its
-// 30 s trend window) under load on POST /leaking-posts. Goal: <= 60 s.
+// How long after the leak starts does GET /memory say `growing-heap`? The demo app (with its 60 s
+// trend window, 1 s samples) under load on POST /leaking-posts. Goal: <= 60 s. The same on recorded
+// series, with the 5-minute /posts one for false alarms: bench/verdict-backtest.ts.
 // Run: npx tsx bench/time-to-verdict.ts [--limit 120]
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'

@@ -1,6 +1,6 @@
 // npm run demo: reproduce the "new tenant connection on every request" leak and name the culprit
-// with the library's leak finder (three snapshots per phase).
-//   [--phase-seconds 30] [--warmup-seconds 5] [--connections 10] [--tenants 20] [--out demo-report]
+// with the library's leak finder (three snapshots per phase), with the plugin's trend verdict.
+//   [--phase-seconds 30] [--fixed-seconds 2 × phase-seconds] [--warmup-seconds 5] [--connections 10] [--tenants 20] [--out demo-report]
 import { randomBytes } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -12,6 +12,7 @@ import type { TargetName } from './targets.js'
 import { startAppProcess } from './demo/app-process.js'
 import type { AppProcess } from './demo/app-process.js'
 import { renderMemoryChart } from './demo/chart.js'
+import type { SnapshotMark } from './demo/chart.js'
 import { DiagnosticsClient } from './demo/diagnostics-client.js'
 import { growthPerThousand, mb, phaseTable, renderMarkdownTable, renderTextTable } from './demo/phases.js'
 import type { PhaseResult } from './demo/phases.js'
@@ -21,16 +22,27 @@ import { freePort } from './free-port.js'
 
 const { values } = parseArgs({
   options: {
+    // the leaking phase: longer, its connection per request runs this machine out of file descriptors
     'phase-seconds': { type: 'string', default: '30' },
+    // one trend window (60 s in the demo app) by default, so that the verdict at its end covers the
+    // fixed endpoint only, not the app's start-up
+    'fixed-seconds': { type: 'string' },
     'warmup-seconds': { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
+    // each leaking request keeps database connections open: 4,500 of them in 30 s ran the demo app
+    // out of file descriptors here (ulimit 20,000), hence fewer clients and a cap on the requests
+    'leaking-connections': { type: 'string', default: '2' },
+    'leaking-requests': { type: 'string', default: '3000' },
     tenants: { type: 'string', default: '20' },
     out: { type: 'string', default: 'demo-report' }
   }
 })
 const phaseSeconds = Number(values['phase-seconds'])
+const fixedSeconds = values['fixed-seconds'] === undefined ? 2 * phaseSeconds : Number(values['fixed-seconds'])
 const warmupSeconds = Number(values['warmup-seconds'])
 const connections = Number(values.connections)
+const leakingConnections = Number(values['leaking-connections'])
+const leakingRequests = Number(values['leaking-requests'])
 const tenants = Number(values.tenants)
 const outDir = resolve(values.out)
 const snapshotDir = join(outDir, 'snapshots')
@@ -74,8 +86,15 @@ function endProgressLine (): void {
   if (process.stdout.isTTY) process.stdout.write('\r\x1b[K')
 }
 
-/** Drives one endpoint; with `midSnapshot`, in two halves with that snapshot taken in between. */
-async function runPhase (name: string, target: TargetName, seconds: number, midSnapshot?: string): Promise<PhaseResult & { midFile?: string }> {
+interface PhaseOptions {
+  /** A snapshot taken halfway, the phase being driven in two halves around it. */
+  midSnapshot?: string
+  phaseConnections?: number
+  maxRequests?: number
+}
+
+async function runPhase (name: string, target: TargetName, seconds: number, options: PhaseOptions = {}): Promise<PhaseResult & { midFile?: string }> {
+  const { midSnapshot, phaseConnections = connections, maxRequests } = options
   phase = name
   const first = await sampler!.sampleNow()
   const start = (Date.now() - startedAt) / 1000
@@ -89,7 +108,15 @@ async function runPhase (name: string, target: TargetName, seconds: number, midS
       midFile = await snapshot(midSnapshot)
       phase = name
     }
-    const summary = await drive({ target, url: app!.url, durationSeconds, connections, tenants, render: false })
+    const summary = await drive({
+      target,
+      url: app!.url,
+      durationSeconds,
+      connections: phaseConnections,
+      ...(maxRequests === undefined ? {} : { maxRequests: Math.ceil(maxRequests / halves.length) }),
+      tenants,
+      render: false
+    })
     requests += summary.requests
     failures += summary.failures
     requestsPerSecond += summary.requestsPerSecond / halves.length
@@ -99,15 +126,42 @@ async function runPhase (name: string, target: TargetName, seconds: number, midS
   if (first === undefined || last === undefined) throw new Error(`could not read /memory around the ${name} phase`)
   requestsPerSecond = Math.round(requestsPerSecond)
   say(`${name}: ${requests} requests to /${target} (${requestsPerSecond} req/s, ${failures} failed), heapUsed ${mb(first.heapUsed)} → ${mb(last.heapUsed)}`)
+  say(`${name}: the plugin's verdict (GET /memory): ${pluginVerdict(last)}`)
   return { name, endpoint: `POST /${target}`, start, end: (Date.now() - startedAt) / 1000, requests, requestsPerSecond, first, last, ...(midFile === undefined ? {} : { midFile }) }
 }
+
+/** The trend verdict of a sample, with its time to the limit when growing. */
+function pluginVerdict (sample: Sample): string {
+  if (sample.verdict === null) return 'not read'
+  const limit = sample.timeToLimitSeconds === null ? '' : `, ${formatDuration(sample.timeToLimitSeconds)} to the ${sample.timeToLimit} limit at this rate`
+  return `${sample.verdict}${limit} (${sample.verdictReason ?? ''})`
+}
+
+function formatDuration (seconds: number): string {
+  if (seconds >= 86_400) return `${(seconds / 86_400).toFixed(1)} days`
+  if (seconds >= 3600) return `${(seconds / 3600).toFixed(1)} h`
+  return `${(seconds / 60).toFixed(0)} min`
+}
+
+const snapshotMarks: SnapshotMark[] = []
 
 async function snapshot (label: string): Promise<string> {
   phase = `snap ${label}`
   const file = join(snapshotDir, `${label}.heapsnapshot.gz`)
   const started = Date.now()
-  const { bytes } = await new DiagnosticsClient(app!.url, token).snapshotTo(file)
+  const client = new DiagnosticsClient(app!.url, token)
+  const { bytes } = await client.snapshotTo(file)
   endProgressLine()
+  // What the snapshot did to the process, from the plugin's own record of it (GET /memory).
+  const memory = await client.memory().catch(() => null)
+  const last = memory?.snapshot?.last ?? null
+  const rssBefore = last?.rssBeforeBytes ?? null
+  snapshotMarks.push({
+    label,
+    t: (started - startedAt) / 1000,
+    blockedMs: last?.durationMs ?? null,
+    rssLeftBytes: rssBefore === null || memory === null ? null : memory.process.rss - rssBefore
+  })
   say(`snapshot ${label}: ${mb(bytes)} gzipped in ${((Date.now() - started) / 1000).toFixed(1)} s → ${file}`)
   return file
 }
@@ -178,9 +232,9 @@ async function main (): Promise<void> {
   // leaking one. The finder keeps what was allocated in every interval and is still alive in the
   // last snapshot, so a phase needs its own three snapshots.
   const a = await snapshot('A')
-  const fixed = await runPhase('fixed', 'posts', phaseSeconds, 'B')
+  const fixed = await runPhase('fixed', 'posts', fixedSeconds, { midSnapshot: 'B' })
   const c = await snapshot('C')
-  const leaking = await runPhase('leaking', 'leaking-posts', phaseSeconds, 'D')
+  const leaking = await runPhase('leaking', 'leaking-posts', phaseSeconds, { midSnapshot: 'D', phaseConnections: leakingConnections, maxRequests: leakingRequests })
   const e = await snapshot('E')
   phase = 'end'
   const final = await sampler.sampleNow()
@@ -204,7 +258,7 @@ async function main (): Promise<void> {
 
   const samples = sampler.samples
   const chartPhases = [{ name: 'warm-up', start: 0, end: fixed.start }, { name: 'fixed /posts', start: fixed.start, end: fixed.end }, { name: 'leaking /leaking-posts', start: leaking.start, end: leaking.end }]
-  await writeFile(join(outDir, 'memory.svg'), renderMemoryChart(samples, chartPhases, 'Demo app memory: fixed endpoint, then leaking endpoint'))
+  await writeFile(join(outDir, 'memory.svg'), renderMemoryChart(samples, chartPhases, 'Demo app memory: fixed endpoint, then leaking endpoint', snapshotMarks))
   await writeFile(join(outDir, 'report.md'), report(phases, fixedReport, leakingReport, culprit, verdict, samples, final))
   await writeFile(join(outDir, 'report.json'), JSON.stringify({ verdict, culprit, phases, fixedLeaks, fixedReport: topOf(fixedReport), leakingReport: topOf(leakingReport), samples }, null, 2))
   say(`report written to ${join(outDir, 'report.md')} and ${join(outDir, 'memory.svg')}`)
@@ -225,7 +279,17 @@ function report (phases: PhaseResult[], fixedReport: LeakReport, leakingReport: 
     renderMarkdownTable(phaseTable(phases)),
     '',
     `Memory figures read ${samples.length} times through \`GET /_diagnostics/memory\` and \`/gc-stats\`; snapshots taken through \`POST /_diagnostics/heap-snapshot?download=true\`.`,
-    final?.verdict !== null && final?.verdict !== undefined ? `\nThe plugin's own trend verdict (\`GET /memory\`) at the end of the run: \`${final.verdict}\`: ${final.verdictReason}.` : '',
+    '',
+    '## The plugin\'s leak verdict (`GET /memory`, 60 s window)',
+    '',
+    ...phases.map((phase) => `- after the ${phase.name} phase (${phase.endpoint}): \`${phase.last.verdict ?? 'not read'}\`${phase.last.timeToLimitSeconds === null ? '' : `, ${formatDuration(phase.last.timeToLimitSeconds)} to the ${phase.last.timeToLimit} limit at this rate`}: ${phase.last.verdictReason ?? ''}`),
+    final?.verdict !== null && final?.verdict !== undefined ? `- at the end of the run: \`${final.verdict}\`` : '',
+    '',
+    '## Heap snapshots (marked on the chart)',
+    '',
+    '| snapshot | taken at | event loop blocked | RSS left behind |',
+    '| --- | --- | --- | --- |',
+    ...snapshotMarks.map((mark) => `| ${mark.label} | ${mark.t.toFixed(0)} s | ${mark.blockedMs === null ? '?' : `${(mark.blockedMs / 1000).toFixed(1)} s`} | ${mark.rssLeftBytes === null ? '?' : mb(mark.rssLeftBytes)} |`),
     '',
     `## find-leaks A B C (${fixed.endpoint}), first ${TOP} candidates`,
     '',

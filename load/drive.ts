@@ -7,6 +7,8 @@ export interface DriveOptions {
   /** Base URL of a running demo app. @defaultValue `'http://127.0.0.1:3000'` */
   url: string
   durationSeconds: number
+  /** Stop after this many requests, if sooner. */
+  maxRequests?: number
   connections: number
   tenants: number
   /** Show autocannon's progress bar and result table. */
@@ -60,6 +62,7 @@ export async function drive (options: DriveOptions): Promise<DriveSummary> {
       url: new URL(target.path, options.url).href,
       connections: options.connections,
       duration: options.durationSeconds,
+      ...(options.maxRequests === undefined ? {} : { amount: options.maxRequests }),
       requests: [{
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -1,9 +1,9 @@
+import { getHeapStatistics } from 'node:v8'
 import type { FastifyInstance } from 'fastify'
 import { openCgroupProbe } from './cgroup.js'
 import { diagnosticsErrorHandler } from './error-handler.js'
 import { createGcRecorder } from './gc-recorder.js'
 import type { GcKind } from './gc-recorder.js'
-import { createLeakMonitor } from './leak-monitor.js'
 import { createMemoryProbe } from './memory-probe.js'
 import { registerMetrics } from './metrics.js'
 import type { DiagnosticsMetrics } from './metrics.js'
@@ -13,6 +13,7 @@ import { createRequestCounter } from './request-counter.js'
 import { createRouteGuards } from './route-guards.js'
 import { gcStatsRoute } from './routes/gc-stats.js'
 import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
+import { createTrendMonitor } from './trend/monitor.js'
 import { memoryRoute } from './routes/memory.js'
 import { metricsRoute } from './routes/metrics.js'
 import { notFoundRoutes, recordRoutes } from './routes/not-found.js'
@@ -40,12 +41,18 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
 
   const cgroup = openCgroupProbe(options.cgroup.root, options.cgroup.procSelfCgroup)
   const probe = createMemoryProbe(cgroup)
-  const leakMonitor = createLeakMonitor(options.trend)
+  const trend = createTrendMonitor({
+    ...options.trend,
+    readLimits () {
+      const container = cgroup.read()
+      return { heapLimitBytes: getHeapStatistics().heap_size_limit, containerLimitBytes: container.limitBytes, containerUsageBytes: container.usageBytes }
+    }
+  })
   let metrics: DiagnosticsMetrics | null = null
   const recorder = createGcRecorder({
     windowMs: options.gc.windowMs,
     onEntry (kind: GcKind, durationMs: number) {
-      if (kind === 'major') leakMonitor.recordMajorGc()
+      trend.recordGc(kind === 'major')
       metrics?.observeGcPause(kind, durationMs)
     }
   })
@@ -62,7 +69,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     stopped = true
     requestCounter.stop()
     recorder.stop()
-    leakMonitor.stop()
+    trend.stop()
     cgroup.close()
   }
   instance.addHook('onClose', async function stopDiagnostics () {
@@ -75,7 +82,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
 
   if (options.metrics !== null) {
     try {
-      metrics = await registerMetrics(options.metrics.registry, { cgroup, leakMonitor })
+      metrics = await registerMetrics(options.metrics.registry, { cgroup, trend })
     } catch (error) {
       // stopped now, not at close() (if ever): registerMetrics removed what it had added
       stopBackground()
@@ -85,7 +92,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
 
   instance.setErrorHandler(diagnosticsErrorHandler)
   const routeTable = recordRoutes(instance)
-  memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: snapshots.status, leakReport: leakMonitor.report })
+  memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: snapshots.status, trendReport: trend.report })
   heapSnapshotRoutes(instance, {
     snapshots,
     store,

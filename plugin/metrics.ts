@@ -1,7 +1,7 @@
 import type { CgroupProbe } from './cgroup.js'
 import type { GcKind } from './gc-recorder.js'
-import type { LeakMonitor } from './leak-monitor.js'
-import type { LeakVerdict } from './trend.js'
+import type { TrendMonitor } from './trend/monitor.js'
+import { TREND_VERDICTS } from './trend/verdict.js'
 
 /** The part of a prom-client `Registry` the plugin uses (prom-client stays an optional peer). */
 export interface MetricsRegistry {
@@ -23,10 +23,9 @@ export interface DiagnosticsMetrics {
 
 export interface MetricsSources {
   cgroup: CgroupProbe
-  leakMonitor: LeakMonitor
+  trend: TrendMonitor
 }
 
-const VERDICTS: LeakVerdict[] = ['steady', 'growing-heap', 'growing-native', 'insufficient-data']
 const REFUSALS: SnapshotRefusal[] = ['headroom', 'in_progress', 'rate_limited']
 // From 0.1 ms (a scavenge of a small young generation) to 5 s (a full GC of a multi-GB heap).
 const GC_PAUSE_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
@@ -54,7 +53,7 @@ export async function registerMetrics (registry: MetricsRegistry, sources: Metri
 function defineMetrics (
   client: typeof import('prom-client'),
   registry: MetricsRegistry,
-  { cgroup, leakMonitor }: MetricsSources,
+  { cgroup, trend }: MetricsSources,
   registered: string[],
   unregister: () => void
 ): DiagnosticsMetrics {
@@ -82,11 +81,25 @@ function defineMetrics (
   gauge('memdiag_heap_total_bytes', 'V8 heap reserved (process.memoryUsage().heapTotal).', () => process.memoryUsage().heapTotal)
   gauge('memdiag_process_resident_memory_bytes', 'Resident set size of the process.', () => process.memoryUsage.rss())
   gauge('memdiag_external_memory_bytes', 'Memory of C++ objects bound to JS objects, including array buffers.', () => process.memoryUsage().external)
-  gauge('memdiag_heap_used_after_gc_bytes', 'V8 heap used right after the last major GC: what survives.', () => leakMonitor.lastPostGcHeapBytes())
+  gauge('memdiag_heap_used_after_gc_bytes', 'V8 heap used right after the last major GC: what survives.', () => trend.lastMajorGcHeapBytes())
   gauge('memdiag_container_memory_limit_bytes', 'Memory limit of the cgroup (absent when there is none).', () => cgroup.read().limitBytes)
   gauge('memdiag_container_memory_usage_bytes', 'Memory usage of the cgroup, as the OOM killer counts it.', () => cgroup.read().usageBytes)
-  gauge('memdiag_heap_growth_bytes_per_minute', 'Theil-Sen slope of the post-GC heap over the leak window.', () => leakMonitor.report().postGcHeap.slopeBytesPerMinute)
-  gauge('memdiag_rss_growth_bytes_per_minute', 'Theil-Sen slope of the RSS over the leak window.', () => leakMonitor.report().rss.slopeBytesPerMinute)
+  gauge('memdiag_heap_growth_bytes_per_minute', 'Theil-Sen slope of the heap after GCs (garbage promotion discounted) over the trend window.', () => trend.report().heap.slopeBytesPerMinute)
+  gauge('memdiag_rss_growth_bytes_per_minute', 'Theil-Sen slope of the RSS over the trend window.', () => trend.report().rss.slopeBytesPerMinute)
+  // Labelled by the limit that comes first, so that it can be absent: prom-client resets an
+  // unlabelled gauge to 0, which would read as "the limit is reached now".
+  // eslint-disable-next-line no-new -- registered on the registry, read at scrape time
+  new client.Gauge({
+    name: 'memdiag_time_to_memory_limit_seconds',
+    help: 'While the leak verdict is growing-*, the estimated time until the container or heap limit (label limit: the first one reached) at the current growth rate; absent otherwise.',
+    labelNames: ['limit'],
+    registers,
+    collect () {
+      this.reset()
+      const estimate = trend.report().timeToLimit
+      if (estimate !== null) this.set({ limit: estimate.limit }, estimate.seconds)
+    }
+  })
   // eslint-disable-next-line no-new -- registered on the registry, read at scrape time
   new client.Gauge({
     name: 'memdiag_leak_verdict',
@@ -94,8 +107,8 @@ function defineMetrics (
     labelNames: ['verdict'],
     registers,
     collect () {
-      const current = leakMonitor.report().verdict
-      for (const verdict of VERDICTS) this.set({ verdict }, verdict === current ? 1 : 0)
+      const current = trend.report().verdict
+      for (const verdict of TREND_VERDICTS) this.set({ verdict }, verdict === current ? 1 : 0)
     }
   })
 

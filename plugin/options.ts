@@ -5,8 +5,8 @@ import { unusableTokenReason } from './auth.js'
 import { InvalidOptionError } from './errors.js'
 import { booleanOption, nonNegativeInteger, optionalObject, positiveInteger, stringOption } from './option-checks.js'
 import type { MetricsRegistry } from './metrics.js'
-import { resolveLeakThresholds } from './trend.js'
-import type { LeakThresholds } from './trend.js'
+import { resolveTrendThresholds } from './trend/thresholds.js'
+import type { ResolvedTrendThresholds, TrendThresholds } from './trend/thresholds.js'
 
 /**
  * A user authentication strategy, handed to `@fastify/auth` (JWT, mTLS, IP allow-list...): an
@@ -79,12 +79,12 @@ export interface TrendOptions {
    */
   intervalMs?: number
   /**
-   * History kept by the sampler, in milliseconds.
+   * History kept by the sampler, in milliseconds; at least `intervalMs`.
    * @defaultValue `3600000` (one hour)
    */
   capacityMs?: number
-  /** When the trend counts as a leak; see `LeakThresholds` for each default (a 10-minute window). */
-  thresholds?: LeakThresholds
+  /** When the trend counts as a leak; see `TrendThresholds` for each default (a 10-minute window). */
+  thresholds?: TrendThresholds
 }
 
 export interface MetricsOptions {
@@ -207,7 +207,7 @@ export interface ResolvedOptions {
   failedAuthLimit: RouteRateLimit | false
   gc: { windowMs: number }
   snapshot: ResolvedSnapshot
-  trend: { intervalMs: number, capacityMs: number, thresholds: LeakThresholds }
+  trend: { intervalMs: number, capacityMs: number, thresholds: ResolvedTrendThresholds }
   metrics: { registry: MetricsRegistry, route: boolean, auth: boolean } | null
   cgroup: { root: string, procSelfCgroup: string }
 }
@@ -294,7 +294,7 @@ function resolveTrend (trend: TrendOptions | undefined): ResolvedOptions['trend'
     throw new InvalidOptionError(`\`trend.capacityMs\` (${capacityMs}) must be at least \`trend.intervalMs\` (${intervalMs})`)
   }
   // checked here, before the plugin opens anything, so a bad threshold leaves nothing behind
-  return { intervalMs, capacityMs, thresholds: resolveLeakThresholds(optionalObject(trend?.thresholds, 'trend.thresholds')) }
+  return { intervalMs, capacityMs, thresholds: resolveTrendThresholds(optionalObject(trend?.thresholds, 'trend.thresholds')) }
 }
 
 function resolveMetrics (metrics: MetricsOptions | undefined): ResolvedOptions['metrics'] {

@@ -1,6 +1,7 @@
 import { ESTIMATE_BASES } from './snapshot/cost-model.js'
 import { HEADROOM_SOURCES } from './snapshot/headroom.js'
 import { ALLOCATORS } from './snapshot/retained.js'
+import { MEMORY_LIMITS, TREND_VERDICTS } from './trend/verdict.js'
 
 export const errorResponse = {
   type: 'object',
@@ -161,27 +162,34 @@ export const memoryResponse = objectOf({
   uptimeSeconds: number,
   timestamp: { type: 'string' },
   snapshot: snapshotStatusResponse,
-  trend: leakReportResponse()
+  trend: trendReportResponse()
 })
 
-function leakReportResponse () {
+function trendReportResponse () {
   const nullableNumber = { type: ['number', 'null'] } as const
-  const series = objectOf({
+  const seriesFields = {
     slopeBytesPerMinute: nullableNumber,
     confidence: nullableNumber,
     relativeGrowth: nullableNumber,
-    olderHalfSlopeBytesPerMinute: nullableNumber,
-    newerHalfSlopeBytesPerMinute: nullableNumber,
     samples: integer,
-    spanMs: number,
-    windowMs: integer
-  })
+    spanMs: number
+  }
   return objectOf({
-    verdict: { type: 'string', enum: ['steady', 'growing-heap', 'growing-native', 'insufficient-data'] },
+    verdict: { type: 'string', enum: [...TREND_VERDICTS] },
     since: nullableString,
     reason: { type: 'string' },
-    postGcHeap: series,
-    rss: series
+    latest: objectOf({ verdict: { type: 'string', enum: [...TREND_VERDICTS] }, assessments: integer, since: { type: 'string' } }),
+    grewAt: nullableString,
+    windowMs: integer,
+    heap: objectOf({ ...seriesFields, garbageBytesPerMinute: nullableNumber, majorGcs: integer, recent: { type: 'boolean' } }),
+    external: objectOf(seriesFields),
+    rss: objectOf(seriesFields),
+    timeToLimit: {
+      anyOf: [
+        { type: 'null' },
+        objectOf({ seconds: integer, limit: { type: 'string', enum: [...MEMORY_LIMITS] }, bytesLeft: number, bytesPerMinute: integer })
+      ]
+    }
   })
 }
 

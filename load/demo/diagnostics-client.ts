@@ -50,7 +50,8 @@ export class DiagnosticsClient {
 
 export interface MemoryDocument {
   process: { rss: number, heapTotal: number, heapUsed: number, external: number, arrayBuffers: number }
-  trend?: { verdict: string, reason: string, since: string | null }
+  trend?: { verdict: string, reason: string, since: string | null, timeToLimit: { seconds: number, limit: string } | null }
+  snapshot?: { last: { durationMs?: number, rssBeforeBytes?: number | null, peakRssBytes?: number | null } | null }
   [section: string]: unknown
 }
 

@@ -13,6 +13,9 @@ export interface Sample {
   mongooseConnections: number
   verdict: string | null
   verdictReason: string | null
+  /** While the verdict is growing-*: seconds until the container's or the heap's limit at the current rate. */
+  timeToLimitSeconds: number | null
+  timeToLimit: string | null
 }
 
 /**
@@ -43,7 +46,9 @@ export function startSampling (client: DiagnosticsClient, appUrl: string, phaseO
         majorGcs: gc.window.kinds.major?.count ?? 0,
         mongooseConnections: stats.mongooseConnections,
         verdict: memory.trend?.verdict ?? null,
-        verdictReason: memory.trend?.reason ?? null
+        verdictReason: memory.trend?.reason ?? null,
+        timeToLimitSeconds: memory.trend?.timeToLimit?.seconds ?? null,
+        timeToLimit: memory.trend?.timeToLimit?.limit ?? null
       })
     } catch {}
   }

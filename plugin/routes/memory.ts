@@ -5,7 +5,7 @@ import type { RouteRateLimit } from '../options.js'
 import type { RouteGuards } from '../route-guards.js'
 import { guardedErrorResponses, memoryResponse, onlyQueryParameters } from '../schemas.js'
 import type { SnapshotLifecycle } from '../snapshot/lifecycle.js'
-import type { LeakReport } from '../trend.js'
+import type { TrendReport } from '../trend/verdict.js'
 
 export interface MemoryRouteOptions {
   probe: MemoryProbe
@@ -13,11 +13,11 @@ export interface MemoryRouteOptions {
   rateLimit: RouteRateLimit | false
   /** Whether a heap snapshot would be allowed, from the same figures as the rest of the answer. */
   snapshotStatus: SnapshotLifecycle['status']
-  /** The leak verdict judged at the last memory sample. */
-  leakReport: () => LeakReport
+  /** The trend verdict judged at the last memory sample. */
+  trendReport: () => TrendReport
 }
 
-export function memoryRoute (instance: FastifyInstance, { probe, guards, rateLimit, snapshotStatus, leakReport }: MemoryRouteOptions): void {
+export function memoryRoute (instance: FastifyInstance, { probe, guards, rateLimit, snapshotStatus, trendReport }: MemoryRouteOptions): void {
   instance.get('/memory', {
     onRequest: guards.onRequest(rateLimit),
     logSerializers: redactingLogSerializers,
@@ -33,6 +33,6 @@ export function memoryRoute (instance: FastifyInstance, { probe, guards, rateLim
       systemAvailableBytes: reading.system.availableBytes,
       rssBytes: reading.process.rss
     })
-    return { ...reading, snapshot, trend: leakReport() }
+    return { ...reading, snapshot, trend: trendReport() }
   })
 }

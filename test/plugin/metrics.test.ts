@@ -55,6 +55,9 @@ t.test('GET /metrics: memdiag_* metrics beside the default ones, behind the toke
   const verdicts = families.get('memdiag_leak_verdict')!.samples
   t.same(verdicts.map((s) => s.labels.verdict).sort(), ['growing-heap', 'growing-native', 'insufficient-data', 'steady'])
   t.same(verdicts.filter((s) => s.value === 1).map((s) => s.labels.verdict), ['insufficient-data'], 'exactly one verdict is current')
+  const timeToLimit = families.get('memdiag_time_to_memory_limit_seconds')
+  t.equal(timeToLimit?.type, 'gauge', 'the time to the limit is exported')
+  t.same(timeToLimit?.samples, [], 'with no value while nothing grows')
 
   const pauses = families.get('memdiag_gc_pause_seconds')!
   t.equal(pauses.type, 'histogram')

@@ -1,0 +1,65 @@
+import { getHeapStatistics } from 'node:v8'
+import { createMemorySampler } from './sampler.js'
+import type { ResolvedTrendThresholds } from './thresholds.js'
+import { judgeTrend } from './verdict.js'
+import type { MemoryLimits, TrendReport } from './verdict.js'
+
+export interface TrendMonitorOptions {
+  intervalMs: number
+  capacityMs: number
+  /** Already resolved by the options gate. */
+  thresholds: ResolvedTrendThresholds
+  /** The heap and container limits for the time to the limit. */
+  readLimits: () => MemoryLimits
+}
+
+export interface TrendMonitor {
+  /** The verdict judged at the last sample (never computed on the request path). */
+  report (): TrendReport
+  /** The heap used after the last major GC, or null before the first one. */
+  lastMajorGcHeapBytes (): number | null
+  /** For the GC observer: called right after each GC. */
+  recordGc (major: boolean): void
+  stop (): void
+}
+
+/**
+ * Samples memory on an unref'd timer and judges the trend after each sample, so that reading
+ * `GET /memory` costs nothing more than returning the last report.
+ */
+export function createTrendMonitor (options: TrendMonitorOptions): TrendMonitor {
+  const { thresholds } = options
+  let current: TrendReport | null = null
+  let lastMajorGcHeap: number | null = null
+
+  function assess (): TrendReport {
+    const now = Date.now()
+    const since = now - thresholds.windowMs
+    current = judgeTrend({
+      now,
+      heapUsed: sampler.series('heapUsed', since),
+      // all of it: the garbage rate is learned from the last full GC cycle, which can start before the window
+      heapFloor: sampler.series('heapFloor'),
+      majorGcHeap: sampler.majorGcSeries(),
+      rss: sampler.series('rss', since),
+      external: sampler.series('external', since),
+      limits: options.readLimits()
+    }, thresholds, current)
+    return current
+  }
+
+  const sampler = createMemorySampler({ intervalMs: options.intervalMs, capacityMs: options.capacityMs, onSample: assess })
+
+  return {
+    report: () => current ?? assess(),
+    lastMajorGcHeapBytes: () => lastMajorGcHeap,
+    recordGc (major) {
+      const heapUsed = getHeapStatistics().used_heap_size
+      if (major) lastMajorGcHeap = heapUsed
+      sampler.recordGc(major, heapUsed)
+    },
+    stop () {
+      sampler.stop()
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import type { ResolvedTrendThresholds } from './thresholds.js'
+import type { HeapTrend, SeriesTrend } from './verdict.js'
+import type { TimedValue } from './theil-sen.js'
+
+const KIB = 1024
+const MIB = 1024 * KIB
+
+export function insufficientReason (heap: SeriesTrend, thresholds: ResolvedTrendThresholds): string {
+  return `${heap.samples} heap samples spanning ${formatDuration(heap.spanMs)} in the last ${formatDuration(thresholds.windowMs)}; ` +
+    `a verdict needs at least ${thresholds.minSamples} spanning ${formatDuration(thresholds.minSpanMs)}`
+}
+
+export function heapReason (heap: HeapTrend, excessPerMinute: number): string {
+  const when = heap.recent ? 'since the middle of the window (a recent leak)' : 'throughout the window'
+  return `the heap after GCs keeps rising ${when}: ${describe(heap)}; ` +
+    `${formatSlope(excessPerMinute)} once ${garbage(heap)} is discounted, ` +
+    `${heap.majorGcs} major GC(s) in the window`
+}
+
+export function unconfirmedReason (heap: HeapTrend): string {
+  return `the heap after GCs rises, but no faster than garbage piled up during the last GC cycle (${describe(heap)} once ${garbage(heap)} is discounted): ` +
+    'the next major GC will tell a leak from garbage'
+}
+
+export function troughsReason ([earlier, later]: [TimedValue, TimedValue]): string {
+  return `the last major GC left ${formatBytes(later.v)}, ${formatBytes(later.v - earlier.v)} more than the one ${formatDuration(later.t - earlier.t)} before it: ` +
+    'the next major GCs will tell a leak from a one-off rise'
+}
+
+export function unconfirmedNativeReason (perMinute: number, heap: SeriesTrend): string {
+  return `memory outside the V8 heap rises (${formatSlope(perMinute)}, the heap after GCs ${describe(heap)}), but not yet as measured right after ` +
+    'three major GCs: the next ones will tell memory kept from memory they free'
+}
+
+export function nativeReason (perMinute: number, external: SeriesTrend, rss: SeriesTrend, heap: SeriesTrend): string {
+  return `memory outside the V8 heap keeps rising (${formatSlope(perMinute)}; external ${describe(external)}; RSS ${describe(rss)}) ` +
+    `while the heap after GCs does not explain it (${describe(heap)})`
+}
+
+export function steadyReason (heap: HeapTrend, refutedBy: TimedValue | null, external: SeriesTrend, rss: SeriesTrend): string {
+  const refuted = refutedBy === null
+    ? ''
+    : `; the major GC at ${new Date(refutedBy.t).toISOString()} took it back to ${formatBytes(refutedBy.v)}, so the rise was garbage`
+  return `no sustained growth: heap after GCs ${describe(heap)} once ${garbage(heap)} is discounted${refuted}; ` +
+    `external ${describe(external)}; RSS ${describe(rss)}`
+}
+
+function garbage (heap: HeapTrend): string {
+  return heap.garbageBytesPerMinute === null
+    ? 'no garbage (no full GC cycle seen yet)'
+    : `the ${formatBytes(heap.garbageBytesPerMinute)}/min of garbage the last major GC reclaimed`
+}
+
+function describe (trend: SeriesTrend): string {
+  if (trend.slopeBytesPerMinute === null) return 'not enough samples'
+  return `${formatSlope(trend.slopeBytesPerMinute)}, ${formatPercent(trend.relativeGrowth!)} over ${formatDuration(trend.spanMs)}, ` +
+    `${Math.round(trend.confidence! * 100)}% of sample pairs agree`
+}
+
+function formatSlope (bytesPerMinute: number): string {
+  return `${bytesPerMinute < 0 ? '-' : '+'}${formatBytes(Math.abs(bytesPerMinute))}/min`
+}
+
+function formatPercent (ratio: number): string {
+  return `${ratio < 0 ? '-' : '+'}${(Math.abs(ratio) * 100).toFixed(1)}%`
+}
+
+export function formatBytes (bytes: number): string {
+  if (bytes >= MIB) return `${(bytes / MIB).toFixed(1)} MiB`
+  return `${(bytes / KIB).toFixed(1)} KiB`
+}
+
+function formatDuration (ms: number): string {
+  return ms >= 120_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(0)} s`
+}
