@@ -56,7 +56,6 @@ export const TREND_DEFAULTS = {
 
 /** Checks the thresholds and fills in the defaults; never mutates its argument. Called once, by the options gate. */
 export function resolveTrendThresholds (thresholds: TrendThresholds = {}): ResolvedTrendThresholds {
-  if (thresholds === null || typeof thresholds !== 'object') throw new InvalidOptionError('`trend.thresholds` must be an object')
   const windowMs = positive('windowMs', thresholds.windowMs, TREND_DEFAULTS.windowMs)
   const resolved: ResolvedTrendThresholds = {
     windowMs,

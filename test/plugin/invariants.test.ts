@@ -17,7 +17,7 @@ import type { Teardown } from '../helpers/build-app.js'
 const gc = globalThis.gc as () => void
 const PLUGIN_DIR = fileURLToPath(new URL('../../plugin/', import.meta.url))
 // the single gate for options, and the checks it is made of
-const RULE_SOURCES = ['options.ts', 'option-checks.ts'].map((name) => join(PLUGIN_DIR, name))
+const RULE_SOURCES = ['options.ts', 'option-checks.ts', 'trend/thresholds.ts'].map((name) => join(PLUGIN_DIR, name))
 
 function openFds (): number {
   return readdirSync('/proc/self/fd').length
@@ -174,15 +174,15 @@ function invalidCases (t: Teardown): InvalidCase[] {
     invalid('trend.capacityMs below intervalMs', { trend: { intervalMs: 10_000, capacityMs: 5000 } }, /capacityMs.*\(5000\) must be at least .*intervalMs.*\(10000\)/),
     invalid('trend.thresholds not an object', { trend: { thresholds: 'strict' } }, /`trend.thresholds` must be an object/),
     invalid('trend.thresholds null', { trend: { thresholds: null } }, /`trend.thresholds` must be an object/),
-    invalid('thresholds.windowMs zero', { trend: { thresholds: { windowMs: 0 } } }, /windowMs must be a positive finite number/),
-    invalid('thresholds.minSpanMs negative', { trend: { thresholds: { minSpanMs: -1 } } }, /minSpanMs must be a positive finite number/),
-    invalid('thresholds.minSpanMs beyond windowMs', { trend: { thresholds: { windowMs: 1000, minSpanMs: 2000 } } }, /minSpanMs \(2000\) cannot exceed windowMs \(1000\)/),
-    invalid('thresholds.minPostGcSamples one', { trend: { thresholds: { minPostGcSamples: 1 } } }, /minPostGcSamples must be an integer >= 2/),
-    invalid('thresholds.minRssSamples fractional', { trend: { thresholds: { minRssSamples: 2.5 } } }, /minRssSamples must be an integer >= 2/),
-    invalid('thresholds.minSlopeBytesPerMinute zero', { trend: { thresholds: { minSlopeBytesPerMinute: 0 } } }, /minSlopeBytesPerMinute must be a positive finite number/),
-    invalid('thresholds.minRelativeGrowth NaN', { trend: { thresholds: { minRelativeGrowth: Number.NaN } } }, /minRelativeGrowth must be a positive finite number/),
-    invalid('thresholds.minConfidence at chance', { trend: { thresholds: { minConfidence: 0.5 } } }, /minConfidence must be in \(0.5, 1\]/),
-    invalid('thresholds.minConfidence above one', { trend: { thresholds: { minConfidence: 1.5 } } }, /minConfidence must be in \(0.5, 1\]/),
+    invalid('thresholds.windowMs zero', { trend: { thresholds: { windowMs: 0 } } }, /windowMs` must be a positive finite number/),
+    invalid('thresholds.minSpanMs negative', { trend: { thresholds: { minSpanMs: -1 } } }, /minSpanMs` must be a positive finite number/),
+    invalid('thresholds.minSpanMs beyond windowMs', { trend: { thresholds: { windowMs: 1000, minSpanMs: 2000 } } }, /minSpanMs` \(2000\) cannot exceed `windowMs` \(1000\)/),
+    invalid('thresholds.minSamples two', { trend: { thresholds: { minSamples: 2 } } }, /minSamples` must be an integer >= 3/),
+    invalid('thresholds.minSamples fractional', { trend: { thresholds: { minSamples: 3.5 } } }, /minSamples` must be an integer >= 3/),
+    invalid('thresholds.minSlopeBytesPerMinute zero', { trend: { thresholds: { minSlopeBytesPerMinute: 0 } } }, /minSlopeBytesPerMinute` must be a positive finite number/),
+    invalid('thresholds.minRelativeGrowth NaN', { trend: { thresholds: { minRelativeGrowth: Number.NaN } } }, /minRelativeGrowth` must be a positive finite number/),
+    invalid('thresholds.minConfidence at chance', { trend: { thresholds: { minConfidence: 0.5 } } }, /minConfidence` must be in \(0.5, 1\]/),
+    invalid('thresholds.minConfidence above one', { trend: { thresholds: { minConfidence: 1.5 } } }, /minConfidence` must be in \(0.5, 1\]/),
     invalid('metrics without a registry', { metrics: {} }, /`metrics.registry` must be a prom-client Registry/),
     invalid('metrics.registry not a registry', { metrics: { registry: {} } }, /`metrics.registry` must be a prom-client Registry/),
     invalid('metrics null', { metrics: null }, /`metrics.registry` must be a prom-client Registry/),
