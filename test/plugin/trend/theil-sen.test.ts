@@ -1,21 +1,11 @@
 import t from 'tap'
 import { theilSen } from '../../../plugin/trend/theil-sen.js'
 import type { TimedValue } from '../../../plugin/trend/theil-sen.js'
+import { seededRandom } from '../../helpers/seeded-random.js'
 
 const MIB = 1024 * 1024
 const MINUTE = 60_000
 const START = Date.UTC(2025, 0, 1, 12, 0, 0)
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so a failure can be replayed. */
-function random (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let x = Math.imul(state ^ (state >>> 15), 1 | state)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function line (count: number, slopePerMs: number, intercept: number, stepMs = 5000): TimedValue[] {
   return Array.from({ length: count }, (_, i) => ({ t: START + i * stepMs, v: intercept + slopePerMs * i * stepMs }))
@@ -42,7 +32,7 @@ t.test('theilSen', async (t) => {
   })
 
   t.test('keeps the right slope with 20% outliers, where least squares does not', async (t) => {
-    const next = random(7)
+    const next = seededRandom(7)
     const slopePerMs = 2 * MIB / MINUTE
     const points = line(300, slopePerMs, 60 * MIB).map((point) => ({
       t: point.t,
@@ -62,7 +52,7 @@ t.test('theilSen', async (t) => {
   })
 
   t.test('confidence is about one half for pure noise', async (t) => {
-    const next = random(3)
+    const next = seededRandom(3)
     const fit = theilSen(line(200, 0, 60 * MIB).map((point) => ({ t: point.t, v: point.v + next() * MIB })))
     t.ok(fit !== null && fit.confidence > 0.4 && fit.confidence < 0.6, `confidence ${fit?.confidence}`)
   })

@@ -4,21 +4,11 @@ import { resolveTrendThresholds } from '../../../plugin/trend/thresholds.js'
 import type { TrendThresholds } from '../../../plugin/trend/thresholds.js'
 import { judgeTrend } from '../../../plugin/trend/verdict.js'
 import type { MemoryLimits, TrendInput, TrendReport } from '../../../plugin/trend/verdict.js'
+import { seededRandom } from '../../helpers/seeded-random.js'
 
 const MIB = 1024 * 1024
 const MINUTE = 60_000
 const START = Date.UTC(2025, 0, 1, 12, 0, 0)
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so a failure can be replayed. */
-function random (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let x = Math.imul(state ^ (state >>> 15), 1 | state)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Simulation {
   minutes: number
@@ -40,7 +30,7 @@ interface Simulation {
  * RSS and external follow the heap and native memory with noise.
  */
 function simulate ({ minutes, live = () => 60 * MIB, native = () => 20 * MIB, garbagePerMinute = 6 * MIB, majorGcAtGarbage = 30 * MIB, seed = 1 }: Simulation): TrendInput {
-  const next = random(seed)
+  const next = seededRandom(seed)
   const noise = (amplitude: number): number => (next() * 2 - 1) * amplitude
   const input: TrendInput = { now: START + minutes * MINUTE, heapUsed: [], heapFloor: [], majorGcHeap: [], rss: [], external: [], limits: null }
   const push = (series: readonly TimedValue[], t: number, v: number) => { (series as TimedValue[]).push({ t, v }) }
