@@ -88,23 +88,19 @@ interface State {
   /** The snapshot holding the lock. */
   current: { id: string, phase: SnapshotPhase } | null
   last: WrittenSnapshot | null
+  /** What the last snapshot needed, as the guard learns it (null when it could not be measured). */
+  learned: LearnedCost | null
   lastFailure: { id: string, error: Error } | null
   waiting: Array<() => void>
 }
 
 export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite }: SnapshotLifecycleOptions): SnapshotLifecycle {
-  const state: State = { current: null, last: null, lastFailure: null, waiting: [] }
+  const state: State = { current: null, last: null, learned: null, lastFailure: null, waiting: [] }
   const allocator = detectAllocator()
-
-  function learned (): LearnedCost | null {
-    const last = state.last
-    if (last === null || last.extraRssBytes === null || last.peakRssIsUpperBound) return null
-    return { extraRssBytes: last.extraRssBytes, largeObjectBytes: last.largeObjectBytes, otherHeapBytes: last.otherHeapBytes }
-  }
 
   function verdict (figures: StatusFigures): HeadroomVerdict & { retained: RetainedMemory } {
     const retained = retainedMemory(allocator, figures.rssBytes, state.last)
-    const headroom = checkHeadroom({ ...figures, heap: heapComposition(), learned: learned(), reusableBytes: retained.reusableBytes }, settings)
+    const headroom = checkHeadroom({ ...figures, heap: heapComposition(), learned: state.learned, reusableBytes: retained.reusableBytes }, settings)
     return { ...headroom, retained }
   }
 
@@ -125,8 +121,15 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite 
 
   function write (id: string, createdAt: Date, log: FastifyBaseLogger): WrittenSnapshot {
     try {
+      const leftByLast = retainedMemory(allocator, readRss()?.rssBytes ?? null, state.last).retainedBytes
       const written = writeSnapshotFile(store, id, { cacheLineEnds: settings.cacheLineEnds, proc: PROC_SELF, createdAt, beforeWrite })
       state.last = written
+      // What it needed had nothing been left to reuse: what it added, plus all the last snapshot
+      // left in the process (it may have reused every byte of it). Learning what it added alone
+      // would underestimate the next one once the allocator has given that memory back.
+      state.learned = written.extraRssBytes === null || written.peakRssIsUpperBound
+        ? null
+        : { extraRssBytes: written.extraRssBytes + leftByLast, largeObjectBytes: written.largeObjectBytes, otherHeapBytes: written.otherHeapBytes }
       return written
     } catch (error) {
       state.lastFailure = { id, error: error as Error }
