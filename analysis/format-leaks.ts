@@ -26,7 +26,7 @@ export function formatLeakReport (report: LeakReport): string {
 
 function candidateLines (c: LeakCandidate, rank: number): string[] {
   const what = c.heldBy !== undefined
-    ? `${c.className}, held by ${c.objectClass} on ${c.heldBy}`
+    ? `${c.className} (retained by ${c.objectClass} on ${c.heldBy})`
     : c.objectClass === c.className ? c.className : `${c.className} (its ${c.objectClass})`
   const lines = [
     `${rank}. ${what}: ${count(c.liveCount)} alive, retaining ${bytes(c.retainedBytes)}`,

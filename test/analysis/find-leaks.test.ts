@@ -96,7 +96,7 @@ t.test('carriers (closures, bound functions, promise reactions) are named by the
   t.equal(listeners?.objectClass, '(anonymous)()', 'the listener closures are the leaking objects')
   t.equal(listeners?.collection.kind, 'listeners')
   t.equal(listeners?.heldBy, 'EventEmitter', 'and the emitter is still named')
-  t.match(formatLeakReport(report), /\n\d+\. Quote, held by \(anonymous\)\(\) on EventEmitter: 400 alive, retaining /)
+  t.match(formatLeakReport(report), /\n\d+\. Quote \(retained by \(anonymous\)\(\) on EventEmitter\): 400 alive, retaining /)
   t.equal(named('Task')?.objectClass, 'native_bind()', 'bound functions')
   t.equal(named('Task')?.collection.kind, 'Array')
   t.match(named('Waiter')?.pathShape, /Promise\{reactions_or_result\} → system \/ PromiseReaction\{\} → \(anonymous\)\(\)$/, 'reactions to a promise never settled')
