@@ -65,10 +65,11 @@ export interface LeakCandidate {
   /** The leaking objects' own class (`Session`, `Object`, `onTick()`, `Timeout`, `(string)`). */
   readonly objectClass: string
   /**
-   * When `className` is a class the leaking objects retain (they are carriers of it): the named
-   * object on the retainer path that holds them (`EventEmitter`, `TimersList`), if any.
+   * Present when the leaking objects are carriers (closures, bound functions, promise reactions,
+   * timers, built-ins) and `className` is the named class they retain most of; `heldBy` is then
+   * the named object on the retainer path that holds the carriers (`EventEmitter`, `TimersList`).
    */
-  readonly heldBy?: string
+  readonly carrier?: { readonly heldBy?: string }
   /** The retainer path with indexes and data-like keys blanked, e.g. `global.store → Store.sessions → Map{table} → …`. */
   readonly pathShape: string
   readonly collection: LeakCollection
@@ -322,7 +323,7 @@ function candidateOf (snapshot: HeapSnapshot, tree: RetainerTree, shapes: PathSh
   return {
     className: carried ?? owner ?? group.objectClass,
     objectClass: group.objectClass,
-    ...(carried === undefined || owner === undefined ? {} : { heldBy: owner }),
+    ...(carried === undefined ? {} : { carrier: owner === undefined ? {} : { heldBy: owner } }),
     pathShape: prefix === '' ? group.objectClass : `${prefix} → ${group.objectClass}`,
     collection: leakCollection(path.steps),
     countPerInterval: [...group.counts],

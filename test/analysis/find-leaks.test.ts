@@ -81,7 +81,7 @@ t.test('timers never cleared and an array a closure holds', async (t) => {
   t.same(timers?.countPerInterval.map((n) => n >= 199), [true, true])
   t.same(byClass(report, 'Job'), [], 'what each timer holds counts in its retained size')
   t.equal(timers?.className, 'Job', 'named by the app class each Timeout carries')
-  t.equal(timers?.heldBy, 'TimersList', 'the timer list holds them, not the previous Timeout of the list')
+  t.same(timers?.carrier, { heldBy: 'TimersList' }, 'the timer list holds them, not the previous Timeout of the list')
   t.ok((timers?.retainedBytes ?? 0) > (timers?.liveCount ?? 0) * 100, 'the Job, its string and the closure in each Timeout')
   const [entries] = byClass(report, 'Entry')
   t.same(entries?.countPerInterval, [200, 200])
@@ -95,10 +95,12 @@ t.test('carriers (closures, bound functions, promise reactions) are named by the
   const listeners = named('Quote')
   t.equal(listeners?.objectClass, '(anonymous)()', 'the listener closures are the leaking objects')
   t.equal(listeners?.collection.kind, 'listeners')
-  t.equal(listeners?.heldBy, 'EventEmitter', 'and the emitter is still named')
+  t.same(listeners?.carrier, { heldBy: 'EventEmitter' }, 'and the emitter is still named')
   t.match(formatLeakReport(report), /\n\d+\. Quote \(retained by \(anonymous\)\(\) on EventEmitter\): 400 alive, retaining /)
   t.equal(named('Task')?.objectClass, 'native_bind()', 'bound functions')
   t.equal(named('Task')?.collection.kind, 'Array')
+  t.same(named('Task')?.carrier, {}, 'carriers with no named holder on their path')
+  t.match(formatLeakReport(report), /\n\d+\. Task \(retained by native_bind\(\)\): 400 alive, retaining /)
   t.match(named('Waiter')?.pathShape, /Promise\{reactions_or_result\} → system \/ PromiseReaction\{\} → \(anonymous\)\(\)$/, 'reactions to a promise never settled')
   t.equal(named('Session')?.collection.kind, 'Map', 'closures in a Map')
   for (const className of ['Quote', 'Task', 'Waiter', 'Session']) {
@@ -107,7 +109,7 @@ t.test('carriers (closures, bound functions, promise reactions) are named by the
   }
   const plain = report.candidates.find((c) => c.pathShape.includes('Object.plain'))
   t.equal(plain?.className, '(anonymous)()', 'a closure that retains no named class keeps its own name (no named owner on its path)')
-  t.equal(plain?.heldBy, undefined)
+  t.equal(plain?.carrier, undefined)
 })
 
 t.test('snapshots of two processes: the report says ids cannot be matched', async (t) => {
