@@ -1,4 +1,5 @@
 import { computeDominators } from './dominators.js'
+import type { Dominators } from './dominators.js'
 import { edgeStarts } from './edge-starts.js'
 import { leakCollection } from './leak-path.js'
 import type { LeakCollection } from './leak-path.js'
@@ -56,10 +57,19 @@ export interface LeakStep {
 }
 
 export interface LeakCandidate {
-  /** The class to look at: the leaking objects' own, or, for built-ins and values, their named owner's. */
+  /**
+   * The class to look at: the leaking objects' own; for carriers (closures, contexts, timers,
+   * built-ins) the named class they retain most of, else the named object that owns them.
+   */
   readonly className: string
-  /** The leaking objects' own class (`Session`, `Object`, `onTick()`, `(string)`). */
+  /** The leaking objects' own class (`Session`, `Object`, `onTick()`, `Timeout`, `(string)`). */
   readonly objectClass: string
+  /**
+   * Present when the leaking objects are carriers (closures, bound functions, promise reactions,
+   * timers, built-ins) and `className` is the named class they retain most of; `heldBy` is then
+   * the named object on the retainer path that holds the carriers (`EventEmitter`, `TimersList`).
+   */
+  readonly carrier?: { readonly heldBy?: string }
   /** The retainer path with indexes and data-like keys blanked, e.g. `global.store → Store.sessions → Map{table} → …`. */
   readonly pathShape: string
   readonly collection: LeakCollection
@@ -168,6 +178,8 @@ function notesOn (files: readonly string[], summaries: readonly LeakSnapshotSumm
 
 interface Group {
   readonly objectClass: string
+  /** True when the objects are carriers: what they retain may be what a person calls the leak. */
+  readonly carrier: boolean
   readonly shape: number
   readonly counts: Float64Array
   readonly bytes: Float64Array
@@ -175,6 +187,8 @@ interface Group {
   retained: number
   /** The first object of the group reached breadth first: the shortest path. */
   readonly sample: number
+  /** For carriers: per named class (its name's string index), the top objects of it they dominate. */
+  readonly retains: Map<number, { count: number, bytes: number }>
 }
 
 const NONE = 0xffffffff
@@ -191,7 +205,10 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
   const owner = nearestObjectAbove(dominators.idom, dominators.order, kinds, snapshot.rootOrdinal)
   const tree = buildRetainerTree(snapshot, edgeStarts(snapshot.nodeEdgeCount))
   const shapes = new PathShapes(snapshot, tree)
-  const groups = new Map<string, Group>()
+  const carriers = carrierNames(snapshot)
+  const groups = new Map<string, number>()
+  const groupList: Group[] = []
+  const groupOf = new Uint32Array(snapshot.nodeCount).fill(NONE)
   for (let k = 0; k < tree.reached; k++) {
     const node = tree.order[k] as number
     const born = births[node] as number
@@ -201,23 +218,89 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
     const objectClass = nodeLabel(snapshot, node)
     const shape = shapes.ofMember(node)
     const key = `${objectClass}\u0000${shape}`
-    let group = groups.get(key)
-    if (group === undefined) {
-      group = { objectClass, shape, counts: new Float64Array(intervals), bytes: new Float64Array(intervals), liveCount: 0, retained: 0, sample: node }
-      groups.set(key, group)
+    let index = groups.get(key)
+    if (index === undefined) {
+      const carrier = kinds[node] !== NodeKind.APP || carriers[snapshot.nodeName[node] as number] === 1
+      index = groupList.length
+      groups.set(key, index)
+      groupList.push({ objectClass, carrier, shape, counts: new Float64Array(intervals), bytes: new Float64Array(intervals), liveCount: 0, retained: 0, sample: node, retains: new Map() })
     }
+    groupOf[node] = index
+    const group = groupList[index] as Group
     const retained = dominators.retainedSize[node] as number
     group.counts[born - 1] = (group.counts[born - 1] as number) + 1
     group.bytes[born - 1] = (group.bytes[born - 1] as number) + retained
     group.liveCount++
     group.retained += retained
   }
+  // The owner array is not needed anymore: reused for the carried classes' walk.
+  tallyCarried(snapshot, dominators, kinds, carriers, births, groupOf, groupList, owner)
   // Ranked by the smallest interval's bytes: a leak retains more in every interval, not in one.
-  return [...groups.values()]
+  return groupList
     .filter((group) => group.counts.every((n) => n >= minPerInterval))
     .sort((a, b) => Math.min(...b.bytes) - Math.min(...a.bytes) || b.liveCount - a.liveCount)
     .slice(0, top)
     .map((group) => candidateOf(snapshot, tree, shapes, kinds, group))
+}
+
+// Node's runtime objects that carry what the app gave them (a callback and what it captures):
+// named, yet not what a person would call the leak when they hold an app object.
+const CARRIER_CLASSES: ReadonlySet<string> = new Set(['Timeout', 'Immediate', 'TimersList', 'ImmediateList', 'TickObject'])
+
+/** Per string index: 1 for the names of CARRIER_CLASSES. */
+function carrierNames (snapshot: HeapSnapshot): Uint8Array {
+  const flags = new Uint8Array(snapshot.strings.length)
+  snapshot.strings.forEach((name, i) => { if (CARRIER_CLASSES.has(name)) flags[i] = 1 })
+  return flags
+}
+
+/**
+ * For each group of carriers: the objects of named classes they dominate, the topmost of each
+ * branch only (a class's own parts do not count again), by class. One pass over the dominator
+ * tree, each node after its dominator; `under[n]` is the carrier whose subtree `n` is in, or NONE
+ * once a named object above it has been counted.
+ */
+function tallyCarried (snapshot: HeapSnapshot, dominators: Dominators, kinds: Uint8Array, carriers: Uint8Array, births: Uint8Array,
+  groupOf: Uint32Array, groups: readonly Group[], under: Uint32Array): void {
+  const { idom, order, retainedSize } = dominators
+  const root = snapshot.rootOrdinal
+  under[root] = NONE
+  for (let k = 0; k < order.length; k++) {
+    const node = order[k] as number
+    if (node === root) continue
+    const g = groupOf[node] as number
+    if (g !== NONE) {
+      under[node] = (groups[g] as Group).carrier ? node : NONE
+      continue
+    }
+    const carrier = under[idom[node] as number] as number
+    const name = snapshot.nodeName[node] as number
+    if (carrier !== NONE && births[node] !== 0 && kinds[node] === NodeKind.APP && carriers[name] === 0) {
+      const retains = (groups[groupOf[carrier] as number] as Group).retains
+      const tally = retains.get(name)
+      if (tally === undefined) retains.set(name, { count: 1, bytes: retainedSize[node] as number })
+      else {
+        tally.count++
+        tally.bytes += retainedSize[node] as number
+      }
+      under[node] = NONE
+    } else {
+      under[node] = carrier
+    }
+  }
+}
+
+/** The named class a group of carriers retains most bytes of, held by at least half of them; undefined for none. */
+function principalCarried (snapshot: HeapSnapshot, group: Group): string | undefined {
+  let best: number | undefined
+  let bestBytes = 0
+  for (const [name, tally] of group.retains) {
+    if (tally.count * 2 >= group.liveCount && tally.bytes > bestBytes) {
+      best = name
+      bestBytes = tally.bytes
+    }
+  }
+  return best === undefined ? undefined : snapshot.strings[best]
 }
 
 /** Per node: the nearest strict dominator that is an object (built-in or named), NONE for none. */
@@ -234,11 +317,13 @@ function nearestObjectAbove (idom: Uint32Array, order: Uint32Array, kinds: Uint8
 
 function candidateOf (snapshot: HeapSnapshot, tree: RetainerTree, shapes: PathShapes, kinds: Uint8Array, group: Group): LeakCandidate {
   const path = retainerPathTo(snapshot, tree, group.sample, group.objectClass)
-  const owner = kinds[group.sample] === NodeKind.APP ? undefined : namedOwner(snapshot, tree, kinds, group.sample)
+  const carried = group.carrier ? principalCarried(snapshot, group) : undefined
+  const owner = kinds[group.sample] === NodeKind.APP && carried === undefined ? undefined : namedOwner(snapshot, tree, kinds, group.sample)
   const prefix = shapes.text(group.shape)
   return {
-    className: owner ?? group.objectClass,
+    className: carried ?? owner ?? group.objectClass,
     objectClass: group.objectClass,
+    ...(carried === undefined ? {} : { carrier: owner === undefined ? {} : { heldBy: owner } }),
     pathShape: prefix === '' ? group.objectClass : `${prefix} → ${group.objectClass}`,
     collection: leakCollection(path.steps),
     countPerInterval: [...group.counts],
@@ -254,9 +339,11 @@ function candidateOf (snapshot: HeapSnapshot, tree: RetainerTree, shapes: PathSh
 /** The nearest object of a named class on the retainer path above `node`, the global objects aside. */
 function namedOwner (snapshot: HeapSnapshot, tree: RetainerTree, kinds: Uint8Array, node: number): string | undefined {
   const root = snapshot.rootOrdinal
+  const sameClass = (at: number): boolean => snapshot.nodeName[at] === snapshot.nodeName[node] && snapshot.nodeType[at] === snapshot.nodeType[node]
   for (let at = tree.parent[node] as number; at !== root && at !== UNREACHED; at = tree.parent[at] as number) {
     if (tree.parent[at] === root) return undefined
-    if (kinds[at] === NodeKind.APP) return nodeLabel(snapshot, at)
+    // A linked list of its own class (the timer list) is not its owner.
+    if (kinds[at] === NodeKind.APP && !sameClass(at)) return nodeLabel(snapshot, at)
   }
   return undefined
 }

@@ -25,7 +25,9 @@ export function formatLeakReport (report: LeakReport): string {
 }
 
 function candidateLines (c: LeakCandidate, rank: number): string[] {
-  const what = c.objectClass === c.className ? c.className : `${c.className} (its ${c.objectClass})`
+  const what = c.carrier !== undefined
+    ? `${c.className} (retained by ${c.objectClass}${c.carrier.heldBy === undefined ? '' : ` on ${c.carrier.heldBy}`})`
+    : c.objectClass === c.className ? c.className : `${c.className} (its ${c.objectClass})`
   const lines = [
     `${rank}. ${what}: ${count(c.liveCount)} alive, retaining ${bytes(c.retainedBytes)}`,
     `   per interval: ${c.countPerInterval.map((n, i) => `+${count(n)} (${bytes(c.bytesPerInterval[i] as number)})`).join(', ')}`,

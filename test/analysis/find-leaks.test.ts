@@ -1,7 +1,8 @@
 import t from 'tap'
 import { findLeaks } from '../../analysis/find-leaks.js'
+import { formatLeakReport } from '../../analysis/format-leaks.js'
 import type { LeakCandidate, LeakReport } from '../../analysis/find-leaks.js'
-import { writeLeakSeries, writeTimerSeries } from './leak-fixtures.js'
+import { writeCarrierSeries, writeLeakSeries, writeTimerSeries } from './leak-fixtures.js'
 
 const PER_ROUND = 300
 const INTERNALS = ['(array)', '(system)', 'system / Context', '(closure)', '(concatenated string)', '(object shape)', '(compiled code)', '(code)', '(hidden)']
@@ -79,11 +80,36 @@ t.test('timers never cleared and an array a closure holds', async (t) => {
   t.ok((timers?.liveCount ?? 0) >= 399, `one candidate for the list: ${timers?.liveCount}`)
   t.same(timers?.countPerInterval.map((n) => n >= 199), [true, true])
   t.same(byClass(report, 'Job'), [], 'what each timer holds counts in its retained size')
+  t.equal(timers?.className, 'Job', 'named by the app class each Timeout carries')
+  t.same(timers?.carrier, { heldBy: 'TimersList' }, 'the timer list holds them, not the previous Timeout of the list')
   t.ok((timers?.retainedBytes ?? 0) > (timers?.liveCount ?? 0) * 100, 'the Job, its string and the closure in each Timeout')
   const [entries] = byClass(report, 'Entry')
   t.same(entries?.countPerInterval, [200, 200])
   t.match(entries?.collection.label, /system \/ Context->seen → Array$/)
   t.match(entries?.pathShape, /record\(\)\{context\} → system \/ Context->seen → Array\[\] → Entry$/)
+})
+
+t.test('carriers (closures, bound functions, promise reactions) are named by the app class they retain', async (t) => {
+  const report = await findLeaks(await writeCarrierSeries(t.testdir()), { top: 20 })
+  const named = (className: string): LeakCandidate | undefined => report.candidates.find((c) => c.className === className)
+  const listeners = named('Quote')
+  t.equal(listeners?.objectClass, '(anonymous)()', 'the listener closures are the leaking objects')
+  t.equal(listeners?.collection.kind, 'listeners')
+  t.same(listeners?.carrier, { heldBy: 'EventEmitter' }, 'and the emitter is still named')
+  t.match(formatLeakReport(report), /\n\d+\. Quote \(retained by \(anonymous\)\(\) on EventEmitter\): 400 alive, retaining /)
+  t.equal(named('Task')?.objectClass, 'native_bind()', 'bound functions')
+  t.equal(named('Task')?.collection.kind, 'Array')
+  t.same(named('Task')?.carrier, {}, 'carriers with no named holder on their path')
+  t.match(formatLeakReport(report), /\n\d+\. Task \(retained by native_bind\(\)\): 400 alive, retaining /)
+  t.match(named('Waiter')?.pathShape, /Promise\{reactions_or_result\} → system \/ PromiseReaction\{\} → \(anonymous\)\(\)$/, 'reactions to a promise never settled')
+  t.equal(named('Session')?.collection.kind, 'Map', 'closures in a Map')
+  for (const className of ['Quote', 'Task', 'Waiter', 'Session']) {
+    t.same(named(className)?.countPerInterval, [200, 200], `${className}: one carrier per object in each interval`)
+    t.same(byClass(report, className), [], `${className} is not a candidate of its own: its carrier is what was newly retained`)
+  }
+  const plain = report.candidates.find((c) => c.pathShape.includes('Object.plain'))
+  t.equal(plain?.className, '(anonymous)()', 'a closure that retains no named class keeps its own name (no named owner on its path)')
+  t.equal(plain?.carrier, undefined)
 })
 
 t.test('snapshots of two processes: the report says ids cannot be matched', async (t) => {

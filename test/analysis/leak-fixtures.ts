@@ -105,3 +105,46 @@ export async function writeTimerSeries (dir: string): Promise<string[]> {
   await run(process.execPath, ['-e', TIMER_SCRIPT, JSON.stringify(files)], { env: { ...process.env, NODE_OPTIONS: '' } })
   return files
 }
+
+// Each round, 200 of each carrier, each retaining an object of an app class (and a payload, so
+// that the class is most of what the carrier retains): a listener closure on an emitter (Quote),
+// a bound function in an array (Task), a reaction to a promise never settled (Waiter), a closure
+// in a Map's values (Session). Plus closures in an array that capture only plain objects.
+const CARRIER_SCRIPT = `
+const v8 = require('node:v8')
+const { EventEmitter } = require('node:events')
+const files = JSON.parse(process.argv[1])
+const payload = (i) => Array.from({ length: 32 }, (_, k) => i + k)
+class Quote { constructor (i) { this.i = i; this.prices = payload(i) } onQuote () { return this.i } }
+class Task { constructor (i) { this.i = i; this.data = payload(i) } run () { return this.i } }
+class Waiter { constructor (i) { this.i = i; this.data = payload(i) } wake () { return this.i } }
+class Session { constructor (i) { this.i = i; this.data = payload(i) } }
+const feed = new EventEmitter()
+feed.setMaxListeners(0)
+globalThis.carriers = { feed, bound: [], never: new Promise(() => {}), callbacks: new Map(), plain: [] }
+// One function per carrier, so that each closure has a context of its own.
+function subscribe (quote) { feed.on('quote', () => quote.onQuote()) }
+function bindTask (task) { return task.run.bind(task) }
+function awaitNever (waiter) { carriers.never.then(() => waiter.wake()) }
+function remember (n, session) { carriers.callbacks.set('s' + n, () => session.i) }
+function keepPlain (plain) { carriers.plain.push(() => plain.n) }
+let n = 0
+for (const file of files) {
+  for (let i = 0; i < 200; i++, n++) {
+    subscribe(new Quote(n))
+    carriers.bound.push(bindTask(new Task(n)))
+    awaitNever(new Waiter(n))
+    remember(n, new Session(n))
+    keepPlain({ n, data: payload(n) })
+  }
+  v8.writeHeapSnapshot(file)
+}
+process.exit(0)
+`
+
+/** Three snapshots of a process leaking objects of app classes through carriers, 200 of each per round. */
+export async function writeCarrierSeries (dir: string): Promise<string[]> {
+  const files = [0, 1, 2].map((i) => join(dir, `carriers-${i}.heapsnapshot`))
+  await run(process.execPath, ['-e', CARRIER_SCRIPT, JSON.stringify(files)], { env: { ...process.env, NODE_OPTIONS: '' } })
+  return files
+}

@@ -35,27 +35,21 @@ export const KINDS: LeakKind[] = [
     path: '/subscribe',
     className: 'QuoteSubscriber',
     collection: 'listeners',
-    perRequest: 1,
-    todo: { className: 'finder names the emitter (EventEmitter), owner of the listener closures, not the QuoteSubscriber each closure retains' }
+    perRequest: 1
   },
   {
     name: 'an interval per request, never cleared',
     path: '/heartbeat',
     className: 'HeartbeatTask',
     collection: 'timers',
-    perRequest: 1,
-    todo: {
-      className: 'finder names Timeout, not the HeartbeatTask its callback retains',
-      perRequest: 'the timer list is reached through _idleNext for some and _idlePrev for others: two path shapes, two candidates'
-    }
+    perRequest: 1
   },
   {
     name: 'closures kept in a long-lived array',
     path: '/audit',
     className: 'AuditEntry',
     collection: 'Array',
-    perRequest: 1,
-    todo: { className: 'finder names the owner of the array\'s context (process, through a SIGTERM listener), not the AuditEntry each closure retains' }
+    perRequest: 1
   },
   { name: 'a cache without eviction on the error path', path: '/render', className: 'RenderFailure', collection: 'Map', perRequest: 0.5 },
   { name: 'a global array', path: '/log', className: 'RequestLogRecord', collection: 'Array', perRequest: 1 }
