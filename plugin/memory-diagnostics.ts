@@ -58,7 +58,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   })
   const { maxFiles, maxAgeMs } = options.snapshot
   const store = createSnapshotStore({ dir: snapshotDir, maxFiles, maxAgeMs })
-  const requestCounter = createRequestCounter(instance)
+  const requestCounter = createRequestCounter(instance, { skip: instance })
   const snapshots = createSnapshotLifecycle({ store, cgroup, settings: options.snapshot, beforeWrite: () => ({ ...requestCounter.mark() }) })
   snapshots.applyRetention(instance.log)
   let stopped = false

@@ -53,10 +53,12 @@ export function requestCountMarks (): readonly string[] {
 /**
  * Counts, per route, the requests whose handler Fastify called, across the whole app the plugin
  * is registered in (every encapsulation context, the user's routes included) and only that app:
- * another Fastify app in the same process has another HTTP server. Cumulative since the start;
+ * another Fastify app in the same process has another HTTP server. The routes of the context
+ * `skip` are left out (the plugin's own: a snapshot request is no workload, and counting it would
+ * make it look like the route that leaves most behind). Cumulative since the start;
  * requests whose handler threw or rejected are counted (they allocated what the handler does).
  */
-export function createRequestCounter (instance: FastifyInstance): RequestCounter {
+export function createRequestCounter (instance: FastifyInstance, { skip }: { skip?: FastifyInstance } = {}): RequestCounter {
   const server = instance.server
   // url -> method -> count: the route's url is the same string object on every request, so no
   // key is built per request.
@@ -65,7 +67,7 @@ export function createRequestCounter (instance: FastifyInstance): RequestCounter
 
   function onHandlerStart (message: unknown): void {
     const { request, route } = message as HandlerStart
-    if (request.server.server !== server) return
+    if (request.server.server !== server || request.server === skip) return
     let byMethod = byUrl.get(route.url)
     if (byMethod === undefined) {
       byMethod = new Map()
