@@ -5,6 +5,7 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parsePrometheusText } from '../helpers/prometheus-text.js'
 import { AUTH, TOKEN, build, tempDir } from '../helpers/build-app.js'
+import { snapshotsIdle } from '../fixtures/snapshot-app.js'
 
 const gc = globalThis.gc as () => void
 
@@ -98,10 +99,15 @@ t.test('snapshots taken and refused are counted by reason', async (t) => {
   const { app } = await build(t, {
     metrics: { registry, route: true },
     snapshot: { dir },
-    rateLimit: { takeSnapshot: { max: 1, timeWindow: 600_000 } }
+    rateLimit: { takeSnapshot: { max: 2, timeWindow: 600_000 } }
   }, { prefix: '/diag' })
-  t.equal((await app.inject({ method: 'POST', url: '/diag/heap-snapshot', headers: AUTH })).statusCode, 201)
-  t.equal((await app.inject({ method: 'POST', url: '/diag/heap-snapshot', headers: AUTH })).statusCode, 429)
+  const take = async () => (await app.inject({ method: 'POST', url: '/diag/heap-snapshot', headers: AUTH })).statusCode
+  t.equal(await take(), 201)
+  t.equal(await take(), 409, 'in the cool-down after the snapshot')
+  await snapshotsIdle(app, '/diag')
+  t.equal(await take(), 201, 'the 409 spent none of the 2 credits')
+  await snapshotsIdle(app, '/diag')
+  t.equal(await take(), 429)
 
   const { app: capped } = await build(t, { metrics: { registry: new Registry(), route: true }, snapshot: { dir: join(t.testdir(), 'snapshots'), maxHeapUsedBytes: 1024 } }, { prefix: '/diag' })
   t.equal((await capped.inject({ method: 'POST', url: '/diag/heap-snapshot', headers: AUTH })).statusCode, 503)
@@ -109,9 +115,9 @@ t.test('snapshots taken and refused are counted by reason', async (t) => {
   t.same(cappedFamilies.get('memdiag_snapshots_refused_total')!.samples.find((s) => s.labels.reason === 'headroom')?.value, 1)
 
   const families = parsePrometheusText((await app.inject({ url: '/diag/metrics', headers: AUTH })).body)
-  t.same(families.get('memdiag_snapshots_taken_total')!.samples.map((s) => s.value), [1])
+  t.same(families.get('memdiag_snapshots_taken_total')!.samples.map((s) => s.value), [2])
   const refused = Object.fromEntries(families.get('memdiag_snapshots_refused_total')!.samples.map((s) => [s.labels.reason, s.value]))
-  t.same(refused, { headroom: 0, in_progress: 0, rate_limited: 1 })
+  t.same(refused, { headroom: 0, in_progress: 1, rate_limited: 1 })
 })
 
 t.test('a registry that already holds the metrics fails registration and leaves nothing running', async (t) => {
