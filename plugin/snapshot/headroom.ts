@@ -1,6 +1,7 @@
 import type { ContainerMemory } from '../cgroup.js'
 import { estimateSnapshotCost } from './cost-model.js'
 import type { EstimateBasis, HeapComposition, LearnedCost, SnapshotEstimate } from './cost-model.js'
+import { formatBytes } from '../format-bytes.js'
 
 /** Which constraint bounded the memory available to a snapshot. One list, also the schema's enum. */
 export const HEADROOM_SOURCES = ['cgroup-v1', 'cgroup-v2', 'system', 'maxHeapUsedBytes'] as const
@@ -45,8 +46,6 @@ export interface HeadroomBound {
   detail: string
 }
 
-const MIB = 1024 * 1024
-
 /**
  * The smallest of what the container, the machine and the configured cap leave. A cgroup's usage
  * includes page cache that the kernel could reclaim, so the cgroup figure errs on the safe side.
@@ -58,13 +57,13 @@ const MIB = 1024 * 1024
 export function availableHeadroom (figures: HeadroomFigures, estimatedBytes: number, settings: HeadroomSettings): HeadroomBound {
   const bounds: HeadroomBound[] = []
   const { reusableBytes } = figures
-  const reused = reusableBytes > 0 ? ` plus ${mib(reusableBytes)} the last snapshot left to reuse` : ''
+  const reused = reusableBytes > 0 ? ` plus ${formatBytes(reusableBytes)} the last snapshot left to reuse` : ''
   const { source, limitBytes, usageBytes } = figures.container
   if (source !== 'none' && limitBytes !== null && usageBytes !== null) {
     bounds.push({
       source,
       bytes: Math.max(0, limitBytes - usageBytes) + reusableBytes,
-      detail: `${source} limit ${mib(limitBytes)} minus usage ${mib(usageBytes)}${reused}`
+      detail: `${source} limit ${formatBytes(limitBytes)} minus usage ${formatBytes(usageBytes)}${reused}`
     })
   }
   bounds.push({ source: 'system', bytes: figures.systemAvailableBytes + reusableBytes, detail: `MemAvailable of the machine${reused}` })
@@ -74,7 +73,7 @@ export function availableHeadroom (figures: HeadroomFigures, estimatedBytes: num
     bounds.push({
       source: 'maxHeapUsedBytes',
       bytes: Math.floor((estimatedBytes - settings.marginBytes) * scale) + settings.marginBytes,
-      detail: `the budget of snapshot.maxHeapUsedBytes ${mib(cap)}`
+      detail: `the budget of snapshot.maxHeapUsedBytes ${formatBytes(cap)}`
     })
   }
   return bounds.reduce((smallest, bound) => bound.bytes < smallest.bytes ? bound : smallest)
@@ -87,8 +86,8 @@ export function checkHeadroom (figures: HeadroomFigures, settings: HeadroomSetti
   const { estimatedBytes } = estimate
   const { source, bytes: availableBytes, detail } = availableHeadroom(figures, estimatedBytes, settings)
   const fits = estimatedBytes <= availableBytes
-  const reason = `a snapshot needs about ${mib(estimatedBytes)} (${describe(estimate)}), ` +
-    `${fits ? 'within' : 'more than'} the ${mib(availableBytes)} available (${detail})`
+  const reason = `a snapshot needs about ${formatBytes(estimatedBytes)} (${describe(estimate)}), ` +
+    `${fits ? 'within' : 'more than'} the ${formatBytes(availableBytes)} available (${detail})`
   return {
     allowed: fits || !settings.guard,
     reason: settings.guard ? reason : `headroom guard disabled (snapshot.guard: false); ${reason}`,
@@ -103,11 +102,7 @@ export function checkHeadroom (figures: HeadroomFigures, settings: HeadroomSetti
 }
 
 function describe (estimate: SnapshotEstimate): string {
-  const bound = `the bound for ${mib(estimate.otherHeapBytes)} of regular heap and ${mib(estimate.largeObjectBytes)} of large objects`
+  const bound = `the bound for ${formatBytes(estimate.otherHeapBytes)} of regular heap and ${formatBytes(estimate.largeObjectBytes)} of large objects`
   const scaled = estimate.learnedRatio === null ? bound : `${estimate.learnedRatio} × ${bound}, learned from the last snapshot`
-  return `${scaled} + ${mib(estimate.marginBytes)} margin`
-}
-
-function mib (bytes: number): string {
-  return `${(bytes / MIB).toFixed(1)} MiB`
+  return `${scaled} + ${formatBytes(estimate.marginBytes)} margin`
 }

@@ -1,9 +1,7 @@
 import type { ResolvedTrendThresholds } from './thresholds.js'
 import type { HeapTrend, SeriesTrend } from './verdict.js'
 import type { TimedValue } from './theil-sen.js'
-
-const KIB = 1024
-const MIB = 1024 * KIB
+import { formatBytes } from '../format-bytes.js'
 
 export function insufficientReason (heap: SeriesTrend, thresholds: ResolvedTrendThresholds): string {
   return `${heap.samples} heap samples spanning ${formatDuration(heap.spanMs)} in the last ${formatDuration(thresholds.windowMs)}; ` +
@@ -63,11 +61,6 @@ function formatSlope (bytesPerMinute: number): string {
 
 function formatPercent (ratio: number): string {
   return `${ratio < 0 ? '-' : '+'}${(Math.abs(ratio) * 100).toFixed(1)}%`
-}
-
-export function formatBytes (bytes: number): string {
-  if (bytes >= MIB) return `${(bytes / MIB).toFixed(1)} MiB`
-  return `${(bytes / KIB).toFixed(1)} KiB`
 }
 
 function formatDuration (ms: number): string {

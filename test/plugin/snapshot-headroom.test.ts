@@ -70,7 +70,7 @@ t.test('a cgroup limit bounds it (v1 and v2): limit minus usage, plus what the l
     const refused = checkHeadroom(figures(25, 0, container, 20_000), settings)
     t.match(refused, {
       allowed: false,
-      reason: `a snapshot needs about 439.0 MiB (the bound for 25.0 MiB of regular heap and 0.0 MiB of large objects + 64.0 MiB margin), more than the 380.0 MiB available (${source} limit 600.0 MiB minus usage 220.0 MiB)`,
+      reason: `a snapshot needs about 439.0 MiB (the bound for 25.0 MiB of regular heap and 0.0 KiB of large objects + 64.0 MiB margin), more than the 380.0 MiB available (${source} limit 600.0 MiB minus usage 220.0 MiB)`,
       estimatedBytes: 439 * MIB,
       availableBytes: 380 * MIB,
       source,
