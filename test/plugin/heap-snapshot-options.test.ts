@@ -116,7 +116,7 @@ t.test('the headroom guard refuses with 503, the figures and Retry-After; nothin
       statusCode: 503,
       code: 'FST_MEMDIAG_INSUFFICIENT_HEADROOM',
       error: 'Service Unavailable',
-      message: /^Not enough memory headroom for a heap snapshot: a snapshot needs about .* more than the .* available \(the budget of snapshot.maxHeapUsedBytes 0.0 MiB\)$/,
+      message: /^Not enough memory headroom for a heap snapshot: a snapshot needs about .* more than the .* available \(the budget of snapshot.maxHeapUsedBytes 1.0 KiB\)$/,
       heapUsedBytes: Number,
       estimatedBytes: Number,
       availableBytes: Number,
