@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { GcRecorder } from '../gc-recorder.js'
-import { redactingLogSerializers } from '../log-redaction.js'
+import { guardedRoute } from '../guarded-route.js'
 import type { RouteRateLimit } from '../options.js'
 import type { RouteGuards } from '../route-guards.js'
-import { gcStatsResponse, guardedErrorResponses, onlyQueryParameters } from '../schemas.js'
+import { gcStatsResponse } from '../schemas.js'
 
 export interface GcStatsRouteOptions {
   recorder: GcRecorder
@@ -12,12 +12,5 @@ export interface GcStatsRouteOptions {
 }
 
 export function gcStatsRoute (instance: FastifyInstance, { recorder, guards, rateLimit }: GcStatsRouteOptions): void {
-  instance.get('/gc-stats', {
-    onRequest: guards.onRequest(rateLimit),
-    logSerializers: redactingLogSerializers,
-    schema: {
-      querystring: onlyQueryParameters({}),
-      response: { 200: gcStatsResponse, ...guardedErrorResponses }
-    }
-  }, async () => recorder.stats())
+  instance.get('/gc-stats', guardedRoute(guards.onRequest(rateLimit), { response: { 200: gcStatsResponse } }), async () => recorder.stats())
 }

@@ -6,16 +6,14 @@ import {
   SnapshotInProgressError,
   SnapshotNotFoundError
 } from '../errors.js'
-import { redactingLogSerializers } from '../log-redaction.js'
+import { guardedRoute } from '../guarded-route.js'
 import type { RouteRateLimit } from '../options.js'
 import type { DiagnosticsMetrics } from '../metrics.js'
 import type { RouteGuards } from '../route-guards.js'
 import {
   errorResponse,
-  guardedErrorResponses,
   insufficientHeadroomResponse,
   noContentResponse,
-  onlyQueryParameters,
   snapshotFileResponse,
   snapshotPendingResponse,
   writtenSnapshotResponse
@@ -68,29 +66,20 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
     throw new SnapshotInProgressError()
   }
 
-  instance.post<{ Querystring: TakeQuery }>('/heap-snapshot', {
-    onRequest: guards.onRequest(options.takeSnapshotLimit, {
-      onLimited: () => metrics?.snapshotRefused('rate_limited'),
-      beforeLimit: async function refuseWhileInProgress (_request, reply) {
-        if (snapshots.inProgress()) refuseInProgress(reply)
-      }
-    }),
-    logSerializers: redactingLogSerializers,
-    schema: {
-      querystring: onlyQueryParameters({
-        download: { type: 'boolean', default: false },
-        gzip: gzipParameter,
-        wait: { type: 'boolean', default: true }
-      }),
-      response: {
-        201: writtenSnapshotResponse,
-        202: snapshotPendingResponse,
-        ...guardedErrorResponses,
-        409: errorResponse,
-        503: insufficientHeadroomResponse
-      }
+  const takeGuards = guards.onRequest(options.takeSnapshotLimit, {
+    onLimited: () => metrics?.snapshotRefused('rate_limited'),
+    beforeLimit: async function refuseWhileInProgress (_request, reply) {
+      if (snapshots.inProgress()) refuseInProgress(reply)
     }
-  }, async function takeHeapSnapshot (request, reply) {
+  })
+  instance.post<{ Querystring: TakeQuery }>('/heap-snapshot', guardedRoute(takeGuards, {
+    query: {
+      download: { type: 'boolean', default: false },
+      gzip: gzipParameter,
+      wait: { type: 'boolean', default: true }
+    },
+    response: { 201: writtenSnapshotResponse, 202: snapshotPendingResponse, 409: errorResponse, 503: insufficientHeadroomResponse }
+  }), async function takeHeapSnapshot (request, reply) {
     const { download, gzip, wait } = request.query
     if (download && !wait) {
       throw new InvalidRequestError('`download=true` sends the snapshot in this response: it cannot be combined with `wait=false`')
@@ -126,15 +115,13 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
   })
 
   instance.get<{ Params: SnapshotParams, Querystring: { gzip: boolean } }>('/heap-snapshot/:id', {
-    onRequest: guards.onRequest(options.snapshotFilesLimit),
-    logSerializers: redactingLogSerializers,
-    // A HEAD would read and compress the whole file for nothing.
-    exposeHeadRoute: false,
-    schema: {
+    ...guardedRoute(guards.onRequest(options.snapshotFilesLimit), {
       params: idParams,
-      querystring: onlyQueryParameters({ gzip: gzipParameter }),
-      response: { 200: snapshotFileResponse, 202: snapshotPendingResponse, ...guardedErrorResponses, 404: errorResponse }
-    }
+      query: { gzip: gzipParameter },
+      response: { 200: snapshotFileResponse, 202: snapshotPendingResponse, 404: errorResponse }
+    }),
+    // A HEAD would read and compress the whole file for nothing.
+    exposeHeadRoute: false
   }, async function downloadHeapSnapshot (request, reply) {
     const { id } = request.params
     if (snapshots.phase(id) === 'writing') {
@@ -147,15 +134,10 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
     return reply
   })
 
-  instance.delete<{ Params: SnapshotParams }>('/heap-snapshot/:id', {
-    onRequest: guards.onRequest(options.snapshotFilesLimit),
-    logSerializers: redactingLogSerializers,
-    schema: {
-      params: idParams,
-      querystring: onlyQueryParameters({}),
-      response: { 204: noContentResponse, ...guardedErrorResponses, 404: errorResponse, 409: errorResponse }
-    }
-  }, async function deleteHeapSnapshot (request, reply) {
+  instance.delete<{ Params: SnapshotParams }>('/heap-snapshot/:id', guardedRoute(guards.onRequest(options.snapshotFilesLimit), {
+    params: idParams,
+    response: { 204: noContentResponse, 404: errorResponse, 409: errorResponse }
+  }), async function deleteHeapSnapshot (request, reply) {
     const { id } = request.params
     if (snapshots.phase(id) !== null) throw new SnapshotInProgressError()
     if (!await store.remove(id)) throw new SnapshotNotFoundError()

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import { redactingLogSerializers } from '../log-redaction.js'
+import { guardedRoute } from '../guarded-route.js'
 import type { MemoryProbe } from '../memory-probe.js'
 import type { RouteRateLimit } from '../options.js'
 import type { RouteGuards } from '../route-guards.js'
-import { guardedErrorResponses, memoryResponse, onlyQueryParameters } from '../schemas.js'
+import { memoryResponse } from '../schemas.js'
 import type { SnapshotLifecycle } from '../snapshot/lifecycle.js'
 import type { TrendReport } from '../trend/verdict.js'
 
@@ -18,14 +18,7 @@ export interface MemoryRouteOptions {
 }
 
 export function memoryRoute (instance: FastifyInstance, { probe, guards, rateLimit, snapshotStatus, trendReport }: MemoryRouteOptions): void {
-  instance.get('/memory', {
-    onRequest: guards.onRequest(rateLimit),
-    logSerializers: redactingLogSerializers,
-    schema: {
-      querystring: onlyQueryParameters({}),
-      response: { 200: memoryResponse, ...guardedErrorResponses }
-    }
-  }, async () => {
+  instance.get('/memory', guardedRoute(guards.onRequest(rateLimit), { response: { 200: memoryResponse } }), async () => {
     const reading = probe.read()
     const snapshot = snapshotStatus({
       heapUsedBytes: reading.process.heapUsed,
