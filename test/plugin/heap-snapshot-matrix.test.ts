@@ -67,9 +67,10 @@ for (const [shape, count] of MATRIX) {
       const { estimatedBytes, basis } = memory.body.snapshot
       const usage = memory.body.container.usageBytes as number
       t.equal(basis, 'conservative-bound', 'a first snapshot rests on the bound')
-      // What the guard asks for, with 10% of slack (the heap's garbage moves the estimate a little
-      // between this read and the POST), or half of it (still far above what the process needs).
-      cgroup.setLimit(usage + (fits ? Math.floor(estimatedBytes * 1.1) : Math.floor(estimatedBytes / 2)))
+      // What the guard asks for, with 30% of slack (the garbage of this read and of the POST moves
+      // the estimate between the two: +10% seen under load), or half of it (still far above what
+      // the process needs).
+      cgroup.setLimit(usage + (fits ? Math.floor(estimatedBytes * 1.3) : Math.floor(estimatedBytes / 2)))
       const res = await call(app.port, 'POST', '/heap-snapshot')
       const label = `${fits ? 'ample' : 'short'}: estimate ${Math.round(estimatedBytes / MB)} MB`
       if (fits) {
