@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { once } from 'node:events'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pino from 'pino'
@@ -81,6 +82,7 @@ t.test('line ends of the compiled scripts are cached through the inspector, exce
 t.test('the log is flushed before the event loop blocks: pino\'s asynchronous destination, or at once', async (t) => {
   const file = join(tempDir(t), 'log')
   const destination = pino.destination({ dest: file, sync: false, minLength: 4096 })
+  await once(destination, 'ready') // the file is opened asynchronously too
   const log = pino(destination)
   log.info('heap snapshot starting')
   t.equal(readFileSync(file, 'utf8'), '', 'still buffered')
