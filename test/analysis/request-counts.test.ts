@@ -44,4 +44,9 @@ t.test('objects per request of each route', async (t) => {
   t.same(together.map((s) => [s.route, s.objectsPerRequest, s.ambiguous]), [['a', 2, true], ['b', 1, true]],
     'routes that always ran in proportion cannot be told apart: each as if alone, marked ambiguous')
   t.same(attributeToRoutes([3, 4], [{}, { a: 0 }]), [], 'no request: no share')
+  const noisy = attributeToRoutes([200, 199], [{ leak: 200, busy: 2400 }, { leak: 200, busy: 1900 }])
+  t.same(noisy.map((s) => [s.route, Math.round(s.objectsPerRequest * 1000) / 1000, s.ambiguous]), [['leak', 0.998, false], ['busy', 0, false]],
+    'one object of noise between two intervals stays noise: the route that explains the objects alone gets them')
+  const mixed = attributeToRoutes([300, 250, 350], [{ a: 100, b: 200 }, { a: 150, b: 100 }, { a: 50, b: 300 }])
+  t.same(mixed.map((s) => [s.route, Math.round(s.objectsPerRequest * 1000) / 1000]), [['a', 1], ['b', 1]], 'two leaking routes: the fit')
 })
