@@ -13,18 +13,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { diffHeapSnapshots } from '../analysis/index.js'
+import { REPORT } from './child-measure.js'
+import type { Measure } from './child-measure.js'
 
 const GOAL_SECONDS = 30
 const GOAL_RSS_BYTES = 1.5e9
 const GOAL_SPEEDUP = 2
-
-interface Measure {
-  readonly ok: boolean
-  readonly wallMs: number
-  readonly cpuMs: number
-  readonly maxRssBytes: number
-  readonly note: string
-}
 
 // The heap: small objects of one class, retained from a global. Between the snapshots a tenth
 // of them go away and new objects of another class arrive, as in a slow leak.
@@ -89,13 +83,6 @@ try {
   report(started, 'top new: ' + top[0] + ' +' + top[1])
 } catch (err) {
   report(started, err.message, false)
-}
-`
-
-const REPORT = `
-function report (started, note, ok = true) {
-  const cpu = process.cpuUsage()
-  console.log(JSON.stringify({ ok, wallMs: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, maxRssBytes: process.resourceUsage().maxRSS * 1024, note }))
 }
 `
 

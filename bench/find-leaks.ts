@@ -19,19 +19,13 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { findLeaks } from '../analysis/index.js'
+import { REPORT } from './child-measure.js'
+import type { Measure } from './child-measure.js'
 
 const GOAL_SPEEDUP = 3
 const GOAL_MEMORY_SHARE = 0.5
 const GOAL_RSS_BYTES = 2e9
 const CGROUP_ROOT = '/sys/fs/cgroup/memory'
-
-interface Measure {
-  readonly ok: boolean
-  readonly wallMs: number
-  readonly cpuMs: number
-  readonly maxRssBytes: number
-  readonly note: string
-}
 
 // A heap of about `nodes` nodes: Items (an object, a string, an array each) retained from a
 // global. Each round then leaks Sessions into a Map (1 in 100 of the nodes) and leaves as many
@@ -57,13 +51,6 @@ for (const name of ['a', 'b', 'c']) {
   v8.writeHeapSnapshot(dir + '/' + name + '.heapsnapshot')
 }
 console.log(JSON.stringify({ perRound, heapUsed: process.memoryUsage().heapUsed }))
-`
-
-const REPORT = `
-function report (started, note, ok = true) {
-  const cpu = process.cpuUsage()
-  console.log(JSON.stringify({ ok, wallMs: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, maxRssBytes: process.resourceUsage().maxRSS * 1024, note }))
-}
 `
 
 const MEMLAB = `
