@@ -3,20 +3,35 @@ import { InvalidOptionError } from './errors.js'
 // The checks every option goes through, each with its fallback when the option is left out.
 // `name` is the option's path as the user writes it (`snapshot.maxFiles`), quoted in the message.
 
-function checked<T> (value: unknown, fallback: T, name: string, valid: (value: unknown) => value is T, expected: string): T {
+function checked<T, F> (value: unknown, fallback: F, name: string, valid: (value: unknown) => value is T, expected: string): T | F {
   if (value === undefined) return fallback
-  if (!valid(value)) throw new InvalidOptionError(`\`${name}\` must be ${expected}`)
+  if (!valid(value)) throw new InvalidOptionError(`\`${name}\` must be ${expected}, got ${shown(value)}`)
   return value
+}
+
+function shown (value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (value === null || typeof value !== 'object') return String(value)
+  return Array.isArray(value) ? 'an array' : 'an object'
 }
 
 const isNumber = (value: unknown): value is number => typeof value === 'number'
 
-export function positiveInteger (value: unknown, fallback: number, name: string): number {
+export function positiveInteger<F = number> (value: unknown, fallback: F, name: string): number | F {
   return checked(value, fallback, name, (v): v is number => isNumber(v) && Number.isInteger(v) && v > 0, 'a positive integer')
 }
 
 export function nonNegativeInteger (value: unknown, fallback: number, name: string): number {
   return checked(value, fallback, name, (v): v is number => isNumber(v) && Number.isInteger(v) && v >= 0, 'an integer >= 0')
+}
+
+export function integerAtLeast (min: number, value: unknown, fallback: number, name: string): number {
+  return checked(value, fallback, name, (v): v is number => isNumber(v) && Number.isInteger(v) && v >= min, `an integer >= ${min}`)
+}
+
+/** A positive finite number, fractions allowed (a ratio, a rate). */
+export function positiveNumber (value: unknown, fallback: number, name: string): number {
+  return checked(value, fallback, name, (v): v is number => isNumber(v) && Number.isFinite(v) && v > 0, 'a positive finite number')
 }
 
 export function booleanOption (value: unknown, fallback: boolean, name: string): boolean {

@@ -1,7 +1,7 @@
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { unusableTokenReason } from './auth.js'
+import { DEFAULTS } from './defaults.js'
 import { InvalidOptionError } from './errors.js'
 import { booleanOption, nonNegativeInteger, optionalObject, positiveInteger, stringOption } from './option-checks.js'
 import type { MetricsRegistry } from './metrics.js'
@@ -50,24 +50,24 @@ export interface RouteRateLimit {
 }
 
 export interface RateLimitOptions {
-  /** `GET /memory`. @defaultValue `{ max: 60, timeWindow: '1 minute' }` */
+  /** `GET /memory`. @defaultValue `{ max: 60, timeWindow: 60000 }` (one minute) */
   memory?: RouteRateLimit | false
-  /** `GET /gc-stats`. @defaultValue `{ max: 60, timeWindow: '1 minute' }` */
+  /** `GET /gc-stats`. @defaultValue `{ max: 60, timeWindow: 60000 }` (one minute) */
   gcStats?: RouteRateLimit | false
-  /** `POST /heap-snapshot`: each one blocks the event loop. @defaultValue `{ max: 2, timeWindow: '10 minutes' }` */
+  /** `POST /heap-snapshot`: each one blocks the event loop. @defaultValue `{ max: 2, timeWindow: 600000 }` (10 minutes) */
   takeSnapshot?: RouteRateLimit | false
   /**
    * `GET` and `DELETE /heap-snapshot/:id`, apart from `takeSnapshot` so that a client polling a
-   * `202` does not use up the snapshot credits. @defaultValue `{ max: 60, timeWindow: '1 minute' }`
+   * `202` does not use up the snapshot credits. @defaultValue `{ max: 60, timeWindow: 60000 }` (one minute)
    */
   snapshotFiles?: RouteRateLimit | false
-  /** `GET /metrics`, when enabled. @defaultValue `{ max: 60, timeWindow: '1 minute' }` */
+  /** `GET /metrics`, when enabled. @defaultValue `{ max: 60, timeWindow: 60000 }` (one minute) */
   metrics?: RouteRateLimit | false
   /**
    * Failed authentications per client IP, counted apart from the routes' budgets (which count
    * authenticated requests only). Past it, requests that fail authentication get 429 instead of
    * 401; requests with valid credentials still pass, so a stranger can neither spend the
-   * operator's budget nor lock them out. @defaultValue `{ max: 60, timeWindow: '1 minute' }`
+   * operator's budget nor lock them out. @defaultValue `{ max: 60, timeWindow: 60000 }` (one minute)
    */
   failedAuth?: RouteRateLimit | false
 }
@@ -157,8 +157,8 @@ export interface MemoryDiagnosticsOptions {
   auth: AuthOptions | false
   /**
    * Per-route rate limits through `@fastify/rate-limit` (registered inside the plugin when the
-   * application has not registered it). `false` turns them all off.
-   * @defaultValue read routes 60 per minute
+   * application has not registered it). `false` turns them all off. Each route's default is on
+   * its own option: 60 per minute, 2 per 10 minutes for `takeSnapshot`.
    */
   rateLimit?: RateLimitOptions | false
   /** Garbage collection recording. */
@@ -177,46 +177,25 @@ export interface MemoryDiagnosticsOptions {
   cgroup?: { root?: string, procSelfCgroup?: string }
 }
 
-export interface ResolvedAuth {
-  tokens: string[]
-  strategies: AuthStrategy[]
-  relation: 'or' | 'and'
-}
+/** An options group with every default filled in. */
+type Filled<T> = { [K in keyof T]-?: Exclude<T[K], undefined> }
 
-export interface ResolvedSnapshot {
-  dir: string
-  guard: boolean
-  marginBytes: number
-  maxHeapUsedBytes: number | null
-  maxFiles: number
-  maxAgeMs: number
-  sendTimeoutMs: number
-  cacheLineEnds: boolean
-}
+export type ResolvedAuth = Filled<Omit<AuthOptions, 'tokens'>> & { tokens: string[] }
+export type ResolvedSnapshot = Filled<SnapshotOptions>
 
 export interface ResolvedOptions {
   auth: ResolvedAuth | false
-  rateLimit: {
-    memory: RouteRateLimit | false
-    gcStats: RouteRateLimit | false
-    takeSnapshot: RouteRateLimit | false
-    snapshotFiles: RouteRateLimit | false
-    metrics: RouteRateLimit | false
-  }
+  rateLimit: Filled<Omit<RateLimitOptions, 'failedAuth'>>
   /** `rateLimit.failedAuth`: apart, since it is no route's budget. */
-  failedAuthLimit: RouteRateLimit | false
-  gc: { windowMs: number }
+  failedAuthLimit: Filled<RateLimitOptions>['failedAuth']
+  gc: Filled<GcOptions>
   snapshot: ResolvedSnapshot
-  trend: { intervalMs: number, capacityMs: number, thresholds: ResolvedTrendThresholds }
-  metrics: { registry: MetricsRegistry, route: boolean, auth: boolean } | null
-  cgroup: { root: string, procSelfCgroup: string }
+  trend: Filled<Omit<TrendOptions, 'thresholds'>> & { thresholds: ResolvedTrendThresholds }
+  metrics: Filled<MetricsOptions> | null
+  cgroup: Filled<NonNullable<MemoryDiagnosticsOptions['cgroup']>>
 }
 
 const MIN_TOKEN_LENGTH = 16
-const READ_LIMIT: RouteRateLimit = { max: 60, timeWindow: 60_000 }
-const SNAPSHOT_LIMIT: RouteRateLimit = { max: 2, timeWindow: 600_000 }
-const FAILED_AUTH_LIMIT: RouteRateLimit = { max: 60, timeWindow: 60_000 }
-const MIB = 1024 * 1024
 
 export function resolveOptions (opts: MemoryDiagnosticsOptions | undefined): ResolvedOptions {
   if (opts === null || typeof opts !== 'object') {
@@ -226,14 +205,24 @@ export function resolveOptions (opts: MemoryDiagnosticsOptions | undefined): Res
     auth: resolveAuth(opts.auth),
     rateLimit: resolveRateLimit(opts.rateLimit),
     failedAuthLimit: resolveFailedAuthLimit(opts.rateLimit),
-    gc: { windowMs: positiveInteger(opts.gc?.windowMs, 60_000, 'gc.windowMs') },
+    gc: resolveGc(opts.gc),
     snapshot: resolveSnapshot(opts.snapshot),
     trend: resolveTrend(opts.trend),
     metrics: resolveMetrics(opts.metrics),
-    cgroup: {
-      root: stringOption(opts.cgroup?.root, '/sys/fs/cgroup', 'cgroup.root'),
-      procSelfCgroup: stringOption(opts.cgroup?.procSelfCgroup, '/proc/self/cgroup', 'cgroup.procSelfCgroup')
-    }
+    cgroup: resolveCgroup(opts.cgroup)
+  }
+}
+
+function resolveGc (gc: GcOptions | undefined): ResolvedOptions['gc'] {
+  optionalObject(gc, 'gc')
+  return { windowMs: positiveInteger(gc?.windowMs, DEFAULTS.gc.windowMs, 'gc.windowMs') }
+}
+
+function resolveCgroup (cgroup: MemoryDiagnosticsOptions['cgroup']): ResolvedOptions['cgroup'] {
+  optionalObject(cgroup, 'cgroup')
+  return {
+    root: stringOption(cgroup?.root, DEFAULTS.cgroup.root, 'cgroup.root'),
+    procSelfCgroup: stringOption(cgroup?.procSelfCgroup, DEFAULTS.cgroup.procSelfCgroup, 'cgroup.procSelfCgroup')
   }
 }
 
@@ -242,7 +231,7 @@ function resolveAuth (auth: AuthOptions | false | undefined): ResolvedAuth | fal
   if (auth === undefined || auth === null || typeof auth !== 'object') {
     throw new InvalidOptionError('the `auth` option is required: give `auth.tokens` and/or `auth.strategies` (or `auth: false` to run the routes open, not recommended)')
   }
-  const tokens = auth.tokens === undefined ? [] : Array.isArray(auth.tokens) ? [...auth.tokens] : [auth.tokens]
+  const tokens = auth.tokens === undefined ? [...DEFAULTS.auth.tokens] : Array.isArray(auth.tokens) ? [...auth.tokens] : [auth.tokens]
   for (const [index, token] of tokens.entries()) {
     if (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH) {
       throw new InvalidOptionError(`every \`auth.tokens\` entry must be a string of at least ${MIN_TOKEN_LENGTH} characters (is an environment variable unset?)`)
@@ -252,14 +241,14 @@ function resolveAuth (auth: AuthOptions | false | undefined): ResolvedAuth | fal
       throw new InvalidOptionError(`\`auth.tokens\` entry ${index} can never match an "Authorization: Bearer" header: it ${reason}`)
     }
   }
-  const strategies = auth.strategies === undefined ? [] : auth.strategies
+  const strategies = auth.strategies ?? DEFAULTS.auth.strategies
   if (!Array.isArray(strategies) || strategies.some((s) => typeof s !== 'function')) {
     throw new InvalidOptionError('`auth.strategies` must be an array of functions')
   }
   if (tokens.length === 0 && strategies.length === 0) {
     throw new InvalidOptionError('`auth` needs at least one of `auth.tokens` or `auth.strategies` (or `auth: false` to run the routes open, not recommended)')
   }
-  const relation = auth.relation ?? 'or'
+  const relation = auth.relation ?? DEFAULTS.auth.relation
   if (relation !== 'or' && relation !== 'and') {
     throw new InvalidOptionError("`auth.relation` must be 'or' or 'and'")
   }
@@ -272,24 +261,24 @@ function resolveRateLimit (rateLimit: RateLimitOptions | false | undefined): Res
     throw new InvalidOptionError('`rateLimit` must be an object or false')
   }
   return {
-    memory: routeRateLimit(rateLimit?.memory, READ_LIMIT, 'rateLimit.memory'),
-    gcStats: routeRateLimit(rateLimit?.gcStats, READ_LIMIT, 'rateLimit.gcStats'),
-    takeSnapshot: routeRateLimit(rateLimit?.takeSnapshot, SNAPSHOT_LIMIT, 'rateLimit.takeSnapshot'),
-    snapshotFiles: routeRateLimit(rateLimit?.snapshotFiles, READ_LIMIT, 'rateLimit.snapshotFiles'),
-    metrics: routeRateLimit(rateLimit?.metrics, READ_LIMIT, 'rateLimit.metrics')
+    memory: routeRateLimit(rateLimit, 'memory'),
+    gcStats: routeRateLimit(rateLimit, 'gcStats'),
+    takeSnapshot: routeRateLimit(rateLimit, 'takeSnapshot'),
+    snapshotFiles: routeRateLimit(rateLimit, 'snapshotFiles'),
+    metrics: routeRateLimit(rateLimit, 'metrics')
   }
 }
 
 function resolveFailedAuthLimit (rateLimit: RateLimitOptions | false | undefined): RouteRateLimit | false {
   // an invalid `rateLimit` itself is reported by resolveRateLimit
   if (rateLimit === false || (rateLimit !== undefined && (rateLimit === null || typeof rateLimit !== 'object'))) return false
-  return routeRateLimit(rateLimit?.failedAuth, FAILED_AUTH_LIMIT, 'rateLimit.failedAuth')
+  return routeRateLimit(rateLimit, 'failedAuth')
 }
 
 function resolveTrend (trend: TrendOptions | undefined): ResolvedOptions['trend'] {
   optionalObject(trend, 'trend')
-  const intervalMs = positiveInteger(trend?.intervalMs, 5000, 'trend.intervalMs')
-  const capacityMs = positiveInteger(trend?.capacityMs, 3_600_000, 'trend.capacityMs')
+  const intervalMs = positiveInteger(trend?.intervalMs, DEFAULTS.trend.intervalMs, 'trend.intervalMs')
+  const capacityMs = positiveInteger(trend?.capacityMs, DEFAULTS.trend.capacityMs, 'trend.capacityMs')
   if (capacityMs < intervalMs) {
     throw new InvalidOptionError(`\`trend.capacityMs\` (${capacityMs}) must be at least \`trend.intervalMs\` (${intervalMs})`)
   }
@@ -305,40 +294,36 @@ function resolveMetrics (metrics: MetricsOptions | undefined): ResolvedOptions['
   }
   return {
     registry,
-    route: booleanOption(metrics.route, false, 'metrics.route'),
-    auth: booleanOption(metrics.auth, true, 'metrics.auth')
+    route: booleanOption(metrics.route, DEFAULTS.metrics.route, 'metrics.route'),
+    auth: booleanOption(metrics.auth, DEFAULTS.metrics.auth, 'metrics.auth')
   }
 }
 
 function resolveSnapshot (snapshot: SnapshotOptions | undefined): ResolvedSnapshot {
   optionalObject(snapshot, 'snapshot')
-  const guard = booleanOption(snapshot?.guard, true, 'snapshot.guard')
-  const cacheLineEnds = booleanOption(snapshot?.cacheLineEnds, true, 'snapshot.cacheLineEnds')
+  const defaults = DEFAULTS.snapshot
+  const guard = booleanOption(snapshot?.guard, defaults.guard, 'snapshot.guard')
+  const cacheLineEnds = booleanOption(snapshot?.cacheLineEnds, defaults.cacheLineEnds, 'snapshot.cacheLineEnds')
   if (snapshot !== undefined && 'factor' in snapshot) {
     throw new InvalidOptionError('`snapshot.factor` is gone: the estimate now follows the heap\'s composition (see the README\'s "Heap snapshots"); use `snapshot.marginBytes` to add room')
   }
-  const marginBytes = nonNegativeInteger(snapshot?.marginBytes, 64 * MIB, 'snapshot.marginBytes')
-  const maxHeapUsedBytes = snapshot?.maxHeapUsedBytes ?? null
   return {
-    dir: resolve(stringOption(snapshot?.dir, defaultSnapshotDir(), 'snapshot.dir')),
+    dir: resolve(stringOption(snapshot?.dir, defaults.dir, 'snapshot.dir')),
     guard,
-    marginBytes,
-    maxHeapUsedBytes: maxHeapUsedBytes === null ? null : positiveInteger(maxHeapUsedBytes, 0, 'snapshot.maxHeapUsedBytes'),
-    maxFiles: positiveInteger(snapshot?.maxFiles, 3, 'snapshot.maxFiles'),
-    maxAgeMs: positiveInteger(snapshot?.maxAgeMs, 3_600_000, 'snapshot.maxAgeMs'),
-    sendTimeoutMs: positiveInteger(snapshot?.sendTimeoutMs, 30_000, 'snapshot.sendTimeoutMs'),
+    marginBytes: nonNegativeInteger(snapshot?.marginBytes, defaults.marginBytes, 'snapshot.marginBytes'),
+    // null, like leaving it out, is no cap
+    maxHeapUsedBytes: positiveInteger(snapshot?.maxHeapUsedBytes ?? undefined, defaults.maxHeapUsedBytes, 'snapshot.maxHeapUsedBytes'),
+    maxFiles: positiveInteger(snapshot?.maxFiles, defaults.maxFiles, 'snapshot.maxFiles'),
+    maxAgeMs: positiveInteger(snapshot?.maxAgeMs, defaults.maxAgeMs, 'snapshot.maxAgeMs'),
+    sendTimeoutMs: positiveInteger(snapshot?.sendTimeoutMs, defaults.sendTimeoutMs, 'snapshot.sendTimeoutMs'),
     cacheLineEnds
   }
 }
 
-// One directory per user: another user's process on the same machine cannot share (or pre-create) it.
-function defaultSnapshotDir (): string {
-  /* c8 ignore next -- process.getuid is missing only on Windows */
-  const owner = typeof process.getuid === 'function' ? String(process.getuid()) : 'user'
-  return join(tmpdir(), `fastify-memory-diagnostics-${owner}`)
-}
-
-export function routeRateLimit (value: RouteRateLimit | false | undefined, fallback: RouteRateLimit, name: string): RouteRateLimit | false {
+function routeRateLimit (rateLimit: RateLimitOptions | undefined, route: keyof typeof DEFAULTS.rateLimit): RouteRateLimit | false {
+  const value = rateLimit?.[route]
+  const fallback = DEFAULTS.rateLimit[route]
+  const name = `rateLimit.${route}`
   if (value === false) return false
   if (value === undefined) return { ...fallback }
   if (value === null || typeof value !== 'object') {

@@ -20,7 +20,7 @@ import {
 } from '../schemas.js'
 import type { SnapshotLifecycle } from '../snapshot/lifecycle.js'
 import { sendSnapshotFile } from '../snapshot/send.js'
-import { SNAPSHOT_ID_PATTERN } from '../snapshot/store.js'
+import { SNAPSHOT_ID_PATTERN } from '../snapshot/names.js'
 import type { SnapshotStore } from '../snapshot/store.js'
 
 export interface HeapSnapshotRoutesOptions {

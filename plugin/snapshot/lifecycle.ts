@@ -12,7 +12,7 @@ import type { HeadroomFigures, HeadroomSettings, HeadroomVerdict } from './headr
 import { PROC_SELF, readRss } from './peak-rss.js'
 import { detectAllocator, retainedMemory } from './retained.js'
 import type { RetainedMemory } from './retained.js'
-import { newSnapshotId } from './store.js'
+import { newSnapshotId } from './names.js'
 import type { OpenedSnapshot, SnapshotStore } from './store.js'
 import { expectedBlockMs, writeSnapshotFile } from './writer.js'
 import type { WrittenSnapshot } from './writer.js'
@@ -122,7 +122,7 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite 
   function write (id: string, createdAt: Date, log: FastifyBaseLogger): WrittenSnapshot {
     try {
       const leftByLast = retainedMemory(allocator, readRss()?.rssBytes ?? null, state.last).retainedBytes
-      const written = writeSnapshotFile(store, id, { cacheLineEnds: settings.cacheLineEnds, proc: PROC_SELF, createdAt, beforeWrite })
+      const written = writeSnapshotFile(store.dir, id, { cacheLineEnds: settings.cacheLineEnds, proc: PROC_SELF, createdAt, beforeWrite })
       state.last = written
       // What it needed had nothing been left to reuse: what it added, plus all the last snapshot
       // left in the process (it may have reused every byte of it). Learning what it added alone

@@ -1,32 +1,9 @@
-import { randomBytes } from 'node:crypto'
 import { chmodSync, constants, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs'
 import { open, unlink } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { UnsafeSnapshotDirError, UnsafeSnapshotFileError } from '../errors.js'
-
-/** A snapshot id: its creation time (ISO 8601 basic format, UTC) and 64 random bits. */
-export const SNAPSHOT_ID_PATTERN = '^[0-9]{8}T[0-9]{6}\\.[0-9]{3}Z-[0-9a-f]{16}$'
-const SNAPSHOT_ID = new RegExp(SNAPSHOT_ID_PATTERN)
-const FILE_NAME = /^heap-[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9a-f]{16}\.heapsnapshot$/
-// The writer's pid is in the temporary name so that processes sharing the directory (a cluster)
-// only clean up temporary files whose writer is gone.
-const TEMP_NAME = /^heap-[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9a-f]{16}\.([0-9]+)\.heapsnapshot\.tmp$/
-
-export function newSnapshotId (now: Date = new Date()): string {
-  const basic = now.toISOString().replace(/[-:]/g, '')
-  return `${basic}-${randomBytes(8).toString('hex')}`
-}
-
-export function isSnapshotId (id: string): boolean {
-  return SNAPSHOT_ID.test(id)
-}
-
-/** When the snapshot was started, from its id, in milliseconds since the epoch. */
-export function snapshotIdTime (id: string): number {
-  const at = (start: number, end: number) => id.slice(start, end)
-  return Date.parse(`${at(0, 4)}-${at(4, 6)}-${at(6, 8)}T${at(9, 11)}:${at(11, 13)}:${at(13, 19)}Z`)
-}
+import { isSnapshotFileName, isSnapshotId, snapshotFileName, snapshotPaths, tempFileWriter } from './names.js'
 
 export interface OpenedSnapshot {
   id: string
@@ -38,16 +15,11 @@ export interface OpenedSnapshot {
 
 export interface SnapshotStore {
   readonly dir: string
-  fileName (id: string): string
-  filePath (id: string): string
-  tempPath (id: string): string
   /**
    * Opens a complete snapshot; null when there is none with this id or it has expired (it is then
    * removed). `ignoreAge` for the one just written, whatever `maxAgeMs`.
    */
   open (id: string, options?: { ignoreAge?: boolean }): Promise<OpenedSnapshot | null>
-  /** Throws UnsafeSnapshotDirError unless the directory is still a 0700 directory of this user. */
-  checkDir (): void
   /** Removes a snapshot; false when there was none. */
   remove (id: string): Promise<boolean>
   /**
@@ -65,17 +37,11 @@ export interface SnapshotStoreOptions {
 }
 
 export function createSnapshotStore ({ dir, maxFiles, maxAgeMs }: SnapshotStoreOptions): SnapshotStore {
-  const fileName = (id: string) => `heap-${id}.heapsnapshot`
-  const filePath = (id: string) => join(dir, fileName(id))
+  const filePath = (id: string) => snapshotPaths(dir, id).file
   const expired = (mtimeMs: number, now: number) => now - mtimeMs > maxAgeMs
 
   return {
     dir,
-    fileName,
-    filePath,
-    tempPath: (id) => join(dir, `heap-${id}.${process.pid}.heapsnapshot.tmp`),
-
-    checkDir: () => { checkSnapshotDir(dir) },
 
     async open (id, { ignoreAge = false } = {}) {
       if (!isSnapshotId(id)) return null
@@ -89,14 +55,14 @@ export function createSnapshotStore ({ dir, maxFiles, maxAgeMs }: SnapshotStoreO
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code
         if (code === 'ENOENT') return null
-        if (code === 'ELOOP') throw new UnsafeSnapshotFileError(`${fileName(id)} is a symbolic link`)
+        if (code === 'ELOOP') throw new UnsafeSnapshotFileError(`${snapshotFileName(id)} is a symbolic link`)
         throw error
       }
       const stats = await handle.stat()
       const unsafe = unsafeFileReason(stats)
       if (unsafe !== null) {
         await handle.close()
-        throw new UnsafeSnapshotFileError(`${fileName(id)} ${unsafe}`)
+        throw new UnsafeSnapshotFileError(`${snapshotFileName(id)} ${unsafe}`)
       }
       const { size, mtimeMs } = stats
       if (!ignoreAge && expired(mtimeMs, Date.now())) {
@@ -104,7 +70,7 @@ export function createSnapshotStore ({ dir, maxFiles, maxAgeMs }: SnapshotStoreO
         rmSync(filePath(id), { force: true })
         return null
       }
-      return { id, name: fileName(id), handle, bytes: size }
+      return { id, name: snapshotFileName(id), handle, bytes: size }
     },
 
     async remove (id) {
@@ -121,12 +87,12 @@ export function createSnapshotStore ({ dir, maxFiles, maxAgeMs }: SnapshotStoreO
     applyRetention ({ keepId, now = Date.now() } = {}) {
       const names = readdirSync(dir)
       const stale = names.filter((name) => {
-        const writer = TEMP_NAME.exec(name)
-        return writer !== null && !writerAlive(Number(writer[1]))
+        const writer = tempFileWriter(name)
+        return writer !== null && !writerAlive(writer)
       })
       // Newest first: ids start with their creation time in a fixed-width format.
-      const snapshots = names.filter((name) => FILE_NAME.test(name)).sort().reverse()
-      const kept = keepId === undefined ? null : fileName(keepId)
+      const snapshots = names.filter(isSnapshotFileName).sort().reverse()
+      const kept = keepId === undefined ? null : snapshotFileName(keepId)
       const old = snapshots.filter((name, index) => {
         if (name === kept) return false
         if (index >= maxFiles) return true

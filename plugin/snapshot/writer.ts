@@ -8,7 +8,8 @@ import { cacheScriptLineEnds } from '../snapshot-line-ends.js'
 import { measurePeakRss } from './peak-rss.js'
 import type { ProcFiles, SnapshotCost } from './peak-rss.js'
 import { heapComposition } from './cost-model.js'
-import type { SnapshotStore } from './store.js'
+import { snapshotPaths } from './names.js'
+import { checkSnapshotDir } from './store.js'
 
 // Measured on Node 20: the event loop is blocked about this long per MB of heapUsed.
 const BLOCK_MS_PER_MB = 70
@@ -49,9 +50,9 @@ export interface WriteOptions {
   beforeWrite?: (() => Record<string, unknown> | undefined) | undefined
 }
 
-export function writeSnapshotFile (store: SnapshotStore, id: string, { cacheLineEnds, proc, createdAt, beforeWrite }: WriteOptions): WrittenSnapshot {
-  const tempPath = store.tempPath(id)
-  const filePath = store.filePath(id)
+/** Writes snapshot `id` into `dir` (created and checked at registration, checked again here). */
+export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, proc, createdAt, beforeWrite }: WriteOptions): WrittenSnapshot {
+  const { temp: tempPath, file: filePath } = snapshotPaths(dir, id)
   const started = performance.now()
   cacheScriptLineEnds(cacheLineEnds)
   const heapUsedBytes = process.memoryUsage().heapUsed
@@ -60,7 +61,7 @@ export function writeSnapshotFile (store: SnapshotStore, id: string, { cacheLine
   let bytes: number
   let requests: Record<string, unknown> | undefined
   try {
-    store.checkDir()
+    checkSnapshotDir(dir)
     // Created here first, exclusively and chmod'ed (whatever the umask), so the snapshot is
     // never readable by others even for an instant and nothing planted at that name is followed.
     closeSync(openSync(tempPath, 'wx', 0o600))

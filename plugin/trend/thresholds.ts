@@ -1,6 +1,6 @@
+import { DEFAULTS } from '../defaults.js'
 import { InvalidOptionError } from '../errors.js'
-
-const KIB = 1024
+import { integerAtLeast, positiveNumber } from '../option-checks.js'
 
 /**
  * When the trend verdict says "growing". Defaults assume the sampler's 5 s interval; with a
@@ -45,25 +45,18 @@ export interface TrendThresholds {
 
 export type ResolvedTrendThresholds = Required<TrendThresholds>
 
-export const TREND_DEFAULTS = {
-  windowMs: 600_000,
-  minSpanFraction: 0.5,
-  minSamples: 10,
-  minSlopeBytesPerMinute: 256 * KIB,
-  minRelativeGrowth: 0.05,
-  minConfidence: 0.8
-} as const
-
 /** Checks the thresholds and fills in the defaults; never mutates its argument. Called once, by the options gate. */
 export function resolveTrendThresholds (thresholds: TrendThresholds = {}): ResolvedTrendThresholds {
-  const windowMs = positive('windowMs', thresholds.windowMs, TREND_DEFAULTS.windowMs)
+  const defaults = DEFAULTS.trend.thresholds
+  const name = (key: keyof TrendThresholds) => `trend.thresholds.${key}`
+  const windowMs = positiveNumber(thresholds.windowMs, defaults.windowMs, name('windowMs'))
   const resolved: ResolvedTrendThresholds = {
     windowMs,
-    minSpanMs: positive('minSpanMs', thresholds.minSpanMs, TREND_DEFAULTS.minSpanFraction * windowMs),
-    minSamples: atLeastThree('minSamples', thresholds.minSamples, TREND_DEFAULTS.minSamples),
-    minSlopeBytesPerMinute: positive('minSlopeBytesPerMinute', thresholds.minSlopeBytesPerMinute, TREND_DEFAULTS.minSlopeBytesPerMinute),
-    minRelativeGrowth: positive('minRelativeGrowth', thresholds.minRelativeGrowth, TREND_DEFAULTS.minRelativeGrowth),
-    minConfidence: positive('minConfidence', thresholds.minConfidence, TREND_DEFAULTS.minConfidence)
+    minSpanMs: positiveNumber(thresholds.minSpanMs, defaults.minSpanMs(windowMs), name('minSpanMs')),
+    minSamples: integerAtLeast(3, thresholds.minSamples, defaults.minSamples, name('minSamples')),
+    minSlopeBytesPerMinute: positiveNumber(thresholds.minSlopeBytesPerMinute, defaults.minSlopeBytesPerMinute, name('minSlopeBytesPerMinute')),
+    minRelativeGrowth: positiveNumber(thresholds.minRelativeGrowth, defaults.minRelativeGrowth, name('minRelativeGrowth')),
+    minConfidence: positiveNumber(thresholds.minConfidence, defaults.minConfidence, name('minConfidence'))
   }
   if (resolved.minSpanMs > windowMs) {
     throw new InvalidOptionError(`\`trend.thresholds.minSpanMs\` (${resolved.minSpanMs}) cannot exceed \`windowMs\` (${windowMs})`)
@@ -72,20 +65,4 @@ export function resolveTrendThresholds (thresholds: TrendThresholds = {}): Resol
     throw new InvalidOptionError(`\`trend.thresholds.minConfidence\` must be in (0.5, 1] (0.5 is what noise gives), got ${resolved.minConfidence}`)
   }
   return resolved
-}
-
-function positive (name: string, value: unknown, defaultValue: number): number {
-  if (value === undefined) return defaultValue
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionError(`\`trend.thresholds.${name}\` must be a positive finite number, got ${String(value)}`)
-  }
-  return value
-}
-
-function atLeastThree (name: string, value: unknown, defaultValue: number): number {
-  if (value === undefined) return defaultValue
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 3) {
-    throw new InvalidOptionError(`\`trend.thresholds.${name}\` must be an integer >= 3, got ${String(value)}`)
-  }
-  return value
 }

@@ -7,7 +7,7 @@ import t from 'tap'
 import type { FastifyBaseLogger } from 'fastify'
 import { cacheScriptLineEnds } from '../../plugin/snapshot-line-ends.js'
 import { measurePeakRss, readRss } from '../../plugin/snapshot/peak-rss.js'
-import { createSnapshotStore, newSnapshotId } from '../../plugin/snapshot/store.js'
+import { newSnapshotId } from '../../plugin/snapshot/names.js'
 import { flushLog } from '../../plugin/snapshot/lifecycle.js'
 import { writeSnapshotFile } from '../../plugin/snapshot/writer.js'
 import { tempDir } from '../helpers/build-app.js'
@@ -59,9 +59,8 @@ t.test('where /proc/self/status cannot be read, the cost is unknown (null)', asy
 
 t.test('a failed write without /proc to look for descriptors still fails cleanly', async (t) => {
   const dir = tempDir(t)
-  const store = createSnapshotStore({ dir: join(dir, 'removed'), maxFiles: 3, maxAgeMs: 1000 })
   const files = { status: join(dir, 'status'), clearRefs: join(dir, 'clear_refs'), fd: join(dir, 'fd') }
-  t.throws(() => writeSnapshotFile(store, newSnapshotId(), { cacheLineEnds: false, proc: files, createdAt: new Date() }), { code: 'FST_MEMDIAG_SNAPSHOT_FAILED', statusCode: 500, message: /ENOENT/ })
+  t.throws(() => writeSnapshotFile(join(dir, 'removed'), newSnapshotId(), { cacheLineEnds: false, proc: files, createdAt: new Date() }), { code: 'FST_MEMDIAG_SNAPSHOT_FAILED', statusCode: 500, message: /ENOENT/ })
 })
 
 t.test('line ends of the compiled scripts are cached through the inspector, except under coverage', async (t) => {

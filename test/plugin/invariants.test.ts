@@ -17,7 +17,7 @@ import type { Teardown } from '../helpers/build-app.js'
 const gc = globalThis.gc as () => void
 const PLUGIN_DIR = fileURLToPath(new URL('../../plugin/', import.meta.url))
 // the single gate for options, and the checks it is made of
-const RULE_SOURCES = ['options.ts', 'option-checks.ts', 'trend/thresholds.ts'].map((name) => join(PLUGIN_DIR, name))
+const RULE_SOURCES = ['options.ts', 'option-checks.ts', 'trend/thresholds.ts', 'defaults.ts'].map((name) => join(PLUGIN_DIR, name))
 
 function openFds (): number {
   return readdirSync('/proc/self/fd').length
@@ -152,6 +152,7 @@ function invalidCases (t: Teardown): InvalidCase[] {
     ]),
     invalid('rateLimit max fractional', { rateLimit: { memory: { max: 1.5, timeWindow: 1000 } } }, /`rateLimit.memory.max` must be a positive integer/),
     invalid('rateLimit timeWindow an object', { rateLimit: { memory: { max: 1, timeWindow: {} } } }, /`rateLimit.memory.timeWindow` must be/),
+    invalid('gc not an object', { gc: 60_000 }, /`gc` must be an object, got 60000/),
     invalid('gc.windowMs zero', { gc: { windowMs: 0 } }, /`gc.windowMs` must be a positive integer/),
     invalid('gc.windowMs a string', { gc: { windowMs: '60000' } }, /`gc.windowMs` must be a positive integer/),
     invalid('snapshot not an object', { snapshot: 'tmp' }, /`snapshot` must be an object/),
@@ -188,6 +189,7 @@ function invalidCases (t: Teardown): InvalidCase[] {
     invalid('metrics null', { metrics: null }, /`metrics.registry` must be a prom-client Registry/),
     invalid('metrics.route not a boolean', { metrics: { registry, route: 'yes' } }, /`metrics.route` must be a boolean/),
     invalid('metrics.auth not a boolean', { metrics: { registry, auth: 1 } }, /`metrics.auth` must be a boolean/),
+    invalid('cgroup not an object', { cgroup: '/sys/fs/cgroup' }, /`cgroup` must be an object, got "\/sys\/fs\/cgroup"/),
     invalid('cgroup.root empty', { cgroup: { root: '' } }, /`cgroup.root` must be a non-empty string/),
     invalid('cgroup.procSelfCgroup a number', { cgroup: { procSelfCgroup: 5 } }, /`cgroup.procSelfCgroup` must be a non-empty string/)
   ]

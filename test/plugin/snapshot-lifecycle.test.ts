@@ -4,6 +4,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { openCgroupProbe } from '../../plugin/cgroup.js'
 import { createSnapshotLifecycle } from '../../plugin/snapshot/lifecycle.js'
+import { snapshotPaths } from '../../plugin/snapshot/names.js'
 import { createSnapshotStore } from '../../plugin/snapshot/store.js'
 import { tempDir } from '../helpers/build-app.js'
 
@@ -22,7 +23,8 @@ t.test('beforeWrite is called right before V8 writes; what it returns is kept as
     settings: { guard: false, marginBytes: 64 * MIB, maxHeapUsedBytes: null, cacheLineEnds: false },
     beforeWrite () {
       // the temporary file exists (created 0600) and nothing is written yet
-      seen.push({ temp: existsSync(store.tempPath(id)), final: existsSync(store.filePath(id)) })
+      const paths = snapshotPaths(dir, id)
+      seen.push({ temp: existsSync(paths.temp), final: existsSync(paths.file) })
       return { 'POST /posts': 12 }
     }
   })

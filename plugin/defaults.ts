@@ -1,0 +1,70 @@
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AuthStrategy, ResolvedOptions, RouteRateLimit } from './options.js'
+import type { ResolvedTrendThresholds } from './trend/thresholds.js'
+
+const MIB = 1024 * 1024
+const KIB = 1024
+const READ_LIMIT = { max: 60, timeWindow: 60_000 } as const
+const MINUTE = 60_000
+const HOUR = 3_600_000
+
+type Defaults<T> = { readonly [K in keyof T]: T[K] extends RouteRateLimit | false ? Readonly<RouteRateLimit> : T[K] }
+
+/**
+ * Every option's default, in one place: the options gate fills them in, and a test checks each
+ * `@defaultValue` of the option types (what an editor shows the user) against this object.
+ * The types make an option added to `ResolvedOptions` without a default here fail to compile.
+ */
+export const DEFAULTS = {
+  auth: { tokens: [] as string[], strategies: [] as AuthStrategy[], relation: 'or' },
+  rateLimit: {
+    memory: READ_LIMIT,
+    gcStats: READ_LIMIT,
+    takeSnapshot: { max: 2, timeWindow: 10 * MINUTE },
+    snapshotFiles: READ_LIMIT,
+    metrics: READ_LIMIT,
+    failedAuth: READ_LIMIT
+  },
+  gc: { windowMs: MINUTE },
+  snapshot: {
+    // One directory per user: another user's process on the same machine cannot share (or pre-create) it.
+    get dir (): string {
+      /* c8 ignore next -- process.getuid is missing only on Windows */
+      const owner = typeof process.getuid === 'function' ? String(process.getuid()) : 'user'
+      return join(tmpdir(), `fastify-memory-diagnostics-${owner}`)
+    },
+    guard: true,
+    marginBytes: 64 * MIB,
+    maxHeapUsedBytes: null,
+    sendTimeoutMs: 30_000,
+    maxFiles: 3,
+    maxAgeMs: HOUR,
+    cacheLineEnds: true
+  },
+  trend: {
+    intervalMs: 5000,
+    capacityMs: HOUR,
+    thresholds: {
+      windowMs: 10 * MINUTE,
+      /** Half the window: the samples must cover at least that much of it. */
+      minSpanMs: (windowMs: number): number => 0.5 * windowMs,
+      minSamples: 10,
+      minSlopeBytesPerMinute: 256 * KIB,
+      minRelativeGrowth: 0.05,
+      minConfidence: 0.8
+    }
+  },
+  metrics: { route: false, auth: true },
+  cgroup: { root: '/sys/fs/cgroup', procSelfCgroup: '/proc/self/cgroup' }
+} as const satisfies {
+  auth: Exclude<ResolvedOptions['auth'], false>
+  rateLimit: Defaults<ResolvedOptions['rateLimit'] & { failedAuth: ResolvedOptions['failedAuthLimit'] }>
+  gc: Defaults<ResolvedOptions['gc']>
+  snapshot: Defaults<ResolvedOptions['snapshot']>
+  trend: Defaults<Omit<ResolvedOptions['trend'], 'thresholds'>> & {
+    thresholds: Defaults<Omit<ResolvedTrendThresholds, 'minSpanMs'>> & { minSpanMs: (windowMs: number) => number }
+  }
+  metrics: Defaults<Omit<Exclude<ResolvedOptions['metrics'], null>, 'registry'>>
+  cgroup: Defaults<ResolvedOptions['cgroup']>
+}
