@@ -1,5 +1,5 @@
 import { finished } from 'node:stream'
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import {
   InsufficientHeadroomError,
   InvalidRequestError,
@@ -60,16 +60,24 @@ const idParams = {
 export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnapshotRoutesOptions): void {
   const { snapshots, store, guards, metrics, sendTimeoutMs } = options
   const locationOf = (id: string) => `${instance.prefix}/heap-snapshot/${id}`
-  function refuseInProgress (reply: FastifyReply): never {
-    reply.header('retry-after', 1)
-    metrics?.snapshotRefused('in_progress')
-    throw new SnapshotInProgressError()
+  function refuse (reply: FastifyReply, error: FastifyError): never {
+    if (error instanceof InsufficientHeadroomError) {
+      reply.header('retry-after', HEADROOM_RETRY_AFTER_SECONDS)
+      metrics?.snapshotRefused('headroom')
+    } else {
+      reply.header('retry-after', 1)
+      metrics?.snapshotRefused('in_progress')
+    }
+    throw error
   }
 
   const takeGuards = guards.onRequest(options.takeSnapshotLimit, {
     onLimited: () => metrics?.snapshotRefused('rate_limited'),
-    beforeLimit: async function refuseWhileInProgress (_request, reply) {
-      if (snapshots.inProgress()) refuseInProgress(reply)
+    // a snapshot that would be refused spends no credit: two 503s must not lock the operator out
+    // for the rest of the window once memory has freed up
+    beforeLimit: async function refuseBeforeTheLimit (_request, reply) {
+      const refused = snapshots.refusal()
+      if (refused !== null) refuse(reply, refused)
     }
   })
   instance.post<{ Querystring: TakeQuery }>('/heap-snapshot', guardedRoute(takeGuards, {
@@ -94,12 +102,8 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
         ...(download ? { send: (file) => sendSnapshotFile(reply, file, { statusCode: 201, gzip, location: locationOf(file.id), log, sendTimeoutMs }) } : {})
       })
     } catch (error) {
-      if (error instanceof InsufficientHeadroomError) {
-        reply.header('retry-after', HEADROOM_RETRY_AFTER_SECONDS)
-        metrics?.snapshotRefused('headroom')
-      } else if (error instanceof SnapshotInProgressError) {
-        refuseInProgress(reply)
-      }
+      // the lock taken, or memory grown, since the check before the limit
+      if (error instanceof InsufficientHeadroomError || error instanceof SnapshotInProgressError) refuse(reply, error)
       throw error
     }
     const location = locationOf(job.id)

@@ -2,7 +2,7 @@ import { freemem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { setImmediate as nextLoopTurn, setTimeout as sleep } from 'node:timers/promises'
 import { getHeapStatistics } from 'node:v8'
-import type { FastifyBaseLogger } from 'fastify'
+import type { FastifyBaseLogger, FastifyError } from 'fastify'
 import type { CgroupProbe } from '../cgroup.js'
 import { InsufficientHeadroomError, SnapshotFailedError, SnapshotInProgressError } from '../errors.js'
 import { heapComposition } from './cost-model.js'
@@ -55,8 +55,11 @@ export interface SnapshotLifecycle {
    * lock is released by this function alone, whatever happens: callers cannot forget it.
    */
   take (options: TakeOptions): SnapshotJob
-  /** Whether a snapshot holds the lock (being written, sent, or in its cool-down). */
-  inProgress (): boolean
+  /**
+   * What `take` would refuse with now (the 409 or the 503), or null: run before the route's rate
+   * limit, so that a refusal spends none of the operator's snapshot credits.
+   */
+  refusal (): FastifyError | null
   /** What the snapshot with this id is doing, or null when it holds no lock. */
   phase (id: string): SnapshotPhase | null
   /** The error of the snapshot with this id, when it was the last to fail. */
@@ -102,6 +105,19 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite 
     const retained = retainedMemory(allocator, figures.rssBytes, state.last)
     const headroom = checkHeadroom({ ...figures, heap: heapComposition(), learned: state.learned, reusableBytes: retained.reusableBytes }, settings)
     return { ...headroom, retained }
+  }
+
+  function refusal (): FastifyError | null {
+    if (state.current !== null) return new SnapshotInProgressError()
+    const { retained: _retained, ...headroom } = verdict({
+      heapUsedBytes: getHeapStatistics().used_heap_size,
+      container: cgroup.read(),
+      systemAvailableBytes: freemem(),
+      rssBytes: readRss()?.rssBytes ?? process.memoryUsage.rss()
+    })
+    if (headroom.allowed) return null
+    const { reason, allowed: _allowed, ...figures } = headroom
+    return Object.assign(new InsufficientHeadroomError(reason), { figures })
   }
 
   function release (id: string): void {
@@ -188,23 +204,11 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite 
       }
     },
 
-    inProgress () {
-      return state.current !== null
-    },
+    refusal,
 
     take (options) {
-      if (state.current !== null) throw new SnapshotInProgressError()
-      const rss = readRss()
-      const { retained: _retained, ...headroom } = verdict({
-        heapUsedBytes: getHeapStatistics().used_heap_size,
-        container: cgroup.read(),
-        systemAvailableBytes: freemem(),
-        rssBytes: rss?.rssBytes ?? process.memoryUsage.rss()
-      })
-      if (!headroom.allowed) {
-        const { reason, allowed: _allowed, ...figures } = headroom
-        throw Object.assign(new InsufficientHeadroomError(reason), { figures })
-      }
+      const refused = refusal()
+      if (refused !== null) throw refused
       const createdAt = new Date()
       const id = newSnapshotId(createdAt)
       state.current = { id, phase: 'writing' }

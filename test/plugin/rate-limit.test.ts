@@ -1,9 +1,14 @@
 import t from 'tap'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
 import { memoryDiagnostics } from '../../plugin/index.js'
 import { AUTH, TOKEN, build, tempDir } from '../helpers/build-app.js'
+import { snapshotsIdle } from '../fixtures/snapshot-app.js'
+
+const MIB = 1024 * 1024
+const GIB = 1024 * MIB
 
 t.test('the 61st read in a minute gets 429 with Retry-After', async (t) => {
   const { app } = await build(t, { rateLimit: {} }, { prefix: '/diag' })
@@ -44,11 +49,7 @@ t.test('rateLimit.failedAuth: false keeps answering 401', async (t) => {
 })
 
 t.test('over real HTTP, 100 failed authentications from one IP leave the operator\'s /memory and snapshot budgets intact', async (t) => {
-  const { app } = await build(t, {
-    rateLimit: {},
-    // refused by the heap cap after the guards ran: a 503 proves the rate limit let it through
-    snapshot: { dir: join(t.testdir(), 'snapshots'), maxHeapUsedBytes: 1024 }
-  }, { prefix: '/diag' })
+  const { app } = await build(t, { rateLimit: {}, snapshot: { dir: join(t.testdir(), 'snapshots') } }, { prefix: '/diag' })
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
   const strangers = { 401: 0, 429: 0 }
   for (let i = 0; i < 100; i++) {
@@ -67,10 +68,36 @@ t.test('over real HTTP, 100 failed authentications from one IP leave the operato
   t.equal(memory.status, 200)
   t.equal(memory.headers.get('x-ratelimit-remaining'), '59', '/memory: the operator\'s first request of the window')
   const snapshot = await fetch(`${base}/diag/heap-snapshot`, { method: 'POST', headers: AUTH })
-  const body = await snapshot.json() as { code: string }
-  t.equal(snapshot.status, 503, 'the snapshot request reached the route (refused by the heap cap, not by a limit)')
-  t.equal(body.code, 'FST_MEMDIAG_INSUFFICIENT_HEADROOM')
+  await snapshot.arrayBuffer()
+  t.equal(snapshot.status, 201, 'the operator takes a snapshot')
   t.equal(snapshot.headers.get('x-ratelimit-remaining'), '1', 'snapshot budget: 2 per 10 minutes, this is the first')
+})
+
+t.test('a snapshot refused for lack of memory (503) spends no credit of the snapshot budget', async (t) => {
+  // a cgroup v1 memory hierarchy whose usage the test sets: the probe re-reads it at each request
+  const dir = t.testdir({ proc: '4:memory:/web\n', cgroup: { memory: { web: { 'memory.limit_in_bytes': `${64 * GIB}\n`, 'memory.usage_in_bytes': '' } } } })
+  const usage = join(dir, 'cgroup/memory/web/memory.usage_in_bytes')
+  const setUsage = (bytes: number) => writeFileSync(usage, `${bytes}\n`)
+  setUsage(64 * GIB - MIB)
+  const { app } = await build(t, {
+    rateLimit: { takeSnapshot: { max: 1, timeWindow: 600_000 } },
+    snapshot: { dir: join(dir, 'snapshots') },
+    cgroup: { root: join(dir, 'cgroup'), procSelfCgroup: join(dir, 'proc') }
+  }, { prefix: '/diag' })
+  const take = () => app.inject({ method: 'POST', url: '/diag/heap-snapshot', headers: AUTH })
+  for (let i = 0; i < 3; i++) {
+    const refused = await take()
+    t.equal(refused.statusCode, 503, `refusal ${i + 1}: 1 MiB left in the container`)
+    t.equal(refused.json().code, 'FST_MEMDIAG_INSUFFICIENT_HEADROOM')
+    t.equal(refused.headers['retry-after'], '60')
+    t.notOk(refused.headers['x-ratelimit-remaining'], 'answered before the rate limit')
+  }
+  setUsage(GIB)
+  const taken = await take()
+  t.equal(taken.statusCode, 201, 'memory freed up: the single credit is still there')
+  t.equal(taken.headers['x-ratelimit-remaining'], '0')
+  await snapshotsIdle(app, '/diag')
+  t.equal((await take()).statusCode, 429, 'and it was the only one')
 })
 
 t.test('limits are configurable per route, and rateLimit: false turns them off', async (t) => {
