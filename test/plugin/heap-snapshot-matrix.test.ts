@@ -100,7 +100,8 @@ t.test('what a snapshot reused is learned as needed: the learned estimate covers
   const app = await startShape(t, cgroup, 'records', 100_000)
   const first = await call(app.port, 'POST', '/heap-snapshot')
   t.equal(first.statusCode, 201)
-  await setTimeout(6000) // the cool-down: at most 5 s
+  // the lock is held for a cool-down after the write (at most 5 s)
+  while ((await call(app.port, 'GET', '/memory')).body.snapshot.inProgress === true) await setTimeout(250)
   const second = await call(app.port, 'POST', '/heap-snapshot')
   t.equal(second.statusCode, 201)
   t.comment(`extra peak RSS: first ${Math.round(first.body.extraRssBytes / MB)} MB, second ${Math.round(second.body.extraRssBytes / MB)} MB`)
