@@ -84,13 +84,56 @@ function pairwiseSlopes (points: readonly TimedValue[]): Float64Array {
   return slopes.subarray(0, count)
 }
 
-/** Median of a non-empty array; sorts it in place (typed arrays sort numerically). */
-function median (values: Float64Array): number {
-  values.sort()
+/**
+ * Median of a non-empty array; reorders it in place. By selection, not by sorting: sorting the
+ * 7,140 slopes of 120 points took 0.5 ms, nine tenths of a whole fit, and the verdict fits
+ * several series every sample.
+ */
+export function median (values: Float64Array): number {
   const middle = values.length >> 1
-  return values.length % 2 === 1
-    ? values[middle]!
-    : (values[middle - 1]! + values[middle]!) / 2
+  select(values, middle)
+  if (values.length % 2 === 1) return values[middle]!
+  // everything before `middle` is now <= values[middle]: the other middle value is their maximum
+  let below = values[0]!
+  for (let i = 1; i < middle; i++) if (values[i]! > below) below = values[i]!
+  return (below + values[middle]!) / 2
+}
+
+/**
+ * Moves the k-th smallest value to index k, smaller or equal ones before it, greater or equal ones
+ * after (quickselect, median-of-three pivot). A range that keeps resisting the partitions, which
+ * only contrived orders do, is sorted instead, so the worst case stays O(n log n).
+ */
+function select (values: Float64Array, k: number): void {
+  let low = 0
+  let high = values.length - 1
+  let budget = 2 * Math.ceil(Math.log2(values.length + 1)) + 8
+  while (high > low) {
+    if (budget-- === 0) {
+      values.subarray(low, high + 1).sort()
+      return
+    }
+    const pivot = medianOfThree(values[low]!, values[(low + high) >> 1]!, values[high]!)
+    let i = low
+    let j = high
+    while (i <= j) {
+      while (values[i]! < pivot) i++
+      while (values[j]! > pivot) j--
+      if (i <= j) {
+        const swap = values[i]!
+        values[i++] = values[j]!
+        values[j--] = swap
+      }
+    }
+    // [low, j] <= pivot <= [i, high], and what lies between i and j equals the pivot
+    if (k <= j) high = j
+    else if (k >= i) low = i
+    else return
+  }
+}
+
+function medianOfThree (a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c))
 }
 
 function signAgreement (slopes: Float64Array, sign: number): number {

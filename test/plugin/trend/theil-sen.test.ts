@@ -1,5 +1,5 @@
 import t from 'tap'
-import { theilSen } from '../../../plugin/trend/theil-sen.js'
+import { median, theilSen } from '../../../plugin/trend/theil-sen.js'
 import type { TimedValue } from '../../../plugin/trend/theil-sen.js'
 import { seededRandom } from '../../helpers/seeded-random.js'
 
@@ -91,3 +91,30 @@ function leastSquaresSlope (points: readonly TimedValue[]): number {
   }
   return covariance / variance
 }
+
+t.test('median by selection equals the middle of the sorted values, whatever their order', async (t) => {
+  const random = seededRandom(11)
+  const orders: Record<string, (i: number, n: number) => number> = {
+    random: () => random(),
+    'few distinct values': () => Math.floor(random() * 3),
+    ascending: (i) => i,
+    descending: (i, n) => n - i,
+    'all equal': () => 42,
+    // median-of-three killers: the pivot lands on an extreme at every step
+    'organ pipe': (i, n) => i < n / 2 ? i : n - i,
+    sawtooth: (i) => i % 7
+  }
+  let compared = 0
+  for (const [name, value] of Object.entries(orders)) {
+    for (const n of [1, 2, 3, 4, 5, 10, 31, 64, 257, 7140]) {
+      const values = Float64Array.from({ length: n }, (_, i) => value(i, n))
+      const sorted = values.slice().sort()
+      const middle = n >> 1
+      const expected = n % 2 === 1 ? sorted[middle] : (sorted[middle - 1]! + sorted[middle]!) / 2
+      const got = median(values.slice())
+      if (got !== expected) t.fail(`${name}, ${n} values: ${got} instead of ${expected}`)
+      compared++
+    }
+  }
+  t.equal(compared, 70, 'every order and size compared')
+})
