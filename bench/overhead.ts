@@ -23,9 +23,12 @@ import { openCgroupProbe } from '../plugin/cgroup.js'
 import { createGcRecorder } from '../plugin/gc-recorder.js'
 import { createTrendMonitor } from '../plugin/trend/monitor.js'
 import { resolveTrendThresholds } from '../plugin/trend/thresholds.js'
+import { judgeTrend } from '../plugin/trend/verdict.js'
+import type { TrendInput } from '../plugin/trend/verdict.js'
 import { createMemoryProbe } from '../plugin/memory-probe.js'
 import { DESCRIPTIONS, VARIANTS } from './overhead-variants.js'
 import type { Variant } from './overhead-variants.js'
+import type { ServerMessage } from './overhead-server.js'
 
 const { values } = parseArgs({
   options: {
@@ -35,7 +38,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '300' },
     'idle-seconds': { type: 'string', default: '10' },
     connections: { type: 'string', default: '4' },
-    'no-pin': { type: 'boolean', default: false }
+    'no-pin': { type: 'boolean', default: false },
+    'crossover-pairs': { type: 'string', default: '8' }
   }
 })
 const sessions = positiveIntegerArgument(values.sessions, 'sessions')
@@ -44,6 +48,8 @@ const seconds = positiveIntegerArgument(values.seconds, 'seconds')
 const rate = positiveIntegerArgument(values.rate, 'rate')
 const idleSeconds = positiveIntegerArgument(values['idle-seconds'], 'idle-seconds')
 const connections = positiveIntegerArgument(values.connections, 'connections')
+const crossoverPairs = Number(values['crossover-pairs'])
+if (!Number.isInteger(crossoverPairs) || crossoverPairs < 0) throw new Error('--crossover-pairs must be an integer >= 0')
 // The servers share one core, the load generator has the other: autocannon never competes with the
 // servers for their core, and every server meets the same neighbours.
 const pin = !values['no-pin'] && availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0
@@ -64,7 +70,7 @@ async function start (variant: Variant, snapshotDir: string): Promise<Server> {
 }
 
 async function serverCpuMicroseconds (server: Server): Promise<number> {
-  server.child.send('cpu')
+  server.child.send({ type: 'cpu' } satisfies ServerMessage)
   const [message] = await once(server.child, 'message') as [{ cpuMicroseconds: number }]
   return message.cpuMicroseconds
 }
@@ -127,6 +133,52 @@ async function stopAll (servers: Server[]): Promise<void> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Has the server close its app and serve `variant` in a new one, in the same process. */
+async function serveVariant (server: Server, variant: Variant): Promise<void> {
+  server.child.send({ type: 'serve', variant } satisfies ServerMessage)
+  const [message] = await once(server.child, 'message') as [{ port: number }]
+  server.url = `http://127.0.0.1:${message.port}/`
+}
+
+const CROSSOVER_WARM_UP_REQUESTS = 3000
+const CROSSOVER_SETTLING_SECONDS = 2
+const CROSSOVER_SETTLING_PAIRS = 2
+
+/**
+ * Crossover rounds: two processes serve the two variants at the same time, then swap, each
+ * closing its app and serving the other variant in a new one. A pair's ratio, the geometric mean
+ * of (1st on / 2nd off) and (2nd on / 1st off), cancels both what differs between the two
+ * processes (their constant factors multiply out) and what the neighbours do over time (both
+ * halves are loaded at once). A second couple of processes swaps plain for plain, at the same
+ * time: what the instrument reads when nothing differs.
+ */
+async function crossover (snapshotDir: string, couples: Array<[Variant, Variant]>): Promise<number[][]> {
+  const servers = await Promise.all(couples.flat().map((variant) => start(variant, snapshotDir)))
+  const ratios = couples.map((): number[] => [])
+  try {
+    await Promise.all(servers.map((server) => autocannon({ url: server.url, connections, amount: WARM_UP_REQUESTS })))
+    // unmeasured pairs first: the first apps a process builds run cold code (control pairs read -30% to -40%)
+    for (let pair = -CROSSOVER_SETTLING_PAIRS; pair < crossoverPairs; pair++) {
+      const halves: number[][] = []
+      for (const swapped of [false, true]) {
+        // server 2k serves the couple's first variant in the first half and its second in the other
+        await Promise.all(servers.map((server, i) => serveVariant(server, couples[i >> 1]![(i % 2 === 1) !== swapped ? 1 : 0]!)))
+        await Promise.all(servers.map((server) => autocannon({ url: server.url, connections, amount: CROSSOVER_WARM_UP_REQUESTS })))
+        await round(servers, CROSSOVER_SETTLING_SECONDS)
+        halves.push((await round(servers, seconds)).map((batch) => batch.cpuPerRequest))
+      }
+      if (pair < 0) continue
+      const [first, second] = halves as [number[], number[]]
+      // first half: server 2k serves couple k's first variant, 2k + 1 its second; then they swap
+      couples.forEach((_, k) => ratios[k]!.push(Math.sqrt((first[2 * k]! / first[2 * k + 1]!) * (second[2 * k + 1]! / second[2 * k]!))))
+      console.log(`  pair ${pair + 1}: ${couples.map(([a, b], k) => `${a} / ${b} ${percent(ratios[k]!.at(-1)!)}`).join('   ')}`)
+    }
+  } finally {
+    await stopAll(servers)
+  }
+  return ratios
+}
 
 if (pin) spawnSync('taskset', ['-a', '-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' })
 console.log(`Server CPU time per request of a trivial route: ${sessions} sessions of fresh servers × ${rounds} rounds of ${seconds} s, ` +
@@ -198,8 +250,40 @@ try {
   }
   const versusDefaults = ratios('plugin', 'prom-client-defaults')
   console.log(`goal 2, no more than prom-client's default metrics: plugin / prom-client-defaults ${percent(median(versusDefaults))} (95% CI ${interval(versusDefaults)})`)
+
+  if (crossoverPairs > 0) {
+    const couples: Array<[Variant, Variant]> = [['plugin', 'plain'], ['handler-traced', 'plain'], ['plain-control', 'plain']]
+    console.log(`\ncrossover, ${crossoverPairs} pairs of ${seconds} s rounds: each couple's two variants swapped between two processes, all ${couples.length * 2} loaded at once`)
+    const [plugin, traced, control] = await crossover(snapshotDir, couples) as [number[], number[], number[]]
+    const summary = (values: number[]) => `median ${percent(median(values))}, 95% CI ${interval(values)}, pairs ${range(values)}`
+    console.log(`  plugin / plain: ${summary(plugin)}`)
+    console.log(`  handler-traced / plain: ${summary(traced)}`)
+    console.log(`  plain / plain (control): ${summary(control)}`)
+    console.log(`goal 1 by crossover: the plugin adds ${percent(median(plugin))} CPU per request (95% CI ${interval(plugin)}), ` +
+      `${percent(median(traced))} of it from the handler tracing alone; the instrument reads ${percent(median(control))} (95% CI ${interval(control)}) when nothing differs`)
+  }
 } finally {
   rmSync(snapshotDir, { recursive: true, force: true })
+}
+
+// What the sampler holds once a 10-minute window of 5 s samples is full (the idle figure above is
+// read minutes after the start, with a window far from full): a rising, noisy series.
+const JUDGED_SAMPLES = 120
+const JUDGED_FLOOR_POINTS = 720
+const thresholds = resolveTrendThresholds()
+function fullWindow (): TrendInput {
+  const now = Date.now()
+  const series = (count: number, stepMs: number, base: number, slope: number) =>
+    Array.from({ length: count }, (_, i) => ({ t: now - (count - 1 - i) * stepMs, v: base + slope * i + Math.sin(i * 1.7) * base * 0.02 }))
+  return {
+    now,
+    heapUsed: series(JUDGED_SAMPLES, 5000, 50e6, 2e4),
+    heapFloor: series(JUDGED_FLOOR_POINTS, 5000, 40e6, 2e4),
+    majorGcHeap: series(60, 60_000, 40e6, 2.4e5),
+    rss: series(JUDGED_SAMPLES, 5000, 150e6, 2e4),
+    external: series(JUDGED_SAMPLES, 5000, 2e6, 0),
+    limits: { heapLimitBytes: 4e9, containerLimitBytes: null, containerUsageBytes: null }
+  }
 }
 
 const cgroup = openCgroupProbe('/sys/fs/cgroup', '/proc/self/cgroup')
@@ -208,7 +292,12 @@ const recorder = createGcRecorder({ windowMs: 60_000 })
 for (let i = 0; i < 200; i++) recorder.record(i % 2 === 0 ? 'minor' : 'major', 0.5 + i / 100)
 console.log(`\none /memory handler call:   ${microsecondsPerCall(() => probe.read()).toFixed(1)} µs  (goal <= 50)`)
 console.log(`one /gc-stats handler call: ${microsecondsPerCall(() => recorder.stats()).toFixed(1)} µs  (goal <= 50)`)
-const monitor = createTrendMonitor({ intervalMs: 5000, capacityMs: 3_600_000, thresholds: resolveTrendThresholds(), readLimits: () => ({ heapLimitBytes: 4e9, containerLimitBytes: null, containerUsageBytes: null }) })
+const window = fullWindow()
+const judgementMicroseconds = microsecondsPerCall(() => judgeTrend(window, thresholds), 200)
+console.log(`one trend judgement, full 10-minute window (${JUDGED_SAMPLES} samples, ${JUDGED_FLOOR_POINTS} floor points): ` +
+  `${(judgementMicroseconds / 1000).toFixed(2)} ms, once per 5 s sample: ${(judgementMicroseconds / 5000 * 1000).toFixed(0)} µs of CPU per second in steady state, ` +
+  `${(judgementMicroseconds / 5000 * 1000 / rate).toFixed(2)} µs per request at ${rate} req/s`)
+const monitor = createTrendMonitor({ intervalMs: 5000, capacityMs: 3_600_000, thresholds, readLimits: () => ({ heapLimitBytes: 4e9, containerLimitBytes: null, containerUsageBytes: null }) })
 console.log(`one leak verdict read (/memory's trend): ${microsecondsPerCall(() => monitor.report()).toFixed(2)} µs`)
 monitor.stop()
 recorder.stop()

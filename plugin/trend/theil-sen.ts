@@ -29,9 +29,12 @@ export interface SlopeFit {
 export interface TheilSenOptions {
   /**
    * Above this many points, an evenly spaced subset of this size is used: the fit computes
-   * n(n−1)/2 slopes and sorts them, which blocks the event loop for about 1 ms at 120 points and
-   * 45 ms at 720 (measured on Node 20 here). 120 points already give 7140 slopes.
-   * @defaultValue `120` (a 10-minute window of 5 s samples)
+   * n(n−1)/2 slopes (1,770 at 60 points, 7,140 at 120), and the verdict fits up to eleven series
+   * at every sample. With a full 10-minute window of 5 s samples, a judgement took 2.7–3.3 ms at
+   * 120 points (sorting the slopes), 0.7–0.8 ms at 120 with selection, 0.24–0.31 ms at 60: the
+   * plugin's main background cost, every 5 s. The backtest's verdicts on the ten recorded series
+   * (240 s window, 2 s samples: 120 points) were the same at 60 and at 120.
+   * @defaultValue `60`
    */
   maxPoints?: number
 }
@@ -42,17 +45,19 @@ export interface TheilSenOptions {
  * any order. Returns `null` when fewer than two points with distinct timestamps remain.
  */
 export function theilSen (points: readonly TimedValue[], options: TheilSenOptions = {}): SlopeFit | null {
-  const maxPoints = Math.max(2, options.maxPoints ?? 120)
-  const sorted = points
-    .filter((point) => Number.isFinite(point.t) && Number.isFinite(point.v))
-    .sort((a, b) => a.t - b.t)
+  const maxPoints = Math.max(2, options.maxPoints ?? 60)
+  const finite = points.filter((point) => Number.isFinite(point.t) && Number.isFinite(point.v))
+  // the sampler's series come in time order: sorting them anyway cost a tenth of a fit
+  const sorted = inTimeOrder(finite) ? finite : finite.sort((a, b) => a.t - b.t)
   const used = evenSubset(sorted, maxPoints)
-  const slopes = pairwiseSlopes(used)
+  const t = Float64Array.from(used, (point) => point.t)
+  const v = Float64Array.from(used, (point) => point.v)
+  const slopes = pairwiseSlopes(t, v)
   if (slopes.length === 0) return null
 
   const slopePerMs = median(slopes)
-  const originMs = used[0]!.t
-  const residuals = Float64Array.from(used, (point) => point.v - slopePerMs * (point.t - originMs))
+  const originMs = t[0]!
+  const residuals = v.map((value, i) => value - slopePerMs * (t[i]! - originMs))
   return {
     slopePerMs,
     slopePerMinute: slopePerMs * MS_PER_MINUTE,
@@ -63,25 +68,35 @@ export function theilSen (points: readonly TimedValue[], options: TheilSenOption
   }
 }
 
+function inTimeOrder (points: readonly TimedValue[]): boolean {
+  for (let i = 1; i < points.length; i++) if (points[i]!.t < points[i - 1]!.t) return false
+  return true
+}
+
 function evenSubset<T> (items: readonly T[], size: number): readonly T[] {
   if (items.length <= size) return items
   const step = (items.length - 1) / (size - 1)
   return Array.from({ length: size }, (_, k) => items[Math.round(k * step)]!)
 }
 
-/** Slopes between every pair with distinct timestamps, in a typed array (no object per pair). */
-function pairwiseSlopes (points: readonly TimedValue[]): Float64Array {
-  const n = points.length
-  const slopes = new Float64Array((n * (n - 1)) / 2)
+// Reused by every fit (7,140 slopes of 120 points are 57 KB): fits run one at a time.
+let scratch = new Float64Array(7140)
+
+/** Slopes between every pair with distinct timestamps, in a shared typed array (no object per pair). */
+function pairwiseSlopes (t: Float64Array, v: Float64Array): Float64Array {
+  const n = t.length
+  const pairs = (n * (n - 1)) / 2
+  if (scratch.length < pairs) scratch = new Float64Array(pairs)
   let count = 0
   for (let i = 0; i < n; i++) {
-    const a = points[i]!
+    const ti = t[i]!
+    const vi = v[i]!
     for (let j = i + 1; j < n; j++) {
-      const b = points[j]!
-      if (b.t !== a.t) slopes[count++] = (b.v - a.v) / (b.t - a.t)
+      const dt = t[j]! - ti
+      if (dt !== 0) scratch[count++] = (v[j]! - vi) / dt
     }
   }
-  return slopes.subarray(0, count)
+  return scratch.subarray(0, count)
 }
 
 /**
@@ -138,8 +153,9 @@ function medianOfThree (a: number, b: number, c: number): number {
 
 function signAgreement (slopes: Float64Array, sign: number): number {
   let agreeing = 0
-  for (const slope of slopes) {
-    if (Math.sign(slope) === sign) agreeing++
+  for (let i = 0; i < slopes.length; i++) {
+    const slope = slopes[i]!
+    if (sign > 0 ? slope > 0 : sign < 0 ? slope < 0 : slope === 0) agreeing++
   }
   return agreeing / slopes.length
 }

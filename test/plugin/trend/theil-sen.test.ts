@@ -71,7 +71,7 @@ t.test('theilSen', async (t) => {
 
   t.test('evenly subsamples long series', async (t) => {
     const points = line(1000, 0.5, 10)
-    t.equal(theilSen(points)?.points, 120)
+    t.equal(theilSen(points)?.points, 60, '60 by default: what a judgement costs every sample')
     const fit = theilSen(points, { maxPoints: 50 })
     t.equal(fit?.points, 50)
     t.equal(fit?.slopePerMs, 0.5)
