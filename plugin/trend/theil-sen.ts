@@ -46,37 +46,56 @@ export interface TheilSenOptions {
  */
 export function theilSen (points: readonly TimedValue[], options: TheilSenOptions = {}): SlopeFit | null {
   const maxPoints = Math.max(2, options.maxPoints ?? 60)
-  const finite = points.filter((point) => Number.isFinite(point.t) && Number.isFinite(point.v))
-  // the sampler's series come in time order: sorting them anyway cost a tenth of a fit
-  const sorted = inTimeOrder(finite) ? finite : finite.sort((a, b) => a.t - b.t)
-  const used = evenSubset(sorted, maxPoints)
-  const t = Float64Array.from(used, (point) => point.t)
-  const v = Float64Array.from(used, (point) => point.v)
+  const { t, v } = evenlySpaced(inTimeOrder(finitePoints(points)), maxPoints)
   const slopes = pairwiseSlopes(t, v)
   if (slopes.length === 0) return null
 
   const slopePerMs = median(slopes)
   const originMs = t[0]!
-  const residuals = v.map((value, i) => value - slopePerMs * (t[i]! - originMs))
+  const residuals = new Float64Array(v.length)
+  for (let i = 0; i < v.length; i++) residuals[i] = v[i]! - slopePerMs * (t[i]! - originMs)
   return {
     slopePerMs,
     slopePerMinute: slopePerMs * MS_PER_MINUTE,
     intercept: median(residuals),
     originMs,
     confidence: signAgreement(slopes, Math.sign(slopePerMs)),
-    points: used.length
+    points: t.length
   }
 }
 
-function inTimeOrder (points: readonly TimedValue[]): boolean {
-  for (let i = 1; i < points.length; i++) if (points[i]!.t < points[i - 1]!.t) return false
-  return true
+// Plain loops, no per-element callbacks: a judgement runs once every 5 s, too rarely for V8 to
+// optimise it, and the callbacks of filter/map/from made it 4 times slower than once optimised.
+
+function finitePoints (points: readonly TimedValue[]): readonly TimedValue[] {
+  let finite = 0
+  for (let i = 0; i < points.length; i++) if (Number.isFinite(points[i]!.t) && Number.isFinite(points[i]!.v)) finite++
+  if (finite === points.length) return points
+  const kept: TimedValue[] = []
+  for (let i = 0; i < points.length; i++) if (Number.isFinite(points[i]!.t) && Number.isFinite(points[i]!.v)) kept.push(points[i]!)
+  return kept
 }
 
-function evenSubset<T> (items: readonly T[], size: number): readonly T[] {
-  if (items.length <= size) return items
-  const step = (items.length - 1) / (size - 1)
-  return Array.from({ length: size }, (_, k) => items[Math.round(k * step)]!)
+/** The points sorted by time: the sampler's series already are, and are not copied. */
+function inTimeOrder (points: readonly TimedValue[]): readonly TimedValue[] {
+  for (let i = 1; i < points.length; i++) {
+    if (points[i]!.t < points[i - 1]!.t) return [...points].sort((a, b) => a.t - b.t)
+  }
+  return points
+}
+
+/** At most `size` points, evenly spaced in the sorted series, as typed arrays of times and values. */
+function evenlySpaced (points: readonly TimedValue[], size: number): { t: Float64Array, v: Float64Array } {
+  const count = Math.min(points.length, size)
+  const step = count > 1 ? (points.length - 1) / (count - 1) : 0
+  const t = new Float64Array(count)
+  const v = new Float64Array(count)
+  for (let k = 0; k < count; k++) {
+    const point = points[points.length <= size ? k : Math.round(k * step)]!
+    t[k] = point.t
+    v[k] = point.v
+  }
+  return { t, v }
 }
 
 // Reused by every fit (7,140 slopes of 120 points are 57 KB): fits run one at a time.
