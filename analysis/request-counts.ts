@@ -18,12 +18,13 @@ export interface RequestCounts {
   readonly counts: Readonly<Record<string, number>>
 }
 
+/** One route's cumulative count, or (`route` undefined) how many routes the mark has: 0 before any request. */
 interface Mark {
   readonly v: 1
   readonly pid: number
   readonly at: number
-  readonly route: string
-  readonly count: number
+  readonly route?: string
+  readonly count?: number
 }
 
 /**
@@ -46,7 +47,9 @@ export function readRequestCounts (snapshot: HeapSnapshot): RequestCounts | unde
   if (first === undefined) return undefined
   const counts: Record<string, number> = {}
   // One route may appear twice if V8 kept two copies of its string; they say the same.
-  for (const mark of latest) if (mark.pid === first.pid) counts[mark.route] = mark.count
+  for (const mark of latest) {
+    if (mark.pid === first.pid && mark.route !== undefined && mark.count !== undefined) counts[mark.route] = mark.count
+  }
   return { pid: first.pid, at: first.at, counts }
 }
 
@@ -103,9 +106,10 @@ function parseMark (json: string): Mark | undefined {
     return undefined
   }
   if (typeof value !== 'object' || value === null) return undefined
-  const { v, pid, at, route, count } = value as Record<string, unknown>
-  if (v !== 1 || !isCount(pid) || !isCount(at) || typeof route !== 'string' || !isCount(count)) return undefined
-  return { v, pid, at, route, count }
+  const { v, pid, at, route, count, routes } = value as Record<string, unknown>
+  if (v !== 1 || !isCount(pid) || !isCount(at)) return undefined
+  if (typeof route === 'string' && isCount(count)) return { v, pid, at, route, count }
+  return isCount(routes) ? { v, pid, at } : undefined
 }
 
 function isCount (value: unknown): value is number {

@@ -33,8 +33,9 @@ export interface RequestCounter {
   /**
    * Reads the counts and replaces the marks held for the next heap snapshot: one string per route,
    * `fastify-memory-diagnostics:request-count:{"v":1,"pid":…,"at":…,"route":"POST /x","count":n}`,
-   * so that the counts travel inside the snapshot file whatever carries it. Call it right before
-   * writing the snapshot.
+   * and one that says how many routes were marked, `{"v":1,"pid":…,"at":…,"routes":n}`, so that
+   * the counts travel inside the snapshot file whatever carries it. Call it right before writing
+   * the snapshot.
    */
   mark (): RequestCounts
   /** The counts so far, without marking. */
@@ -97,6 +98,10 @@ export function createRequestCounter (instance: FastifyInstance, { skip }: { ski
         const mark = requestCountMark({ at, route, count })
         if (mark.length <= MAX_MARK_LENGTH) marks.push(mark)
       }
+      // Always one, so that a snapshot taken before any request says "counted: none" rather than
+      // nothing: a baseline taken right after start would otherwise switch off the finder's
+      // per-route attribution for the whole series.
+      marks.push(asMark({ v: 1, pid: process.pid, at, routes: marks.length }))
       previous = current
       heldMarks = marks
       return { at, counts: current, sincePrevious }
@@ -110,7 +115,11 @@ export function createRequestCounter (instance: FastifyInstance, { skip }: { ski
 
 function requestCountMark ({ at, route, count }: { at: number, route: string, count: number }): string {
   const shortRoute = route.length > MAX_ROUTE_LENGTH ? `${route.slice(0, MAX_ROUTE_LENGTH)}…` : route
+  return asMark({ v: 1, pid: process.pid, at, route: shortRoute, count })
+}
+
+function asMark (fields: object): string {
   // Built with join, not `+`: a concatenation is a V8 cons string, which a heap snapshot shows as
   // "(concatenated string)" instead of its text.
-  return [REQUEST_COUNT_MARK_PREFIX, JSON.stringify({ v: 1, pid: process.pid, at, route: shortRoute, count })].join('')
+  return [REQUEST_COUNT_MARK_PREFIX, JSON.stringify(fields)].join('')
 }

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { parseHeapSnapshot } from '../../analysis/index.js'
+import { findLeaks, parseHeapSnapshot } from '../../analysis/index.js'
+import { readRequestCounts } from '../../analysis/request-counts.js'
 import { REQUEST_COUNT_MARK_PREFIX } from '../../plugin/request-counter.js'
 import { postHeapSnapshot } from '../../load/snapshot-request.js'
 import { startChildApp } from '../helpers/child-app.js'
@@ -46,8 +47,23 @@ t.test('each snapshot carries the request counts of the whole app: in its 201 an
       const mark = `${REQUEST_COUNT_MARK_PREFIX}${JSON.stringify({ v: 1, pid: app.pid, at: requests.at, route, count })}`
       t.ok(strings.has(mark), `the snapshot has the string ${mark}`)
     }
+    const routes = Object.keys(requests.counts).length
+    t.ok(strings.has(`${REQUEST_COUNT_MARK_PREFIX}${JSON.stringify({ v: 1, pid: app.pid, at: requests.at, routes })}`), 'and the number of routes marked')
     // the prefix alone is a string node too (the constant): a mark is the prefix and its JSON
     const marks = [...strings].filter((s) => s.startsWith(`${REQUEST_COUNT_MARK_PREFIX}{`))
-    t.equal(marks.length, Object.keys(requests.counts).length, 'and only the marks of its own mark() (the previous ones are garbage)')
+    t.equal(marks.length, routes + 1, 'and only the marks of its own mark() (the previous ones are garbage)')
   }
+})
+
+t.test('a baseline snapshot taken before any request keeps the per-route attribution of the series', async (t) => {
+  const app = await startChildApp(t, 'test/fixtures/stable-ids-app.ts', { TOKEN, SNAPSHOT_DIR: tempDir(t) })
+  // two snapshots: the fixture keeps the default budget of 2 per 10 minutes
+  const files = [(await takeSnapshot(app.url)).filePath]
+  for (let i = 0; i < 3; i++) await (await fetch(`${app.url}/hello`)).arrayBuffer()
+  files.push((await takeSnapshot(app.url)).filePath)
+  const baseline = readRequestCounts(await parseHeapSnapshot(files[0]!, { edges: false }))
+  t.same(baseline?.counts, {}, 'the baseline says: no request yet (not: no counts)')
+  const report = await findLeaks(files)
+  t.same(report.requestsPerInterval, [{ 'GET /hello': 3 }], 'the finder has the requests of the interval')
+  t.notOk(report.notes.some((note) => /request counts/.test(note)), 'and no note that counts are missing')
 })

@@ -76,7 +76,8 @@ t.test('mark() replaces the marks held for the next snapshot and gives the count
   t.same(first.counts, { 'GET /hello': 2 })
   t.same(first.sincePrevious, { 'GET /hello': 2 }, 'the first mark: since the start')
   t.same(requestCountMarks(), [
-    `${REQUEST_COUNT_MARK_PREFIX}${JSON.stringify({ v: 1, pid: process.pid, at: first.at, route: 'GET /hello', count: 2 })}`
+    `${REQUEST_COUNT_MARK_PREFIX}${JSON.stringify({ v: 1, pid: process.pid, at: first.at, route: 'GET /hello', count: 2 })}`,
+    `${REQUEST_COUNT_MARK_PREFIX}${JSON.stringify({ v: 1, pid: process.pid, at: first.at, routes: 1 })}`
   ])
 
   await send(`${url}/hello`)
@@ -87,9 +88,19 @@ t.test('mark() replaces the marks held for the next snapshot and gives the count
   const marks = requestCountMarks().map((mark) => JSON.parse(mark.slice(REQUEST_COUNT_MARK_PREFIX.length)) as Record<string, unknown>)
   t.same(marks, [
     { v: 1, pid: process.pid, at: second.at, route: 'GET /hello', count: 3 },
-    { v: 1, pid: process.pid, at: second.at, route: 'POST /v1/posts/:tenant', count: 1 }
-  ], 'one per route, all with the same `at`')
+    { v: 1, pid: process.pid, at: second.at, route: 'POST /v1/posts/:tenant', count: 1 },
+    { v: 1, pid: process.pid, at: second.at, routes: 2 }
+  ], 'one per route and one with their number, all with the same `at`')
   t.ok(requestCountMarks().every((mark) => mark.startsWith(REQUEST_COUNT_MARK_PREFIX)))
+})
+
+t.test('a mark before any request still says how many routes it has: none', async (t) => {
+  const app = await userApp(t)
+  const counter = createRequestCounter(app)
+  t.teardown(() => counter.stop())
+  const { at, counts } = counter.mark()
+  t.same(counts, {})
+  t.same(requestCountMarks(), [`${REQUEST_COUNT_MARK_PREFIX}${JSON.stringify({ v: 1, pid: process.pid, at, routes: 0 })}`])
 })
 
 t.test('a route too long for a snapshot string is cut so that its mark stays whole JSON within 1024 characters', async (t) => {
