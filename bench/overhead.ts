@@ -7,8 +7,11 @@
 // the same fixed rate: CPU per request falls as more requests share an event loop turn, so servers
 // driven as fast as they go differed by 24% with nothing but their load to tell them apart.
 // The plugin adds no hook to the application's routes (it is encapsulated): what it adds is
-// background work, so the run also measures each idle server's CPU time per second.
-// Run: npm run bench:overhead -- [--sessions 4] [--rounds 5] [--seconds 5] [--rate 300] [--idle-seconds 10] [--no-pin]
+// background work, so the run also measures each idle server's CPU time per second, and one trend
+// judgement with a full window as the plugin runs it (rarely, so unoptimised).
+// Fresh processes of the same code differ by a few percent, more than the 1% sought: the crossover
+// rounds at the end swap the variants between two long-lived processes, which cancels that.
+// Run: npm run bench:overhead -- [--sessions 4] [--rounds 5] [--seconds 5] [--rate 300] [--idle-seconds 10] [--crossover-pairs 8] [--no-pin]
 import autocannon from 'autocannon'
 import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
