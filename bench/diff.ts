@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { diffHeapSnapshots } from '../analysis/index.js'
-import { REPORT } from './child-measure.js'
+import { REPORT, measureOf, printMeasure } from './child-measure.js'
 import type { Measure } from './child-measure.js'
 
 const GOAL_SECONDS = 30
@@ -96,28 +96,15 @@ function run (args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<str
 }
 
 async function measure (args: readonly string[], env?: NodeJS.ProcessEnv): Promise<Measure> {
-  try {
-    const lines = (await run(args, env)).trim().split('\n')
-    return JSON.parse(lines.at(-1) as string) as Measure
-  } catch (err) {
-    return { ok: false, wallMs: NaN, cpuMs: NaN, maxRssBytes: NaN, note: (err as Error).message.split('\n')[0] as string }
-  }
+  return await measureOf(run(args, env))
 }
 
 /** In the child: our diff, as the CLI runs it. */
 async function measureOurs (before: string, after: string): Promise<void> {
   const started = performance.now()
   const diff = await diffHeapSnapshots(before, after, { top: 1 })
-  const cpu = process.cpuUsage()
   const top = diff.rows[0]
-  const measured: Measure = {
-    ok: true,
-    wallMs: performance.now() - started,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
-    note: `top new: ${top?.className} +${top?.addedCount}; ${diff.before.nodeCount} → ${diff.after.nodeCount} nodes; path ${diff.retainerPaths[0]?.text}`
-  }
-  console.log(JSON.stringify(measured))
+  printMeasure(started, `top new: ${top?.className} +${top?.addedCount}; ${diff.before.nodeCount} → ${diff.after.nodeCount} nodes; path ${diff.retainerPaths[0]?.text}`)
 }
 
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(0)} MB`

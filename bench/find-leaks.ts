@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { findLeaks } from '../analysis/index.js'
-import { REPORT } from './child-measure.js'
+import { REPORT, measureOf, printMeasure } from './child-measure.js'
 import type { Measure } from './child-measure.js'
 
 const GOAL_SPEEDUP = 3
@@ -75,28 +75,15 @@ function run (args: readonly string[], cgroup?: string): Promise<string> {
 }
 
 async function measure (args: readonly string[]): Promise<Measure> {
-  try {
-    const lines = (await run(args)).trim().split('\n')
-    return JSON.parse(lines.at(-1) as string) as Measure
-  } catch (err) {
-    return { ok: false, wallMs: NaN, cpuMs: NaN, maxRssBytes: NaN, note: (err as Error).message.split('\n')[0] as string }
-  }
+  return await measureOf(run(args))
 }
 
 /** In the child: our finder, as the CLI runs it. */
 async function measureOurs (files: string[]): Promise<void> {
   const started = performance.now()
   const report = await findLeaks(files, { top: 1 })
-  const cpu = process.cpuUsage()
   const top = report.candidates[0]
-  const measured: Measure = {
-    ok: true,
-    wallMs: performance.now() - started,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
-    note: `first: ${top?.className} ${top?.countPerInterval.join('/')} per interval, retained ${top?.retainedBytes} B, ${top?.collection.kind} ${top?.collection.label}`
-  }
-  console.log(JSON.stringify(measured))
+  printMeasure(started, `first: ${top?.className} ${top?.countPerInterval.join('/')} per interval, retained ${top?.retainedBytes} B, ${top?.collection.kind} ${top?.collection.label}`)
 }
 
 /** A memory cgroup for the generator, or undefined when this machine has none we can use. */

@@ -74,9 +74,20 @@ export async function writeLeakSeries (dir: string, options: LeakSeriesOptions):
   const files = Array.from({ length: options.snapshots }, (_, i) => join(dir, `${options.prefix ?? 'snap'}-${i}.heapsnapshot`))
   const okPerLeak = options.okPerLeak ?? files.map((_, i) => i + 2)
   const config = JSON.stringify({ files, perRound: options.perRound, marks: options.marks ?? false, okPerLeak, flatMarks: options.flatMarks ?? true })
-  await run(process.execPath, ['-e', LEAK_SCRIPT, config], { env: { ...process.env, NODE_OPTIONS: '' } })
+  await runScript(LEAK_SCRIPT, config)
   return files
 }
+
+// The end of the series scripts: 200 of what `body` leaks per round (`n` counts them all), one
+// snapshot per round, in the files named by the script's argument.
+const rounds = (body: string): string => `let n = 0
+for (const file of files) {
+  for (let i = 0; i < 200; i++, n++) {${body}
+  }
+  v8.writeHeapSnapshot(file)
+}
+process.exit(0)
+`
 
 // Each round: 200 intervals never cleared (each Timeout holds a Job through its callback), and
 // 200 Entries pushed into an array only a closure's context holds.
@@ -87,23 +98,14 @@ class Job { constructor (i) { this.i = i; this.data = 'job ' + i } }
 class Entry { constructor (i) { this.i = i } }
 function makeRecorder () { const seen = []; return function record (x) { seen.push(x) } }
 globalThis.record = makeRecorder()
-let n = 0
-for (const file of files) {
-  for (let i = 0; i < 200; i++, n++) {
+${rounds(`
     const job = new Job(n)
     setInterval(() => job.i, 1e9)
-    record(new Entry(n))
-  }
-  v8.writeHeapSnapshot(file)
-}
-process.exit(0)
-`
+    record(new Entry(n))`)}`
 
 /** Three snapshots of a process leaking intervals and closure-held entries, 200 of each per round. */
 export async function writeTimerSeries (dir: string): Promise<string[]> {
-  const files = [0, 1, 2].map((i) => join(dir, `timers-${i}.heapsnapshot`))
-  await run(process.execPath, ['-e', TIMER_SCRIPT, JSON.stringify(files)], { env: { ...process.env, NODE_OPTIONS: '' } })
-  return files
+  return await writeSeries(dir, 'timers', TIMER_SCRIPT)
 }
 
 // Each round, 200 of each carrier, each retaining an object of an app class (and a payload, so
@@ -128,23 +130,25 @@ function bindTask (task) { return task.run.bind(task) }
 function awaitNever (waiter) { carriers.never.then(() => waiter.wake()) }
 function remember (n, session) { carriers.callbacks.set('s' + n, () => session.i) }
 function keepPlain (plain) { carriers.plain.push(() => plain.n) }
-let n = 0
-for (const file of files) {
-  for (let i = 0; i < 200; i++, n++) {
+${rounds(`
     subscribe(new Quote(n))
     carriers.bound.push(bindTask(new Task(n)))
     awaitNever(new Waiter(n))
     remember(n, new Session(n))
-    keepPlain({ n, data: payload(n) })
-  }
-  v8.writeHeapSnapshot(file)
-}
-process.exit(0)
-`
+    keepPlain({ n, data: payload(n) })`)}`
 
 /** Three snapshots of a process leaking objects of app classes through carriers, 200 of each per round. */
 export async function writeCarrierSeries (dir: string): Promise<string[]> {
-  const files = [0, 1, 2].map((i) => join(dir, `carriers-${i}.heapsnapshot`))
-  await run(process.execPath, ['-e', CARRIER_SCRIPT, JSON.stringify(files)], { env: { ...process.env, NODE_OPTIONS: '' } })
+  return await writeSeries(dir, 'carriers', CARRIER_SCRIPT)
+}
+
+/** Runs a series script (its argument: the three files to write) in a child without tap's loaders. */
+async function writeSeries (dir: string, name: string, script: string): Promise<string[]> {
+  const files = [0, 1, 2].map((i) => join(dir, `${name}-${i}.heapsnapshot`))
+  await runScript(script, JSON.stringify(files))
   return files
+}
+
+function runScript (script: string, argument: string): Promise<unknown> {
+  return run(process.execPath, ['-e', script, argument], { env: { ...process.env, NODE_OPTIONS: '' } })
 }
