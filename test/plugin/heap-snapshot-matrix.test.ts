@@ -3,13 +3,11 @@
 // 9's table, (1) a limit under the estimate: 503, and the process lives on; (2) a limit that
 // leaves what the guard asks for (+10%): the snapshot is taken and the OOM killer never acts,
 // which a guard that underestimates fails (killed) and a guard that refuses everything fails (503).
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { request } from 'node:http'
 import t from 'tap'
-import { writeFileSync } from 'node:fs'
 import { setTimeout } from 'node:timers/promises'
-import { tempDir, TOKEN } from '../helpers/build-app.js'
+import { tempDir } from '../helpers/build-app.js'
+import { call, startInCgroup } from '../helpers/cgroup-child.js'
 import type { Teardown } from '../helpers/build-app.js'
 import type { Shape } from '../fixtures/snapshot-shape-app.js'
 import { createMemoryCgroup } from '../helpers/memory-cgroup.js'
@@ -20,38 +18,9 @@ const FIXTURE = new URL('../fixtures/snapshot-shape-app.ts', import.meta.url).pa
 // Sizes that keep the whole matrix within a couple of minutes: each snapshot costs 100-450 MB.
 const MATRIX: Array<[Shape, number]> = [['objects', 300_000], ['records', 100_000], ['closures', 150_000], ['strings', 200_000], ['arrays', 100]]
 
-function call (port: number, method: string, path: string): Promise<{ statusCode: number, body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { authorization: `Bearer ${TOKEN}` }, agent: false }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk) => { text += chunk })
-      res.on('end', () => resolve({ statusCode: res.statusCode as number, body: JSON.parse(text) }))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
-
 async function startShape (t: Teardown, cgroup: MemoryCgroup, shape: Shape, count: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    env: { PATH: process.env.PATH, TOKEN, SHAPE: shape, COUNT: String(count), SNAPSHOT_DIR: tempDir(t, 'memdiag-matrix-') },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc']
-  })
-  const exited = once(child, 'exit')
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exited
-  })
-  let errors = ''
-  child.stderr?.on('data', (chunk) => { errors += chunk })
-  writeFileSync(`${cgroup.dir}/cgroup.procs`, String(child.pid))
-  child.send('go')
-  const [ready] = await Promise.race([
-    once(child, 'message') as Promise<[{ port: number }]>,
-    exited.then(() => { throw new Error(`the app exited before it was ready:\n${errors}`) })
-  ])
+  const env = { SHAPE: shape, COUNT: String(count), SNAPSHOT_DIR: tempDir(t, 'memdiag-matrix-') }
+  const { child, ready } = await startInCgroup<{ port: number }>(t, cgroup, FIXTURE, env)
   return { child, port: ready.port }
 }
 

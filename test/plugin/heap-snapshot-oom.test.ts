@@ -1,16 +1,14 @@
 // The OOM proof: a process whose heap snapshot cannot fit in its container's memory. With the
 // headroom guard it answers 503 and lives on; without it the kernel's OOM killer ends it with
 // SIGKILL mid-snapshot — no error, no log — which shows that the first half really tests something.
-import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { filesIn } from '../fixtures/snapshot-app.js'
-import { build, tempDir, TOKEN } from '../helpers/build-app.js'
+import { build, tempDir } from '../helpers/build-app.js'
+import { call, startInCgroup } from '../helpers/cgroup-child.js'
 import { createMemoryCgroup } from '../helpers/memory-cgroup.js'
 import type { MemoryCgroup } from '../helpers/memory-cgroup.js'
 import type { Teardown } from '../helpers/build-app.js'
@@ -29,42 +27,11 @@ interface Started {
 }
 
 /** Starts the app in its own process, moves it into the cgroup, then lets it build its heap. */
-async function startInCgroup (t: Teardown, cgroup: MemoryCgroup, guard: boolean): Promise<Started> {
+async function startApp (t: Teardown, cgroup: MemoryCgroup, guard: boolean): Promise<Started> {
   const snapshotDir = tempDir(t, 'memdiag-oom-')
-  // A clean environment: not tap's loaders and coverage hooks, only what the app needs.
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    env: { PATH: process.env.PATH, TOKEN, HEAP_MB: String(HEAP_MB), SNAPSHOT_DIR: snapshotDir, SNAPSHOT_GUARD: String(guard) },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc']
-  })
-  const exited = once(child, 'exit')
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exited
-  })
-  let output = ''
-  child.stdout?.on('data', (chunk) => { output += chunk })
-  child.stderr?.on('data', (chunk) => { output += chunk })
-  writeFileSync(join(cgroup.dir, 'cgroup.procs'), String(child.pid))
-  child.send('go')
-  const [ready] = await Promise.race([
-    once(child, 'message') as Promise<[{ port: number, heapUsedBytes: number }]>,
-    exited.then(() => { throw new Error(`the app exited before it was ready:\n${output}`) })
-  ])
-  return { child, snapshotDir, port: ready.port, heapUsedBytes: ready.heapUsedBytes, output: () => output }
-}
-
-function call (port: number, method: string, path: string): Promise<{ statusCode: number, headers: Record<string, unknown>, body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { authorization: `Bearer ${TOKEN}` }, agent: false }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk) => { text += chunk })
-      res.on('end', () => resolve({ statusCode: res.statusCode as number, headers: res.headers, body: JSON.parse(text) }))
-    })
-    req.on('error', reject)
-    req.end()
-  })
+  const env = { HEAP_MB: String(HEAP_MB), SNAPSHOT_DIR: snapshotDir, SNAPSHOT_GUARD: String(guard) }
+  const { child, ready, output } = await startInCgroup<{ port: number, heapUsedBytes: number }>(t, cgroup, FIXTURE, env)
+  return { child, snapshotDir, port: ready.port, heapUsedBytes: ready.heapUsedBytes, output }
 }
 
 const created = createMemoryCgroup(t, LIMIT_BYTES)
@@ -73,7 +40,7 @@ t.test('a snapshot that cannot fit in the container', { skip: typeof created ===
   t.comment(`cgroup ${cgroup.version}: ${cgroup.dir}, limit ${LIMIT_BYTES / MB} MB`)
 
   t.test('with the guard: 503 with the cgroup figures, and the process lives on', async (t) => {
-    const app = await startInCgroup(t, cgroup, true)
+    const app = await startApp(t, cgroup, true)
     // built until heapUsed reached HEAP_MB, garbage included: a GC since may have taken some back
     t.ok(app.heapUsedBytes >= 0.8 * HEAP_MB * MB, `heapUsed ${Math.round(app.heapUsedBytes / MB)} MB`)
     t.match(readFileSync(`/proc/${app.child.pid}/cgroup`, 'latin1'), cgroup.dir.split('/').pop() as string, 'the process is in the cgroup')
@@ -109,7 +76,7 @@ t.test('a snapshot that cannot fit in the container', { skip: typeof created ===
   })
 
   t.test('without the guard: the OOM killer ends the process with SIGKILL, mid-snapshot', async (t) => {
-    const app = await startInCgroup(t, cgroup, false)
+    const app = await startApp(t, cgroup, false)
     // 'close': exited and its output read to the end
     const exited = once(app.child, 'close') as Promise<[number | null, NodeJS.Signals | null]>
     const outcome = await call(app.port, 'POST', '/heap-snapshot').then(
