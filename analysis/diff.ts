@@ -7,6 +7,7 @@ import type { ReadProgress } from './read-snapshot.js'
 import { findRetainerPaths } from './retainer-paths.js'
 import type { RetainerPath } from './retainer-paths.js'
 import type { HeapSnapshot } from './snapshot.js'
+import { integerProblem } from '../plugin/integer-check.js'
 
 /** One class (constructor) in the comparison, as a row of DevTools' Comparison view. */
 export interface HeapDiffRow extends HeapDiffTotals {
@@ -199,9 +200,9 @@ function totalOf (rows: readonly HeapDiffRow[]): HeapDiffTotals {
 
 function resolveCount (value: number | undefined, fallback: number, name: string, min: number): number {
   if (value === undefined) return fallback
-  if (value !== Infinity && (!Number.isInteger(value) || value < min)) {
-    throw new RangeError(`${name} must be an integer >= ${min} or Infinity, got ${String(value)}`)
-  }
+  if (value === Infinity) return value
+  const problem = integerProblem(value, { min, name, expected: `an integer >= ${min} or Infinity` })
+  if (problem !== null) throw new RangeError(problem)
   return value
 }
 

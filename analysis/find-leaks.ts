@@ -17,6 +17,7 @@ import type { RetainerTree } from './retainer-tree.js'
 import { attributeToRoutes, requestsPerInterval } from './route-attribution.js'
 import type { RouteShare } from './route-attribution.js'
 import type { HeapSnapshot } from './snapshot.js'
+import { integerProblem } from '../plugin/integer-check.js'
 
 export type { CollectionKind, LeakCollection } from './leak-path.js'
 
@@ -350,6 +351,7 @@ function namedOwner (snapshot: HeapSnapshot, tree: RetainerTree, kinds: Uint8Arr
 
 function resolveCount (value: number | undefined, fallback: number, name: string, min: number): number {
   if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`)
+  const problem = integerProblem(value, { min, name })
+  if (problem !== null) throw new RangeError(problem)
   return value
 }

@@ -25,10 +25,11 @@ import { parseArgs } from 'node:util'
 import { positiveIntegerArgument } from '../load/arguments.js'
 import { openCgroupProbe } from '../plugin/cgroup.js'
 import { createGcRecorder } from '../plugin/gc-recorder.js'
+import { integerProblem } from '../plugin/integer-check.js'
 import { createTrendMonitor } from '../plugin/trend/monitor.js'
 import { resolveTrendThresholds } from '../plugin/trend/thresholds.js'
 import { judgeTrend } from '../plugin/trend/verdict.js'
-import type { TrendInput } from '../plugin/trend/verdict.js'
+import type { TrendInput } from '../plugin/types/trend.js'
 import { createMemoryProbe } from '../plugin/memory-probe.js'
 import { DESCRIPTIONS, VARIANTS } from './overhead-variants.js'
 import type { Variant } from './overhead-variants.js'
@@ -53,7 +54,8 @@ const rate = positiveIntegerArgument(values.rate, 'rate')
 const idleSeconds = positiveIntegerArgument(values['idle-seconds'], 'idle-seconds')
 const connections = positiveIntegerArgument(values.connections, 'connections')
 const crossoverPairs = Number(values['crossover-pairs'])
-if (!Number.isInteger(crossoverPairs) || crossoverPairs < 0) throw new Error('--crossover-pairs must be an integer >= 0')
+const crossoverProblem = integerProblem(crossoverPairs, { min: 0, name: '--crossover-pairs', typed: values['crossover-pairs'] })
+if (crossoverProblem !== null) throw new Error(crossoverProblem)
 // The servers share one core, the load generator has the other: autocannon never competes with the
 // servers for their core, and every server meets the same neighbours.
 const pin = !values['no-pin'] && availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0

@@ -3,7 +3,7 @@
 // ones, then a confusion table over every assessment.
 // Run: node --import tsx bench/verdict-backtest.ts [--window 60] [--interval 1]
 import { parseArgs } from 'node:util'
-import { TREND_VERDICTS } from '../plugin/trend/verdict.js'
+import { TREND_VERDICTS } from '../plugin/types/trend.js'
 import { loadAllSeries, replay, score } from './memory-series/replay.js'
 import type { Expectation } from './memory-series/replay.js'
 

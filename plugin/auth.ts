@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidCredentialsError, MissingCredentialsError } from './errors.js'
-import type { AuthStrategy } from './options.js'
+import type { AuthStrategy } from './types/options.js'
 
 const BEARER = /^Bearer[ ]+(\S+)[ ]*$/i
 

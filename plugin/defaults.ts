@@ -1,7 +1,6 @@
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { AuthStrategy, ResolvedOptions, RouteRateLimit } from './options.js'
-import type { ResolvedTrendThresholds } from './trend/thresholds.js'
+import type { AuthStrategy, ResolvedOptions, ResolvedTrendThresholds, RouteRateLimit } from './types/options.js'
 
 const MIB = 1024 * 1024
 const KIB = 1024

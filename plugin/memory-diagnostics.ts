@@ -8,7 +8,6 @@ import { createMemoryProbe } from './memory-probe.js'
 import { registerMetrics } from './metrics.js'
 import type { DiagnosticsMetrics } from './metrics.js'
 import { resolveOptions } from './options.js'
-import type { MemoryDiagnosticsOptions } from './options.js'
 import { createRequestCounter } from './request-counter.js'
 import { createRouteGuards } from './route-guards.js'
 import { gcStatsRoute } from './routes/gc-stats.js'
@@ -19,6 +18,7 @@ import { metricsRoute } from './routes/metrics.js'
 import { notFoundRoutes, recordRoutes } from './routes/not-found.js'
 import { createSnapshotLifecycle } from './snapshot/lifecycle.js'
 import { createSnapshotStore, prepareSnapshotDir } from './snapshot/store.js'
+import type { MemoryDiagnosticsOptions } from './types/options.js'
 
 export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: MemoryDiagnosticsOptions): Promise<void> {
   const options = resolveOptions(opts)

@@ -1,15 +1,8 @@
 import type { CgroupProbe } from './cgroup.js'
 import type { GcKind } from './gc-recorder.js'
 import type { TrendMonitor } from './trend/monitor.js'
-import { TREND_VERDICTS } from './trend/verdict.js'
-
-/** The part of a prom-client `Registry` the plugin uses (prom-client stays an optional peer). */
-export interface MetricsRegistry {
-  readonly contentType: string
-  metrics (): Promise<string>
-  getSingleMetric (name: string): unknown
-  removeSingleMetric (name: string): void
-}
+import { TREND_VERDICTS } from './types/trend.js'
+import type { MetricsRegistry } from './types/options.js'
 
 export type SnapshotRefusal = 'headroom' | 'in_progress' | 'rate_limited'
 

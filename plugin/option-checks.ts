@@ -1,4 +1,5 @@
 import { InvalidOptionError } from './errors.js'
+import { integerProblem, shown } from './integer-check.js'
 
 // The checks every option goes through, each with its fallback when the option is left out.
 // `name` is the option's path as the user writes it (`snapshot.maxFiles`), quoted in the message.
@@ -9,29 +10,28 @@ function checked<T, F> (value: unknown, fallback: F, name: string, valid: (value
   return value
 }
 
-function shown (value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (value === null || typeof value !== 'object') return String(value)
-  return Array.isArray(value) ? 'an array' : 'an object'
+function integer<F> (value: unknown, fallback: F, name: string, min: number, expected?: string): number | F {
+  if (value === undefined) return fallback
+  const problem = integerProblem(value, { min, name: `\`${name}\``, expected })
+  if (problem !== null) throw new InvalidOptionError(problem)
+  return value as number
 }
 
-const isNumber = (value: unknown): value is number => typeof value === 'number'
-
 export function positiveInteger<F = number> (value: unknown, fallback: F, name: string): number | F {
-  return checked(value, fallback, name, (v): v is number => isNumber(v) && Number.isInteger(v) && v > 0, 'a positive integer')
+  return integer(value, fallback, name, 1, 'a positive integer')
 }
 
 export function nonNegativeInteger (value: unknown, fallback: number, name: string): number {
-  return checked(value, fallback, name, (v): v is number => isNumber(v) && Number.isInteger(v) && v >= 0, 'an integer >= 0')
+  return integer(value, fallback, name, 0)
 }
 
 export function integerAtLeast (min: number, value: unknown, fallback: number, name: string): number {
-  return checked(value, fallback, name, (v): v is number => isNumber(v) && Number.isInteger(v) && v >= min, `an integer >= ${min}`)
+  return integer(value, fallback, name, min)
 }
 
 /** A positive finite number, fractions allowed (a ratio, a rate). */
 export function positiveNumber (value: unknown, fallback: number, name: string): number {
-  return checked(value, fallback, name, (v): v is number => isNumber(v) && Number.isFinite(v) && v > 0, 'a positive finite number')
+  return checked(value, fallback, name, (v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a positive finite number')
 }
 
 export function booleanOption (value: unknown, fallback: boolean, name: string): boolean {

@@ -1,7 +1,7 @@
 import { ESTIMATE_BASES } from './snapshot/cost-model.js'
 import { HEADROOM_SOURCES } from './snapshot/headroom.js'
 import { ALLOCATORS } from './snapshot/retained.js'
-import { MEMORY_LIMITS, TREND_VERDICTS } from './trend/verdict.js'
+import { MEMORY_LIMITS, TREND_VERDICTS } from './types/trend.js'
 
 export const errorResponse = {
   type: 'object',

@@ -2,11 +2,10 @@
 // have fed it, and reports the verdict over time.
 import { readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { TimedValue } from '../../plugin/trend/theil-sen.js'
 import { resolveTrendThresholds } from '../../plugin/trend/thresholds.js'
-import type { TrendThresholds } from '../../plugin/trend/thresholds.js'
 import { judgeTrend } from '../../plugin/trend/verdict.js'
-import type { TrendReport, TrendVerdict } from '../../plugin/trend/verdict.js'
+import type { TrendThresholds } from '../../plugin/types/options.js'
+import type { TimedValue, TrendReport, TrendVerdict } from '../../plugin/types/trend.js'
 
 export type Expectation = 'growing-heap' | 'growing-native' | 'not-growing'
 

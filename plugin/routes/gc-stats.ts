@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { GcRecorder } from '../gc-recorder.js'
 import { guardedRoute } from '../guarded-route.js'
-import type { RouteRateLimit } from '../options.js'
 import type { RouteGuards } from '../route-guards.js'
 import { gcStatsResponse } from '../schemas.js'
+import type { RouteRateLimit } from '../types/options.js'
 
 export interface GcStatsRouteOptions {
   recorder: GcRecorder

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import { guardedRoute } from '../guarded-route.js'
 import type { MemoryProbe } from '../memory-probe.js'
-import type { RouteRateLimit } from '../options.js'
 import type { RouteGuards } from '../route-guards.js'
 import { memoryResponse } from '../schemas.js'
 import type { SnapshotLifecycle } from '../snapshot/lifecycle.js'
-import type { TrendReport } from '../trend/verdict.js'
+import type { RouteRateLimit } from '../types/options.js'
+import type { TrendReport } from '../types/trend.js'
 
 export interface MemoryRouteOptions {
   probe: MemoryProbe

@@ -1,6 +1,6 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import { guardedRoute } from '../guarded-route.js'
-import type { MetricsRegistry } from '../metrics.js'
+import type { MetricsRegistry } from '../types/options.js'
 
 export interface MetricsRouteOptions {
   registry: MetricsRegistry

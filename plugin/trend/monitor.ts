@@ -1,8 +1,8 @@
 import { getHeapStatistics } from 'node:v8'
 import { createMemorySampler } from './sampler.js'
-import type { ResolvedTrendThresholds } from './thresholds.js'
 import { judgeTrend } from './verdict.js'
-import type { MemoryLimits, TrendReport } from './verdict.js'
+import type { ResolvedTrendThresholds } from '../types/options.js'
+import type { MemoryLimits, TrendReport } from '../types/trend.js'
 
 export interface TrendMonitorOptions {
   intervalMs: number

@@ -1,4 +1,4 @@
-import type { TimedValue } from './theil-sen.js'
+import type { TimedValue } from '../types/trend.js'
 
 /** The fields of a periodic sample the verdict reads. */
 export const SAMPLED_FIELDS = ['heapUsed', 'heapFloor', 'rss', 'external'] as const

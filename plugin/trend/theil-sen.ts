@@ -1,10 +1,6 @@
-const MS_PER_MINUTE = 60_000
+import type { TimedValue } from '../types/trend.js'
 
-/** A value observed at a time: `t` in milliseconds (the same clock for every point), `v` in any unit. */
-export interface TimedValue {
-  t: number
-  v: number
-}
+const MS_PER_MINUTE = 60_000
 
 /** A Theil–Sen line: `fit(t) = intercept + slopePerMs × (t − originMs)`. */
 export interface SlopeFit {

@@ -1,7 +1,6 @@
-import type { ResolvedTrendThresholds } from './thresholds.js'
-import type { HeapTrend, SeriesTrend } from './verdict.js'
-import type { TimedValue } from './theil-sen.js'
 import { formatBytes } from '../format-bytes.js'
+import type { ResolvedTrendThresholds } from '../types/options.js'
+import type { HeapTrend, SeriesTrend, TimedValue } from '../types/trend.js'
 
 export function insufficientReason (heap: SeriesTrend, thresholds: ResolvedTrendThresholds): string {
   return `${heap.samples} heap samples spanning ${formatDuration(heap.spanMs)} in the last ${formatDuration(thresholds.windowMs)}; ` +

@@ -11,7 +11,8 @@ import { DEFAULTS } from '../../plugin/defaults.js'
 import { resolveOptions } from '../../plugin/options.js'
 import { TOKEN } from '../helpers/build-app.js'
 
-const PLUGIN_DIR = fileURLToPath(new URL('../../plugin/', import.meta.url))
+// every option interface lives there, TrendThresholds included
+const OPTION_TYPES = fileURLToPath(new URL('../../plugin/types/options.ts', import.meta.url))
 // each option interface, and where its options sit in DEFAULTS
 const GROUPS: Record<string, string> = {
   MemoryDiagnosticsOptions: '',
@@ -27,21 +28,19 @@ const GROUPS: Record<string, string> = {
 /** Every `@defaultValue` of the option interfaces, by option path: the first code span of the tag. */
 function documentedDefaults (): Map<string, string> {
   const found = new Map<string, string>()
-  for (const file of ['options.ts', 'trend/thresholds.ts']) {
-    const source = ts.createSourceFile(file, readFileSync(join(PLUGIN_DIR, file), 'utf8'), ts.ScriptTarget.Latest, true)
-    source.forEachChild((node) => {
-      if (!ts.isInterfaceDeclaration(node) || !(node.name.text in GROUPS)) return
-      const prefix = GROUPS[node.name.text] as string
-      for (const member of node.members) {
-        if (!ts.isPropertySignature(member)) continue
-        const tag = ts.getJSDocTags(member).find((tag) => tag.tagName.text === 'defaultValue')
-        if (tag === undefined) continue
-        const code = /`([^`]+)`/.exec(ts.getTextOfJSDocComment(tag.comment) ?? '')
-        const path = prefix === '' ? member.name.getText(source) : `${prefix}.${member.name.getText(source)}`
-        found.set(path, code?.[1] ?? '')
-      }
-    })
-  }
+  const source = ts.createSourceFile(OPTION_TYPES, readFileSync(OPTION_TYPES, 'utf8'), ts.ScriptTarget.Latest, true)
+  source.forEachChild((node) => {
+    if (!ts.isInterfaceDeclaration(node) || !(node.name.text in GROUPS)) return
+    const prefix = GROUPS[node.name.text] as string
+    for (const member of node.members) {
+      if (!ts.isPropertySignature(member)) continue
+      const tag = ts.getJSDocTags(member).find((tag) => tag.tagName.text === 'defaultValue')
+      if (tag === undefined) continue
+      const code = /`([^`]+)`/.exec(ts.getTextOfJSDocComment(tag.comment) ?? '')
+      const path = prefix === '' ? member.name.getText(source) : `${prefix}.${member.name.getText(source)}`
+      found.set(path, code?.[1] ?? '')
+    }
+  })
   return found
 }
 

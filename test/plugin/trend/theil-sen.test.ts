@@ -1,6 +1,6 @@
 import t from 'tap'
 import { median, theilSen } from '../../../plugin/trend/theil-sen.js'
-import type { TimedValue } from '../../../plugin/trend/theil-sen.js'
+import type { TimedValue } from '../../../plugin/types/trend.js'
 import { seededRandom } from '../../helpers/seeded-random.js'
 
 const MIB = 1024 * 1024

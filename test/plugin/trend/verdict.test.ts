@@ -1,9 +1,8 @@
 import t from 'tap'
-import type { TimedValue } from '../../../plugin/trend/theil-sen.js'
 import { resolveTrendThresholds } from '../../../plugin/trend/thresholds.js'
-import type { TrendThresholds } from '../../../plugin/trend/thresholds.js'
+import type { TrendThresholds } from '../../../plugin/types/options.js'
 import { judgeTrend } from '../../../plugin/trend/verdict.js'
-import type { MemoryLimits, TrendInput, TrendReport } from '../../../plugin/trend/verdict.js'
+import type { MemoryLimits, TimedValue, TrendInput, TrendReport } from '../../../plugin/types/trend.js'
 import { seededRandom } from '../../helpers/seeded-random.js'
 
 const MIB = 1024 * 1024
