@@ -14,8 +14,8 @@ export const errorResponse = {
   }
 } as const
 
-/** The error answers every guarded route can give. */
-export const guardedErrorResponses = {
+/** The error answers every route can give: validation, access (auth, rate limit), internal. */
+export const commonErrorResponses = {
   400: errorResponse,
   401: errorResponse,
   403: errorResponse,

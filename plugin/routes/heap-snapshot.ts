@@ -6,10 +6,10 @@ import {
   SnapshotInProgressError,
   SnapshotNotFoundError
 } from '../errors.js'
-import { guardedRoute } from '../guarded-route.js'
+import { routeOptions } from '../route-options.js'
 import type { RouteRateLimit } from '../options.js'
 import type { DiagnosticsMetrics } from '../metrics.js'
-import type { RouteGuards } from '../route-guards.js'
+import type { RouteAccess } from '../route-access.js'
 import {
   errorResponse,
   insufficientHeadroomResponse,
@@ -26,7 +26,7 @@ import type { SnapshotStore } from '../snapshot/store.js'
 export interface HeapSnapshotRoutesOptions {
   snapshots: SnapshotLifecycle
   store: SnapshotStore
-  guards: RouteGuards
+  access: RouteAccess
   /** `POST /heap-snapshot`. */
   takeSnapshotLimit: RouteRateLimit | false
   /** `GET` and `DELETE /heap-snapshot/:id`. */
@@ -58,7 +58,7 @@ const idParams = {
 }
 
 export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnapshotRoutesOptions): void {
-  const { snapshots, store, guards, metrics, sendTimeoutMs } = options
+  const { snapshots, store, access, metrics, sendTimeoutMs } = options
   const locationOf = (id: string) => `${instance.prefix}/heap-snapshot/${id}`
   function refuse (reply: FastifyReply, error: FastifyError): never {
     if (error instanceof InsufficientHeadroomError) {
@@ -71,7 +71,7 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
     throw error
   }
 
-  const takeGuards = guards.onRequest(options.takeSnapshotLimit, {
+  const takeAccess = access.onRequest(options.takeSnapshotLimit, {
     onLimited: () => metrics?.snapshotRefused('rate_limited'),
     // a snapshot that would be refused spends no credit: two 503s must not lock the operator out
     // for the rest of the window once memory has freed up
@@ -80,7 +80,7 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
       if (refused !== null) refuse(reply, refused)
     }
   })
-  instance.post<{ Querystring: TakeQuery }>('/heap-snapshot', guardedRoute(takeGuards, {
+  instance.post<{ Querystring: TakeQuery }>('/heap-snapshot', routeOptions(takeAccess, {
     query: {
       download: { type: 'boolean', default: false },
       gzip: gzipParameter,
@@ -119,7 +119,7 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
   })
 
   instance.get<{ Params: SnapshotParams, Querystring: { gzip: boolean } }>('/heap-snapshot/:id', {
-    ...guardedRoute(guards.onRequest(options.snapshotFilesLimit), {
+    ...routeOptions(access.onRequest(options.snapshotFilesLimit), {
       params: idParams,
       query: { gzip: gzipParameter },
       response: { 200: snapshotFileResponse, 202: snapshotPendingResponse, 404: errorResponse }
@@ -138,7 +138,7 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
     return reply
   })
 
-  instance.delete<{ Params: SnapshotParams }>('/heap-snapshot/:id', guardedRoute(guards.onRequest(options.snapshotFilesLimit), {
+  instance.delete<{ Params: SnapshotParams }>('/heap-snapshot/:id', routeOptions(access.onRequest(options.snapshotFilesLimit), {
     params: idParams,
     response: { 204: noContentResponse, 404: errorResponse, 409: errorResponse }
   }), async function deleteHeapSnapshot (request, reply) {

@@ -1,15 +1,15 @@
 import type { FastifyInstance } from 'fastify'
-import { guardedRoute } from '../guarded-route.js'
+import { routeOptions } from '../route-options.js'
 import type { MemoryProbe } from '../memory-probe.js'
 import type { RouteRateLimit } from '../options.js'
-import type { RouteGuards } from '../route-guards.js'
+import type { RouteAccess } from '../route-access.js'
 import { memoryResponse } from '../schemas.js'
 import type { SnapshotLifecycle } from '../snapshot/lifecycle.js'
 import type { TrendReport } from '../trend/verdict.js'
 
 export interface MemoryRouteOptions {
   probe: MemoryProbe
-  guards: RouteGuards
+  access: RouteAccess
   rateLimit: RouteRateLimit | false
   /** Whether a heap snapshot would be allowed, from the same figures as the rest of the answer. */
   snapshotStatus: SnapshotLifecycle['status']
@@ -17,8 +17,8 @@ export interface MemoryRouteOptions {
   trendReport: () => TrendReport
 }
 
-export function memoryRoute (instance: FastifyInstance, { probe, guards, rateLimit, snapshotStatus, trendReport }: MemoryRouteOptions): void {
-  instance.get('/memory', guardedRoute(guards.onRequest(rateLimit), { response: { 200: memoryResponse } }), async () => {
+export function memoryRoute (instance: FastifyInstance, { probe, access, rateLimit, snapshotStatus, trendReport }: MemoryRouteOptions): void {
+  instance.get('/memory', routeOptions(access.onRequest(rateLimit), { response: { 200: memoryResponse } }), async () => {
     const reading = probe.read()
     const snapshot = snapshotStatus({
       heapUsedBytes: reading.process.heapUsed,
