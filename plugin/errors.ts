@@ -48,6 +48,16 @@ export const SnapshotInProgressError = createError(
   409
 )
 
+/**
+ * The lock is held a little after each snapshot (see lifecycle.ts) while nothing is being taken:
+ * says so, with what is left, under `figures.coolDownLeftMs` too.
+ */
+export const SnapshotCoolingDownError = createError<[number]>(
+  'FST_MEMDIAG_SNAPSHOT_COOLING_DOWN',
+  'No heap snapshot is being taken: cooling down after the last one, the next can be taken in %d ms',
+  409
+)
+
 /** Carries the headroom figures under `figures`, merged into the 503 body by the error handler. */
 export const InsufficientHeadroomError = createError<[string]>(
   'FST_MEMDIAG_INSUFFICIENT_HEADROOM',
