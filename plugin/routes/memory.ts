@@ -1,11 +1,17 @@
 import type { FastifyInstance } from 'fastify'
 import { routeOptions } from '../route-options.js'
-import type { MemoryProbe } from '../memory-probe.js'
+import type { MemoryProbe, MemoryReading } from '../memory-probe.js'
 import type { RouteRateLimit } from '../options.js'
 import type { RouteAccess } from '../route-access.js'
 import { memoryResponse } from '../schemas.js'
-import type { SnapshotLifecycle } from '../snapshot/lifecycle.js'
+import type { SnapshotLifecycle, SnapshotStatus } from '../snapshot/lifecycle.js'
 import type { TrendReport } from '../trend/verdict.js'
+
+/** The body of `GET /memory`. */
+export interface MemoryReport extends MemoryReading {
+  snapshot: SnapshotStatus
+  trend: TrendReport
+}
 
 export interface MemoryRouteOptions {
   probe: MemoryProbe
@@ -18,7 +24,7 @@ export interface MemoryRouteOptions {
 }
 
 export function memoryRoute (instance: FastifyInstance, { probe, access, rateLimit, snapshotStatus, trendReport }: MemoryRouteOptions): void {
-  instance.get('/memory', routeOptions(access.onRequest(rateLimit), { response: { 200: memoryResponse } }), async () => {
+  instance.get('/memory', routeOptions(access.onRequest(rateLimit), { response: { 200: memoryResponse } }), async (): Promise<MemoryReport> => {
     const reading = probe.read()
     const snapshot = snapshotStatus({
       heapUsedBytes: reading.process.heapUsed,
