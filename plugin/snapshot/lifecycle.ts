@@ -54,9 +54,9 @@ export interface SnapshotLifecycle {
   status (figures: StatusFigures): SnapshotStatus
   /**
    * Checks (409 while a snapshot holds the lock, 503 without headroom) and throws a
-   * `SnapshotRefusal`, or takes the lock and runs
-   * the job: wait for `startWhen`, write, `send`, then release the lock after the cool-down. The
-   * lock is released by this function alone, whatever happens: callers cannot forget it.
+   * `SnapshotRefusal`, or takes the lock and runs the job: wait for `startWhen`, write, `send`,
+   * then release the lock after the cool-down. The lock is released by this function alone,
+   * whatever happens: callers cannot forget it.
    */
   take (options: TakeOptions): SnapshotJob
   /**
@@ -105,6 +105,7 @@ export function retryAfterSeconds (leftMs: number): number {
   return Math.max(1, Math.ceil(leftMs / 1000))
 }
 
+/** Whether `take` threw this (rather than the job failing). */
 export function isSnapshotRefusal (error: unknown): error is SnapshotRefusal {
   return error instanceof SnapshotInProgressError || error instanceof SnapshotCoolingDownError || error instanceof InsufficientHeadroomError
 }
