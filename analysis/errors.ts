@@ -9,3 +9,8 @@ export const HeapSnapshotFormatError = createError<'FST_MEMDIAG_HEAP_SNAPSHOT_FO
   '%s',
   422
 )
+
+/** The analysis' errors by code, as Fastify's `errorCodes`: `error instanceof errorCodes.FST_MEMDIAG_HEAP_SNAPSHOT_FORMAT`. */
+export const errorCodes = Object.freeze({
+  FST_MEMDIAG_HEAP_SNAPSHOT_FORMAT: HeapSnapshotFormatError
+})

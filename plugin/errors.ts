@@ -12,19 +12,19 @@ export const InvalidCredentialsError = createError(
   401
 )
 
-export const RateLimitedError = createError<[string]>(
+export const RateLimitedError = createError<'FST_MEMDIAG_RATE_LIMITED', 429, [string]>(
   'FST_MEMDIAG_RATE_LIMITED',
   'Rate limit exceeded, retry in %s',
   429
 )
 
-export const InvalidOptionError = createError<[string]>(
+export const InvalidOptionError = createError<'FST_MEMDIAG_INVALID_OPTION', 500, [string]>(
   'FST_MEMDIAG_INVALID_OPTION',
   'fastify-memory-diagnostics: %s',
   500
 )
 
-export const InvalidRequestError = createError<[string]>(
+export const InvalidRequestError = createError<'FST_MEMDIAG_INVALID_REQUEST', 400, [string]>(
   'FST_MEMDIAG_INVALID_REQUEST',
   '%s',
   400
@@ -48,14 +48,24 @@ export const SnapshotInProgressError = createError(
   409
 )
 
+/**
+ * The lock is held a little after each snapshot (see lifecycle.ts) while nothing is being taken:
+ * says so, with what is left, under `figures.coolDownLeftMs` too.
+ */
+export const SnapshotCoolingDownError = createError<'FST_MEMDIAG_SNAPSHOT_COOLING_DOWN', 409, [number]>(
+  'FST_MEMDIAG_SNAPSHOT_COOLING_DOWN',
+  'No heap snapshot is being taken: cooling down after the last one, the next can be taken in %d ms',
+  409
+)
+
 /** Carries the headroom figures under `figures`, merged into the 503 body by the error handler. */
-export const InsufficientHeadroomError = createError<[string]>(
+export const InsufficientHeadroomError = createError<'FST_MEMDIAG_INSUFFICIENT_HEADROOM', 503, [string]>(
   'FST_MEMDIAG_INSUFFICIENT_HEADROOM',
   'Not enough memory headroom for a heap snapshot: %s',
   503
 )
 
-export const SnapshotFailedError = createError<[string]>(
+export const SnapshotFailedError = createError<'FST_MEMDIAG_SNAPSHOT_FAILED', 500, [string]>(
   'FST_MEMDIAG_SNAPSHOT_FAILED',
   'Heap snapshot failed: %s',
   500
@@ -67,27 +77,57 @@ export const SnapshotNotFoundError = createError(
   404
 )
 
-export const UnsafeSnapshotDirError = createError<[string]>(
+export const UnsafeSnapshotDirError = createError<'FST_MEMDIAG_UNSAFE_SNAPSHOT_DIR', 500, [string]>(
   'FST_MEMDIAG_UNSAFE_SNAPSHOT_DIR',
   'fastify-memory-diagnostics: %s',
   500
 )
 
-export const RouteNotFoundError = createError<[string, string]>(
+export const RouteNotFoundError = createError<'FST_MEMDIAG_ROUTE_NOT_FOUND', 404, [string, string]>(
   'FST_MEMDIAG_ROUTE_NOT_FOUND',
   'Route %s:%s not found',
   404
 )
 
-export const MethodNotAllowedError = createError<[string, string]>(
+export const MethodNotAllowedError = createError<'FST_MEMDIAG_METHOD_NOT_ALLOWED', 405, [string, string]>(
   'FST_MEMDIAG_METHOD_NOT_ALLOWED',
   'Method %s not allowed on %s',
   405
 )
 
 /** A file in the snapshot directory under a snapshot's name that the plugin did not write (a FIFO, a link...). */
-export const UnsafeSnapshotFileError = createError<[string]>(
+export const UnsafeSnapshotFileError = createError<'FST_MEMDIAG_UNSAFE_SNAPSHOT_FILE', 500, [string]>(
   'FST_MEMDIAG_UNSAFE_SNAPSHOT_FILE',
   'Refusing to serve a file this plugin did not write: %s',
   500
 )
+
+type ByCode<T> = { [K in keyof T]: { readonly prototype: { code: K } } }
+
+/** Keeps each error under its own code: a key that is not its error's code does not compile. */
+function byCode<T extends ByCode<T>> (errors: T): Readonly<T> {
+  return Object.freeze(errors)
+}
+
+/**
+ * The plugin's errors by code, as Fastify's `errorCodes`: `error instanceof
+ * errorCodes.FST_MEMDIAG_SNAPSHOT_COOLING_DOWN`, or compare `error.code` / the body's `code`.
+ */
+export const errorCodes = byCode({
+  FST_MEMDIAG_MISSING_CREDENTIALS: MissingCredentialsError,
+  FST_MEMDIAG_INVALID_CREDENTIALS: InvalidCredentialsError,
+  FST_MEMDIAG_RATE_LIMITED: RateLimitedError,
+  FST_MEMDIAG_INVALID_OPTION: InvalidOptionError,
+  FST_MEMDIAG_INVALID_REQUEST: InvalidRequestError,
+  FST_MEMDIAG_FORBIDDEN: ForbiddenError,
+  FST_MEMDIAG_INTERNAL_ERROR: InternalError,
+  FST_MEMDIAG_SNAPSHOT_IN_PROGRESS: SnapshotInProgressError,
+  FST_MEMDIAG_SNAPSHOT_COOLING_DOWN: SnapshotCoolingDownError,
+  FST_MEMDIAG_INSUFFICIENT_HEADROOM: InsufficientHeadroomError,
+  FST_MEMDIAG_SNAPSHOT_FAILED: SnapshotFailedError,
+  FST_MEMDIAG_SNAPSHOT_NOT_FOUND: SnapshotNotFoundError,
+  FST_MEMDIAG_UNSAFE_SNAPSHOT_DIR: UnsafeSnapshotDirError,
+  FST_MEMDIAG_ROUTE_NOT_FOUND: RouteNotFoundError,
+  FST_MEMDIAG_METHOD_NOT_ALLOWED: MethodNotAllowedError,
+  FST_MEMDIAG_UNSAFE_SNAPSHOT_FILE: UnsafeSnapshotFileError
+})

@@ -1,15 +1,23 @@
 import fastifyPlugin from 'fastify-plugin'
 import { memoryDiagnosticsPlugin } from './memory-diagnostics.js'
 
+export { errorCodes } from './errors.js'
+export type { ErrorBody } from './error-handler.js'
 export type {
   AuthOptions,
   AuthStrategy,
   GcOptions,
   MemoryDiagnosticsOptions,
+  MetricsOptions,
+  MetricsRegistry,
   RateLimitOptions,
   RouteRateLimit,
-  SnapshotOptions
-} from './options.js'
+  SnapshotOptions,
+  TrendOptions,
+  TrendThresholds
+} from './types/options.js'
+export type { HeapTrend, MemoryLimit, SeriesTrend, TimeToLimit, TrendReport, TrendVerdict } from './types/trend.js'
+export type { MemoryReport } from './routes/memory.js'
 export type { ContainerMemory } from './cgroup.js'
 export type { GcStats, GcPeriod, PauseStats, GcKind } from './gc-recorder.js'
 export type { MemoryReading, SystemMemory } from './memory-probe.js'

@@ -9,7 +9,7 @@ import { registerMetrics } from './metrics.js'
 import type { DiagnosticsMetrics } from './metrics.js'
 import { resolveOptions } from './options.js'
 import { createRequestCounter } from './request-counter.js'
-import { createRouteGuards } from './route-guards.js'
+import { createRouteAccess } from './route-access.js'
 import { gcStatsRoute } from './routes/gc-stats.js'
 import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
 import { createTrendMonitor } from './trend/monitor.js'
@@ -33,7 +33,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
       instance.log.warn('fastify-memory-diagnostics: the heap snapshot headroom guard is disabled (`snapshot.guard: false`): a snapshot that does not fit in memory gets this process killed by the OOM killer, without error or log')
     })
   }
-  const guards = await createRouteGuards(instance, {
+  const access = await createRouteAccess(instance, {
     auth: options.auth,
     anyRateLimit: Object.values(options.rateLimit).some((limit) => limit !== false),
     failedAuthLimit: options.failedAuthLimit
@@ -92,21 +92,21 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
 
   instance.setErrorHandler(diagnosticsErrorHandler)
   const routeTable = recordRoutes(instance)
-  memoryRoute(instance, { probe, guards, rateLimit: options.rateLimit.memory, snapshotStatus: snapshots.status, trendReport: trend.report })
+  memoryRoute(instance, { probe, access, rateLimit: options.rateLimit.memory, snapshotStatus: snapshots.status, trendReport: trend.report })
   heapSnapshotRoutes(instance, {
     snapshots,
     store,
-    guards,
+    access,
     sendTimeoutMs: options.snapshot.sendTimeoutMs,
     takeSnapshotLimit: options.rateLimit.takeSnapshot,
     snapshotFilesLimit: options.rateLimit.snapshotFiles,
     metrics
   })
-  gcStatsRoute(instance, { recorder, guards, rateLimit: options.rateLimit.gcStats })
+  gcStatsRoute(instance, { recorder, access, rateLimit: options.rateLimit.gcStats })
   if (options.metrics?.route === true) {
     metricsRoute(instance, {
       registry: options.metrics.registry,
-      onRequest: guards.onRequest(options.rateLimit.metrics, { open: !options.metrics.auth })
+      onRequest: access.onRequest(options.rateLimit.metrics, { open: !options.metrics.auth })
     })
   }
   notFoundRoutes(instance, routeTable)

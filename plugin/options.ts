@@ -6,9 +6,6 @@ import { booleanOption, nonNegativeInteger, optionalObject, positiveInteger, str
 import { resolveTrendThresholds } from './trend/thresholds.js'
 import type { AuthOptions, GcOptions, MemoryDiagnosticsOptions, MetricsOptions, RateLimitOptions, ResolvedAuth, ResolvedOptions, ResolvedSnapshot, RouteRateLimit, SnapshotOptions, TrendOptions } from './types/options.js'
 
-// Their home is types/options.ts; the plugin's entry and the route guards read them here.
-export type { AuthOptions, AuthStrategy, GcOptions, MemoryDiagnosticsOptions, RateLimitOptions, ResolvedAuth, RouteRateLimit, SnapshotOptions } from './types/options.js'
-
 const MIN_TOKEN_LENGTH = 16
 
 export function resolveOptions (opts: MemoryDiagnosticsOptions | undefined): ResolvedOptions {

@@ -1,3 +1,4 @@
+import { SnapshotCoolingDownError, SnapshotInProgressError } from './errors.js'
 import { ESTIMATE_BASES } from './snapshot/cost-model.js'
 import { HEADROOM_SOURCES } from './snapshot/headroom.js'
 import { ALLOCATORS } from './snapshot/retained.js'
@@ -14,8 +15,8 @@ export const errorResponse = {
   }
 } as const
 
-/** The error answers every guarded route can give. */
-export const guardedErrorResponses = {
+/** The error answers every route can give: validation, access (auth, rate limit), internal. */
+export const commonErrorResponses = {
   400: errorResponse,
   401: errorResponse,
   403: errorResponse,
@@ -115,6 +116,16 @@ export const snapshotPendingResponse = objectOf({
   status: { type: 'string', enum: ['in-progress'] },
   location: string
 })
+
+/** The 409 of `POST /heap-snapshot`: a snapshot being taken or sent, or the cool-down after one and what is left of it. */
+export const snapshotConflictResponse = {
+  ...errorResponse,
+  properties: {
+    ...errorResponse.properties,
+    code: { type: 'string', enum: [new SnapshotInProgressError().code, new SnapshotCoolingDownError(0).code] },
+    coolDownLeftMs: integer
+  }
+}
 
 /** The 503 refusal of the headroom guard: the error fields and the figures that decided. */
 export const insufficientHeadroomResponse = {

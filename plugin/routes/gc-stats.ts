@@ -1,16 +1,16 @@
 import type { FastifyInstance } from 'fastify'
 import type { GcRecorder } from '../gc-recorder.js'
-import { guardedRoute } from '../guarded-route.js'
-import type { RouteGuards } from '../route-guards.js'
+import { routeOptions } from '../route-options.js'
+import type { RouteAccess } from '../route-access.js'
 import { gcStatsResponse } from '../schemas.js'
 import type { RouteRateLimit } from '../types/options.js'
 
 export interface GcStatsRouteOptions {
   recorder: GcRecorder
-  guards: RouteGuards
+  access: RouteAccess
   rateLimit: RouteRateLimit | false
 }
 
-export function gcStatsRoute (instance: FastifyInstance, { recorder, guards, rateLimit }: GcStatsRouteOptions): void {
-  instance.get('/gc-stats', guardedRoute(guards.onRequest(rateLimit), { response: { 200: gcStatsResponse } }), async () => recorder.stats())
+export function gcStatsRoute (instance: FastifyInstance, { recorder, access, rateLimit }: GcStatsRouteOptions): void {
+  instance.get('/gc-stats', routeOptions(access.onRequest(rateLimit), { response: { 200: gcStatsResponse } }), async () => recorder.stats())
 }

@@ -1,24 +1,21 @@
 import { finished } from 'node:stream'
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
-import {
-  InsufficientHeadroomError,
-  InvalidRequestError,
-  SnapshotInProgressError,
-  SnapshotNotFoundError
-} from '../errors.js'
-import { guardedRoute } from '../guarded-route.js'
-import type { RouteRateLimit } from '../options.js'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { InsufficientHeadroomError, InvalidRequestError, SnapshotInProgressError, SnapshotNotFoundError } from '../errors.js'
+import { routeOptions } from '../route-options.js'
+import type { RouteRateLimit } from '../types/options.js'
 import type { DiagnosticsMetrics } from '../metrics.js'
-import type { RouteGuards } from '../route-guards.js'
+import type { RouteAccess } from '../route-access.js'
 import {
   errorResponse,
   insufficientHeadroomResponse,
   noContentResponse,
   snapshotFileResponse,
+  snapshotConflictResponse,
   snapshotPendingResponse,
   writtenSnapshotResponse
 } from '../schemas.js'
-import type { SnapshotLifecycle } from '../snapshot/lifecycle.js'
+import { isSnapshotRefusal } from '../snapshot/lifecycle.js'
+import type { SnapshotLifecycle, SnapshotRefusal } from '../snapshot/lifecycle.js'
 import { sendSnapshotFile } from '../snapshot/send.js'
 import { SNAPSHOT_ID_PATTERN } from '../snapshot/names.js'
 import type { SnapshotStore } from '../snapshot/store.js'
@@ -26,7 +23,7 @@ import type { SnapshotStore } from '../snapshot/store.js'
 export interface HeapSnapshotRoutesOptions {
   snapshots: SnapshotLifecycle
   store: SnapshotStore
-  guards: RouteGuards
+  access: RouteAccess
   /** `POST /heap-snapshot`. */
   takeSnapshotLimit: RouteRateLimit | false
   /** `GET` and `DELETE /heap-snapshot/:id`. */
@@ -47,9 +44,6 @@ interface SnapshotParams {
   id: string
 }
 
-// Memory does not free itself on a schedule; a minute lets a GC or a traffic dip happen first.
-const HEADROOM_RETRY_AFTER_SECONDS = 60
-
 const gzipParameter = { type: 'boolean', default: true }
 const idParams = {
   type: 'object',
@@ -58,20 +52,15 @@ const idParams = {
 }
 
 export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnapshotRoutesOptions): void {
-  const { snapshots, store, guards, metrics, sendTimeoutMs } = options
+  const { snapshots, store, access, metrics, sendTimeoutMs } = options
   const locationOf = (id: string) => `${instance.prefix}/heap-snapshot/${id}`
-  function refuse (reply: FastifyReply, error: FastifyError): never {
-    if (error instanceof InsufficientHeadroomError) {
-      reply.header('retry-after', HEADROOM_RETRY_AFTER_SECONDS)
-      metrics?.snapshotRefused('headroom')
-    } else {
-      reply.header('retry-after', 1)
-      metrics?.snapshotRefused('in_progress')
-    }
-    throw error
+  function refuse (reply: FastifyReply, refused: SnapshotRefusal): never {
+    reply.header('retry-after', refused.retryAfterSeconds)
+    metrics?.snapshotRefused(refused instanceof InsufficientHeadroomError ? 'headroom' : 'in_progress')
+    throw refused
   }
 
-  const takeGuards = guards.onRequest(options.takeSnapshotLimit, {
+  const takeAccess = access.onRequest(options.takeSnapshotLimit, {
     onLimited: () => metrics?.snapshotRefused('rate_limited'),
     // a snapshot that would be refused spends no credit: two 503s must not lock the operator out
     // for the rest of the window once memory has freed up
@@ -80,13 +69,13 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
       if (refused !== null) refuse(reply, refused)
     }
   })
-  instance.post<{ Querystring: TakeQuery }>('/heap-snapshot', guardedRoute(takeGuards, {
+  instance.post<{ Querystring: TakeQuery }>('/heap-snapshot', routeOptions(takeAccess, {
     query: {
       download: { type: 'boolean', default: false },
       gzip: gzipParameter,
       wait: { type: 'boolean', default: true }
     },
-    response: { 201: writtenSnapshotResponse, 202: snapshotPendingResponse, 409: errorResponse, 503: insufficientHeadroomResponse }
+    response: { 201: writtenSnapshotResponse, 202: snapshotPendingResponse, 409: snapshotConflictResponse, 503: insufficientHeadroomResponse }
   }), async function takeHeapSnapshot (request, reply) {
     const { download, gzip, wait } = request.query
     if (download && !wait) {
@@ -103,7 +92,7 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
       })
     } catch (error) {
       // the lock taken, or memory grown, since the check before the limit
-      if (error instanceof InsufficientHeadroomError || error instanceof SnapshotInProgressError) refuse(reply, error)
+      if (isSnapshotRefusal(error)) refuse(reply, error)
       throw error
     }
     const location = locationOf(job.id)
@@ -119,7 +108,7 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
   })
 
   instance.get<{ Params: SnapshotParams, Querystring: { gzip: boolean } }>('/heap-snapshot/:id', {
-    ...guardedRoute(guards.onRequest(options.snapshotFilesLimit), {
+    ...routeOptions(access.onRequest(options.snapshotFilesLimit), {
       params: idParams,
       query: { gzip: gzipParameter },
       response: { 200: snapshotFileResponse, 202: snapshotPendingResponse, 404: errorResponse }
@@ -138,12 +127,14 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
     return reply
   })
 
-  instance.delete<{ Params: SnapshotParams }>('/heap-snapshot/:id', guardedRoute(guards.onRequest(options.snapshotFilesLimit), {
+  instance.delete<{ Params: SnapshotParams }>('/heap-snapshot/:id', routeOptions(access.onRequest(options.snapshotFilesLimit), {
     params: idParams,
     response: { 204: noContentResponse, 404: errorResponse, 409: errorResponse }
   }), async function deleteHeapSnapshot (request, reply) {
     const { id } = request.params
-    if (snapshots.phase(id) !== null) throw new SnapshotInProgressError()
+    const phase = snapshots.phase(id)
+    // cooling down, the file is complete and nothing reads it
+    if (phase === 'writing' || phase === 'sending') throw new SnapshotInProgressError()
     if (!await store.remove(id)) throw new SnapshotNotFoundError()
     request.log.info({ snapshotId: id }, 'fastify-memory-diagnostics: heap snapshot deleted')
     return reply.code(204).send()

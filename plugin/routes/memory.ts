@@ -1,15 +1,21 @@
 import type { FastifyInstance } from 'fastify'
-import { guardedRoute } from '../guarded-route.js'
-import type { MemoryProbe } from '../memory-probe.js'
-import type { RouteGuards } from '../route-guards.js'
+import { routeOptions } from '../route-options.js'
+import type { MemoryProbe, MemoryReading } from '../memory-probe.js'
+import type { RouteAccess } from '../route-access.js'
 import { memoryResponse } from '../schemas.js'
-import type { SnapshotLifecycle } from '../snapshot/lifecycle.js'
+import type { SnapshotLifecycle, SnapshotStatus } from '../snapshot/lifecycle.js'
 import type { RouteRateLimit } from '../types/options.js'
 import type { TrendReport } from '../types/trend.js'
 
+/** The body of `GET /memory`. */
+export interface MemoryReport extends MemoryReading {
+  snapshot: SnapshotStatus
+  trend: TrendReport
+}
+
 export interface MemoryRouteOptions {
   probe: MemoryProbe
-  guards: RouteGuards
+  access: RouteAccess
   rateLimit: RouteRateLimit | false
   /** Whether a heap snapshot would be allowed, from the same figures as the rest of the answer. */
   snapshotStatus: SnapshotLifecycle['status']
@@ -17,8 +23,8 @@ export interface MemoryRouteOptions {
   trendReport: () => TrendReport
 }
 
-export function memoryRoute (instance: FastifyInstance, { probe, guards, rateLimit, snapshotStatus, trendReport }: MemoryRouteOptions): void {
-  instance.get('/memory', guardedRoute(guards.onRequest(rateLimit), { response: { 200: memoryResponse } }), async () => {
+export function memoryRoute (instance: FastifyInstance, { probe, access, rateLimit, snapshotStatus, trendReport }: MemoryRouteOptions): void {
+  instance.get('/memory', routeOptions(access.onRequest(rateLimit), { response: { 200: memoryResponse } }), async (): Promise<MemoryReport> => {
     const reading = probe.read()
     const snapshot = snapshotStatus({
       heapUsedBytes: reading.process.heapUsed,

@@ -1,5 +1,5 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
-import { guardedRoute } from '../guarded-route.js'
+import { routeOptions } from '../route-options.js'
 import type { MetricsRegistry } from '../types/options.js'
 
 export interface MetricsRouteOptions {
@@ -9,7 +9,7 @@ export interface MetricsRouteOptions {
 
 /** `GET /metrics`: the application's registry in Prometheus' text format, for a scraper. */
 export function metricsRoute (instance: FastifyInstance, { registry, onRequest }: MetricsRouteOptions): void {
-  instance.get('/metrics', guardedRoute(onRequest, { response: { 200: { type: 'string' } } }), async (_request, reply) => {
+  instance.get('/metrics', routeOptions(onRequest, { response: { 200: { type: 'string' } } }), async (_request, reply) => {
     reply.type(registry.contentType)
     return await registry.metrics()
   })

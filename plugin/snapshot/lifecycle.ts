@@ -4,7 +4,7 @@ import { setImmediate as nextLoopTurn, setTimeout as sleep } from 'node:timers/p
 import { getHeapStatistics } from 'node:v8'
 import type { FastifyBaseLogger, FastifyError } from 'fastify'
 import type { CgroupProbe } from '../cgroup.js'
-import { InsufficientHeadroomError, SnapshotFailedError, SnapshotInProgressError } from '../errors.js'
+import { InsufficientHeadroomError, SnapshotCoolingDownError, SnapshotFailedError, SnapshotInProgressError } from '../errors.js'
 import { heapComposition } from './cost-model.js'
 import type { LearnedCost } from './cost-model.js'
 import { checkHeadroom } from './headroom.js'
@@ -38,6 +38,9 @@ export interface TakeOptions {
   send?: (file: OpenedSnapshot) => Promise<void>
 }
 
+/** What `take` refuses with (a 409 or the 503), and the `Retry-After` to answer with it. */
+export type SnapshotRefusal = FastifyError & { retryAfterSeconds: number }
+
 export interface SnapshotJob {
   id: string
   /** Settles when the file is written (or failed); the lock is released later, on its own. */
@@ -50,16 +53,17 @@ export interface SnapshotLifecycle {
   /** From figures already read (those `GET /memory` reports), so that they agree. */
   status (figures: StatusFigures): SnapshotStatus
   /**
-   * Checks (409 while a snapshot holds the lock, 503 without headroom), takes the lock and runs
-   * the job: wait for `startWhen`, write, `send`, then release the lock after the cool-down. The
-   * lock is released by this function alone, whatever happens: callers cannot forget it.
+   * Checks (409 while a snapshot holds the lock, 503 without headroom) and throws a
+   * `SnapshotRefusal`, or takes the lock and runs the job: wait for `startWhen`, write, `send`,
+   * then release the lock after the cool-down. The lock is released by this function alone,
+   * whatever happens: callers cannot forget it.
    */
   take (options: TakeOptions): SnapshotJob
   /**
    * What `take` would refuse with now (the 409 or the 503), or null: run before the route's rate
    * limit, so that a refusal spends none of the operator's snapshot credits.
    */
-  refusal (): FastifyError | null
+  refusal (): SnapshotRefusal | null
   /** What the snapshot with this id is doing, or null when it holds no lock. */
   phase (id: string): SnapshotPhase | null
   /** The error of the snapshot with this id, when it was the last to fail. */
@@ -86,10 +90,33 @@ export interface SnapshotLifecycleOptions {
 const COOL_DOWN_SHARE = 0.1
 const MIN_COOL_DOWN_MS = 250
 const MAX_COOL_DOWN_MS = 5000
+// Memory does not free itself on a schedule; a minute lets a GC or a traffic dip happen first.
+const HEADROOM_RETRY_AFTER_SECONDS = 60
+// How long a snapshot being written or sent still takes is not known.
+const IN_PROGRESS_RETRY_AFTER_SECONDS = 1
+
+/** How long the lock is held after a write that blocked the event loop for `blockMs`. */
+export function coolDownMs (blockMs: number): number {
+  return Math.min(MAX_COOL_DOWN_MS, Math.max(MIN_COOL_DOWN_MS, COOL_DOWN_SHARE * blockMs))
+}
+
+/** Whole seconds, rounded up: a client that waits them finds the cool-down over. */
+export function retryAfterSeconds (leftMs: number): number {
+  return Math.max(1, Math.ceil(leftMs / 1000))
+}
+
+/** Whether `take` threw this (rather than the job failing). */
+export function isSnapshotRefusal (error: unknown): error is SnapshotRefusal {
+  return error instanceof SnapshotInProgressError || error instanceof SnapshotCoolingDownError || error instanceof InsufficientHeadroomError
+}
+
+function refusedWith<E extends FastifyError> (error: E, retryAfter: number): E & SnapshotRefusal {
+  return Object.assign(error, { retryAfterSeconds: retryAfter })
+}
 
 interface State {
-  /** The snapshot holding the lock. */
-  current: { id: string, phase: SnapshotPhase } | null
+  /** The snapshot holding the lock; `coolDownEndsAt` (on `performance.now()`'s clock) once it cools down. */
+  current: { id: string, phase: SnapshotPhase, coolDownEndsAt: number | null } | null
   last: WrittenSnapshot | null
   /** What the last snapshot needed, as the guard learns it (null when it could not be measured). */
   learned: LearnedCost | null
@@ -107,8 +134,18 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite 
     return { ...headroom, retained }
   }
 
-  function refusal (): FastifyError | null {
-    if (state.current !== null) return new SnapshotInProgressError()
+  function coolDownLeftMs (): number | null {
+    const endsAt = state.current?.coolDownEndsAt ?? null
+    return endsAt === null ? null : Math.max(0, Math.ceil(endsAt - performance.now()))
+  }
+
+  function refusal (): SnapshotRefusal | null {
+    const { current } = state
+    const leftMs = coolDownLeftMs()
+    if (leftMs !== null) {
+      return refusedWith(Object.assign(new SnapshotCoolingDownError(leftMs), { figures: { coolDownLeftMs: leftMs } }), retryAfterSeconds(leftMs))
+    }
+    if (current !== null) return refusedWith(new SnapshotInProgressError(), IN_PROGRESS_RETRY_AFTER_SECONDS)
     const { retained: _retained, ...headroom } = verdict({
       heapUsedBytes: getHeapStatistics().used_heap_size,
       container: cgroup.read(),
@@ -117,7 +154,7 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite 
     })
     if (headroom.allowed) return null
     const { reason, allowed: _allowed, ...figures } = headroom
-    return Object.assign(new InsufficientHeadroomError(reason), { figures })
+    return refusedWith(Object.assign(new InsufficientHeadroomError(reason), { figures }), HEADROOM_RETRY_AFTER_SECONDS)
   }
 
   function release (id: string): void {
@@ -179,15 +216,14 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite 
     await send(opened)
   }
 
-  async function coolDown (id: string, writeEndedAt: number | null, blockMs: number): Promise<void> {
-    if (state.current !== null) state.current.phase = 'cooling-down'
-    if (writeEndedAt !== null) {
-      const coolDownMs = Math.min(MAX_COOL_DOWN_MS, Math.max(MIN_COOL_DOWN_MS, COOL_DOWN_SHARE * blockMs))
-      const left = writeEndedAt + coolDownMs - performance.now()
-      await nextLoopTurn()
-      // ref'd: at most 5 s, and app.close() waits for the lock to be free
-      if (left > 0) await sleep(left)
-    }
+  async function coolDown (id: string, writeEndedAt: number, blockMs: number): Promise<void> {
+    const endsAt = writeEndedAt + coolDownMs(blockMs)
+    if (state.current !== null) Object.assign(state.current, { phase: 'cooling-down', coolDownEndsAt: endsAt })
+    await nextLoopTurn()
+    // measured after the loop turn, so that the lock is free when the refusals said it would be;
+    // ref'd: at most 5 s, and app.close() waits for the lock to be free
+    const left = endsAt - performance.now()
+    if (left > 0) await sleep(left)
     release(id)
   }
 
@@ -195,10 +231,12 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite 
     status (figures) {
       const current = verdict(figures)
       const inProgress = state.current !== null
+      const leftMs = coolDownLeftMs()
+      const lock = leftMs === null ? `a heap snapshot is ${state.current?.phase}` : `cooling down after the last heap snapshot, ${leftMs} ms left`
       return {
         ...current,
         allowed: current.allowed && !inProgress,
-        reason: inProgress ? `a heap snapshot is ${state.current?.phase}; ${current.reason}` : current.reason,
+        reason: inProgress ? `${lock}; ${current.reason}` : current.reason,
         inProgress,
         last: state.last
       }
@@ -211,7 +249,7 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite 
       if (refused !== null) throw refused
       const createdAt = new Date()
       const id = newSnapshotId(createdAt)
-      state.current = { id, phase: 'writing' }
+      state.current = { id, phase: 'writing', coolDownEndsAt: null }
       let markWritten: (value: WrittenSnapshot) => void = () => {}
       let writeEndedAt: number | null = null
       let blockMs = 0
@@ -231,7 +269,7 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite 
         failWritten(error)
         throw error
       })
-      finished.then(() => {}, () => {}).then(() => coolDown(id, writeEndedAt, blockMs)).catch(() => {})
+      finished.then(() => {}, () => {}).then(() => coolDown(id, writeEndedAt ?? performance.now(), blockMs)).catch(() => {})
       writtenOrFailed.catch(() => {})
       finished.catch(() => {})
       return { id, written: writtenOrFailed, finished }

@@ -25,7 +25,7 @@ export interface SendOptions {
 export function sendSnapshotFile (reply: FastifyReply, file: OpenedSnapshot, { statusCode, gzip, location, log, sendTimeoutMs }: SendOptions): Promise<void> {
   const source = file.handle.createReadStream()
   const headers: OutgoingHttpHeaders = {
-    // set earlier by the guards (rate-limit figures); the hijacked reply no longer sends them
+    // set earlier by the access hooks (rate-limit figures); the hijacked reply no longer sends them
     ...reply.getHeaders() as OutgoingHttpHeaders,
     'content-type': gzip ? 'application/gzip' : 'application/octet-stream',
     'content-disposition': `attachment; filename="${file.name}${gzip ? '.gz' : ''}"`,

@@ -53,7 +53,7 @@ function projectScript (imports: string, format: 'esm' | 'cjs', snapshotDir: str
 const TS_SOURCE = `import Fastify from 'fastify'
 import memoryDiagnostics from 'fastify-memory-diagnostics'
 import type { MemoryDiagnosticsOptions } from 'fastify-memory-diagnostics'
-import { diffHeapSnapshots } from 'fastify-memory-diagnostics/diff'
+import { diffHeapSnapshots } from 'fastify-memory-diagnostics/analysis'
 
 const options: MemoryDiagnosticsOptions = {
   auth: {
@@ -137,12 +137,14 @@ t.test('the packed tarball works from ESM, CommonJS and TypeScript projects, and
   const strict = { strict: true, skipLibCheck: true, outDir: 'out', types: ['node'], esModuleInterop: true }
   const esm = project('esm', {
     'package.json': '{ "type": "module" }',
-    'index.js': projectScript("import Fastify from 'fastify'\nimport memoryDiagnostics from 'fastify-memory-diagnostics'\nimport { diffHeapSnapshots } from 'fastify-memory-diagnostics/diff'", 'esm', snapshotDir)
+    'index.js': projectScript("import Fastify from 'fastify'\nimport memoryDiagnostics from 'fastify-memory-diagnostics'\nimport { diffHeapSnapshots } from 'fastify-memory-diagnostics/analysis'", 'esm', snapshotDir),
+    // `./diff` was a second name for `./analysis`, removed in 0.x
+    'diff-removed.js': "import('fastify-memory-diagnostics/diff').then(() => console.log('\"resolved\"'), (error) => console.log(JSON.stringify(error.code)))\n"
   })
   const cjs = project('cjs', {
     'package.json': '{ "type": "commonjs" }',
-    'index.js': projectScript("const Fastify = require('fastify')\nconst memoryDiagnostics = require('fastify-memory-diagnostics')\nconst { diffHeapSnapshots } = require('fastify-memory-diagnostics/diff')", 'cjs', snapshotDir),
-    'named.js': projectScript("const Fastify = require('fastify')\nconst { memoryDiagnostics } = require('fastify-memory-diagnostics')\nconst { diffHeapSnapshots } = require('fastify-memory-diagnostics/diff')", 'cjs', snapshotDir)
+    'index.js': projectScript("const Fastify = require('fastify')\nconst memoryDiagnostics = require('fastify-memory-diagnostics')\nconst { diffHeapSnapshots } = require('fastify-memory-diagnostics/analysis')", 'cjs', snapshotDir),
+    'named.js': projectScript("const Fastify = require('fastify')\nconst { memoryDiagnostics } = require('fastify-memory-diagnostics')\nconst { diffHeapSnapshots } = require('fastify-memory-diagnostics/analysis')", 'cjs', snapshotDir)
   })
   const tsEsm = project('ts-nodenext', {
     'package.json': '{ "type": "module" }',
@@ -161,6 +163,7 @@ t.test('the packed tarball works from ESM, CommonJS and TypeScript projects, and
   await timed('projects', timings, () => Promise.all([
     (async () => {
       t.same(await runNode(esm, 'index.js'), expected, 'ESM: import')
+      t.equal(await runNode(esm, 'diff-removed.js'), 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'no `./diff` export')
       t.same(await runNode(cjs, 'index.js'), expected, 'CommonJS: require() of the module itself')
       t.same(await runNode(cjs, 'named.js'), expected, 'CommonJS: the named export')
     })(),

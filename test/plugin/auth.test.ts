@@ -118,7 +118,7 @@ t.test('a strategy 401 keeps its message under our code', async (t) => {
   t.match(res.json(), { statusCode: 401, code: 'FST_MEMDIAG_INVALID_CREDENTIALS', message: 'jwt expired' })
 })
 
-t.test('reuses the application\'s @fastify/auth and keeps its routes unguarded', async (t) => {
+t.test('reuses the application\'s @fastify/auth and keeps its own routes open', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register((await import('@fastify/auth')).default)

@@ -1,5 +1,6 @@
 import '../fixtures/snapshot-line-ends-warm-up.js'
 import { request } from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { readdirSync, readlinkSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -28,6 +29,7 @@ async function logged (logs: LogLine[], text: string): Promise<LogLine> {
 
 interface Answer {
   statusCode: number
+  headers: IncomingHttpHeaders
   body: string
 }
 
@@ -37,7 +39,7 @@ function post (port: number, path: string): Promise<Answer> {
     const req = request({ host: '127.0.0.1', port, method: 'POST', path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => resolve({ statusCode: res.statusCode as number, body: Buffer.concat(chunks).toString('latin1') }))
+      res.on('end', () => resolve({ statusCode: res.statusCode as number, headers: res.headers, body: Buffer.concat(chunks).toString('latin1') }))
     })
     req.on('error', reject)
     req.end()
@@ -58,8 +60,9 @@ for (const path of ['/heap-snapshot', '/heap-snapshot?wait=false', '/heap-snapsh
       for (const answer of answers) statuses[answer.statusCode] = (statuses[answer.statusCode] ?? 0) + 1
       const success = path.includes('wait=false') ? 202 : 201
       t.same(statuses, { [success]: 1, 409: count - 1 }, `${count} at once`)
-      const conflict = answers.find((answer) => answer.statusCode === 409)
-      t.match(JSON.parse(conflict?.body ?? '{}'), { statusCode: 409, code: 'FST_MEMDIAG_SNAPSHOT_IN_PROGRESS' })
+      // asked before the write: in progress; read behind it: the cool-down (a download: still in progress)
+      const codes = new Set(answers.filter((answer) => answer.statusCode === 409).map((answer) => JSON.parse(answer.body).code))
+      t.ok([...codes].every((code) => code === 'FST_MEMDIAG_SNAPSHOT_IN_PROGRESS' || code === 'FST_MEMDIAG_SNAPSHOT_COOLING_DOWN'), [...codes].join(', '))
       await snapshotsIdle(app)
       files += 1
       t.equal(filesIn(dir).filter((name) => name.endsWith('.heapsnapshot')).length, files, 'exactly one more file')
@@ -67,15 +70,28 @@ for (const path of ['/heap-snapshot', '/heap-snapshot?wait=false', '/heap-snapsh
   })
 }
 
-t.test('a POST right after a snapshot completes gets 409 during the cool-down, then one is taken', async (t) => {
+t.test('a POST right after a snapshot is told of the cool-down and what is left of it; after Retry-After one is taken', async (t) => {
   const { app } = await build(t)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
   t.equal((await post(port, '/heap-snapshot')).statusCode, 201)
   const right = await post(port, '/heap-snapshot')
   t.equal(right.statusCode, 409, 'within the cool-down')
-  await snapshotsIdle(app)
-  t.equal((await post(port, '/heap-snapshot')).statusCode, 201, 'after it')
+  const body = JSON.parse(right.body)
+  t.match(body, {
+    statusCode: 409,
+    code: 'FST_MEMDIAG_SNAPSHOT_COOLING_DOWN',
+    message: /^No heap snapshot is being taken: cooling down after the last one, the next can be taken in \d+ ms$/,
+    coolDownLeftMs: Number
+  })
+  t.ok(body.coolDownLeftMs > 0 && body.coolDownLeftMs <= 5000, `${body.coolDownLeftMs} ms left`)
+  t.match(body.message, ` ${body.coolDownLeftMs} ms`, 'the message says what the figure says')
+  const retryAfter = right.headers['retry-after']
+  t.match(retryAfter, /^[1-9]\d*$/, 'whole seconds')
+  t.ok(Number(retryAfter) * 1000 >= body.coolDownLeftMs, `Retry-After ${retryAfter} s covers ${body.coolDownLeftMs} ms`)
+  // the client that waits what it was told is not refused again
+  await sleep(Number(retryAfter) * 1000)
+  t.equal((await post(port, '/heap-snapshot')).statusCode, 201, 'after Retry-After')
   await snapshotsIdle(app)
 })
 
@@ -96,6 +112,10 @@ t.test('a client that stops reading a download is cut off after snapshot.sendTim
   req.on('error', () => {})
   req.end()
   t.equal(await started, 201, 'the download started')
+  const meanwhile = await post(port, '/heap-snapshot')
+  t.equal(meanwhile.statusCode, 409)
+  t.equal(JSON.parse(meanwhile.body).code, 'FST_MEMDIAG_SNAPSHOT_IN_PROGRESS', 'being downloaded: in progress, not a cool-down')
+  t.equal(meanwhile.headers['retry-after'], '1')
   t.match(await logged(logs, 'heap snapshot download stalled'), { level: 40, sendTimeoutMs: 300 })
   t.match(await logged(logs, 'heap snapshot download interrupted'), { level: 40 }, 'the response was ended')
   await snapshotsIdle(app)

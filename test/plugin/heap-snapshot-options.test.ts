@@ -139,8 +139,9 @@ t.test('`snapshot.guard: false` allows what the guard would refuse, with a warni
 })
 
 t.test('rate limits: POST has its own small budget; polling GET and DELETE do not use it', async (t) => {
-  // A request the handler refuses (400: download=true cannot go with wait=false) has passed the
-  // guards and spent a credit, without a snapshot. (A 409 or 503 is answered before the limit.)
+  // A request the handler refuses (400: download=true cannot go with wait=false) has passed route
+  // access (auth, rate limit) and spent a credit, without a snapshot. (A 409 or 503 is answered
+  // before the limit.)
   const { app } = await build(t, { rateLimit: {} })
   const statuses = []
   for (let i = 0; i < 3; i++) {

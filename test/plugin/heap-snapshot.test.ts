@@ -98,6 +98,19 @@ t.test('POST writes a V8 heap snapshot 0600 in a 0700 directory; GET sends it gz
   t.equal(again.json().code, 'FST_MEMDIAG_SNAPSHOT_NOT_FOUND')
 })
 
+t.test('during the cool-down nothing is being taken: a POST is told so, and the snapshot just written can be deleted', async (t) => {
+  const { app, dir } = await build(t)
+  const taken = await app.inject({ method: 'POST', url: '/heap-snapshot', headers })
+  t.equal(taken.statusCode, 201)
+  const again = await app.inject({ method: 'POST', url: '/heap-snapshot', headers })
+  t.equal(again.statusCode, 409)
+  t.match(again.json(), { code: 'FST_MEMDIAG_SNAPSHOT_COOLING_DOWN', coolDownLeftMs: Number })
+  const deleted = await app.inject({ method: 'DELETE', url: `/heap-snapshot/${taken.json().id}`, headers })
+  t.equal(deleted.statusCode, 204, 'the file is complete and nothing reads it')
+  t.same(filesIn(dir), [])
+  await snapshotsIdle(app)
+})
+
 t.test('POST ?download=true sends the snapshot in the same response, gzip\'ed by default, raw with gzip=false', async (t) => {
   const { app, dir } = await build(t)
 
@@ -150,6 +163,8 @@ t.test('POST ?wait=false answers 202 with a Location at once; GET answers 202 un
   t.match(memory.json().snapshot, { allowed: false, inProgress: true, reason: /^a heap snapshot is writing/ })
   const second = await app.inject({ method: 'POST', url: '/_diagnostics/heap-snapshot', headers })
   t.equal(second.statusCode, 409)
+  t.match(second.json(), { code: 'FST_MEMDIAG_SNAPSHOT_IN_PROGRESS', message: /^A heap snapshot is already being taken or downloaded/ })
+  t.equal(second.headers['retry-after'], '1')
 
   let res = pending
   while (res.statusCode === 202) {

@@ -3,17 +3,17 @@ import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { bearerTokenStrategy } from './auth.js'
 import { RateLimitedError } from './errors.js'
-import type { ResolvedAuth, RouteRateLimit } from './options.js'
+import type { ResolvedAuth, RouteRateLimit } from './types/options.js'
 
-export interface RouteGuards {
+export interface RouteAccess {
   /**
    * The onRequest hooks of one route: auth first (its failures counted per IP, apart), then the
    * route's rate limit, so that only authenticated requests spend the route's budget.
    */
-  onRequest (limit: RouteRateLimit | false, options?: GuardOptions): onRequestHookHandler[]
+  onRequest (limit: RouteRateLimit | false, options?: AccessOptions): onRequestHookHandler[]
 }
 
-export interface GuardOptions {
+export interface AccessOptions {
   /** Skip the auth check (for a route the user opened on purpose, such as a scraped /metrics). */
   open?: boolean
   /** Called when the rate limit refuses a request. */
@@ -25,7 +25,7 @@ export interface GuardOptions {
   beforeLimit?: onRequestHookHandler
 }
 
-export interface GuardSettings {
+export interface RouteAccessSettings {
   auth: ResolvedAuth | false
   /** Whether any route has a rate limit. */
   anyRateLimit: boolean
@@ -40,10 +40,10 @@ type CallbackHook = (this: FastifyInstance, request: FastifyRequest, reply: Fast
 const FAILED_AUTH_KEY = 'fastify-memory-diagnostics:failed-auth:'
 
 /**
- * Registers what the guards need inside the plugin's own context, reusing the application's
+ * Registers what route access needs inside the plugin's own context, reusing the application's
  * `@fastify/auth` and `@fastify/rate-limit` when it has registered them (and so its store).
  */
-export async function createRouteGuards (instance: FastifyInstance, { auth, anyRateLimit, failedAuthLimit }: GuardSettings): Promise<RouteGuards> {
+export async function createRouteAccess (instance: FastifyInstance, { auth, anyRateLimit, failedAuthLimit }: RouteAccessSettings): Promise<RouteAccess> {
   const needsRateLimit = anyRateLimit || (auth !== false && failedAuthLimit !== false)
   if (needsRateLimit && !(instance.hasDecorator('rateLimit') && instance.hasDecorator('createRateLimit'))) {
     await instance.register(fastifyRateLimit, { global: false })

@@ -1,0 +1,143 @@
+// The API report: the exact runtime exports of `.` and `./analysis`, the error codes, and the
+// shape of the key report and option types. Adding, renaming or removing any of them fails
+// here, so that the public surface changes only on purpose (and the change shows in this file).
+import { describe, expect, test } from 'tstyche'
+import type * as Plugin from '../../plugin/index.js'
+import type * as Analysis from '../../analysis/index.js'
+import type {
+  AuthOptions, AuthStrategy, ContainerMemory, ErrorBody, EstimateBasis, GcKind, GcOptions, GcPeriod, GcStats,
+  HeadroomSource, HeadroomVerdict, HeapTrend, MemoryDiagnosticsOptions, MemoryLimit, MemoryReading, MemoryReport,
+  MetricsOptions, MetricsRegistry, PauseStats, RateLimitOptions, RetainedMemory, Allocator, RouteRateLimit,
+  SeriesTrend, SnapshotCost, SnapshotEstimate, SnapshotOptions, SnapshotStatus, SystemMemory, TimeToLimit,
+  TrendOptions, TrendReport, TrendThresholds, TrendVerdict, WrittenSnapshot
+} from '../../plugin/index.js'
+import type {
+  CollectionKind, DiffHeapSnapshotsOptions, DiffProgress, FindLeaksOptions, FindLeaksProgress, FormatHeapDiffOptions,
+  HeapDiff, HeapDiffRow, HeapDiffSortKey, HeapDiffTotals, HeapSnapshot, LeakCandidate, LeakCollection, LeakReport,
+  LeakSnapshotSummary, LeakStep, ParseHeapSnapshotOptions, ReadProgress, RequestCounts, RetainerPath, RetainerStep,
+  RouteShare, SnapshotSummary
+} from '../../analysis/index.js'
+
+describe('"."', () => {
+  test('runtime exports', () => {
+    expect<keyof typeof Plugin>().type.toBe<'default' | 'memoryDiagnostics' | 'errorCodes'>()
+  })
+
+  test('error codes, each a class with its code and status', () => {
+    expect<keyof typeof Plugin.errorCodes>().type.toBe<
+      | 'FST_MEMDIAG_MISSING_CREDENTIALS'
+      | 'FST_MEMDIAG_INVALID_CREDENTIALS'
+      | 'FST_MEMDIAG_RATE_LIMITED'
+      | 'FST_MEMDIAG_INVALID_OPTION'
+      | 'FST_MEMDIAG_INVALID_REQUEST'
+      | 'FST_MEMDIAG_FORBIDDEN'
+      | 'FST_MEMDIAG_INTERNAL_ERROR'
+      | 'FST_MEMDIAG_SNAPSHOT_IN_PROGRESS'
+      | 'FST_MEMDIAG_SNAPSHOT_COOLING_DOWN'
+      | 'FST_MEMDIAG_INSUFFICIENT_HEADROOM'
+      | 'FST_MEMDIAG_SNAPSHOT_FAILED'
+      | 'FST_MEMDIAG_SNAPSHOT_NOT_FOUND'
+      | 'FST_MEMDIAG_UNSAFE_SNAPSHOT_DIR'
+      | 'FST_MEMDIAG_ROUTE_NOT_FOUND'
+      | 'FST_MEMDIAG_METHOD_NOT_ALLOWED'
+      | 'FST_MEMDIAG_UNSAFE_SNAPSHOT_FILE'
+    >()
+    const { errorCodes } = {} as typeof Plugin
+    const error: unknown = new Error('from a request')
+    if (error instanceof errorCodes.FST_MEMDIAG_SNAPSHOT_COOLING_DOWN) {
+      expect(error.code).type.toBe<'FST_MEMDIAG_SNAPSHOT_COOLING_DOWN'>()
+      expect(error.statusCode).type.toBe<409>()
+    }
+    expect(new errorCodes.FST_MEMDIAG_INSUFFICIENT_HEADROOM('reason')).type.toBeAssignableTo<Error & { code: 'FST_MEMDIAG_INSUFFICIENT_HEADROOM', statusCode: 503 }>()
+  })
+
+  test('the answers: /memory, /gc-stats, the 201 of POST /heap-snapshot, errors', () => {
+    expect<keyof MemoryReport>().type.toBe<keyof MemoryReading | 'snapshot' | 'trend'>()
+    expect<MemoryReport['snapshot']>().type.toBe<SnapshotStatus>()
+    expect<MemoryReport['trend']>().type.toBe<TrendReport>()
+    expect<MemoryReading['container']>().type.toBe<ContainerMemory>()
+    expect<MemoryReading['system']>().type.toBe<SystemMemory>()
+    expect<keyof SnapshotStatus>().type.toBe<keyof HeadroomVerdict | 'inProgress' | 'last' | 'retained'>()
+    expect<SnapshotStatus['last']>().type.toBe<WrittenSnapshot | null>()
+    expect<SnapshotStatus['retained']>().type.toBe<RetainedMemory>()
+    expect<RetainedMemory['allocator']>().type.toBe<Allocator>()
+    expect<HeadroomVerdict['source']>().type.toBe<HeadroomSource>()
+    expect<HeadroomVerdict['basis']>().type.toBe<EstimateBasis>()
+    expect<HeadroomVerdict['estimate']>().type.toBe<SnapshotEstimate>()
+    expect<keyof WrittenSnapshot>().type.toBe<
+      keyof SnapshotCost | 'id' | 'filePath' | 'bytes' | 'durationMs' | 'heapUsedBytes' | 'largeObjectBytes' | 'otherHeapBytes' | 'createdAt' | 'requests'
+    >()
+    expect<keyof GcStats>().type.toBe<'sinceStart' | 'window' | 'timestamp'>()
+    expect<GcStats['window']>().type.toBe<GcPeriod & { windowMs: number }>()
+    expect<GcPeriod['kinds']>().type.toBe<Record<GcKind, PauseStats>>()
+    expect<GcKind>().type.toBe<'minor' | 'major' | 'incremental' | 'weakcb'>()
+    expect<keyof ErrorBody>().type.toBe<string | number>()
+    expect<Pick<ErrorBody, 'statusCode' | 'code' | 'error' | 'message'>>().type.toBe<{ statusCode: number, code: string, error: string, message: string }>()
+  })
+
+  test('the trend report', () => {
+    expect<TrendVerdict>().type.toBe<'steady' | 'growing-heap' | 'growing-native' | 'insufficient-data'>()
+    expect<keyof TrendReport>().type.toBe<'verdict' | 'since' | 'reason' | 'latest' | 'grewAt' | 'windowMs' | 'heap' | 'external' | 'rss' | 'timeToLimit'>()
+    expect<TrendReport['verdict']>().type.toBe<TrendVerdict>()
+    expect<TrendReport['heap']>().type.toBe<HeapTrend>()
+    expect<TrendReport['rss']>().type.toBe<SeriesTrend>()
+    expect<TrendReport['timeToLimit']>().type.toBe<TimeToLimit | null>()
+    expect<TimeToLimit['limit']>().type.toBe<MemoryLimit>()
+    expect<MemoryLimit>().type.toBe<'heap' | 'container'>()
+  })
+
+  test('the options', () => {
+    expect<keyof MemoryDiagnosticsOptions>().type.toBe<'auth' | 'rateLimit' | 'gc' | 'snapshot' | 'trend' | 'metrics' | 'cgroup'>()
+    expect<MemoryDiagnosticsOptions['auth']>().type.toBe<AuthOptions | false>()
+    expect<AuthOptions['strategies']>().type.toBe<AuthStrategy[] | undefined>()
+    expect<MemoryDiagnosticsOptions['rateLimit']>().type.toBe<RateLimitOptions | false | undefined>()
+    expect<RateLimitOptions['takeSnapshot']>().type.toBe<RouteRateLimit | false | undefined>()
+    expect<MemoryDiagnosticsOptions['gc']>().type.toBe<GcOptions | undefined>()
+    expect<MemoryDiagnosticsOptions['snapshot']>().type.toBe<SnapshotOptions | undefined>()
+    expect<MemoryDiagnosticsOptions['trend']>().type.toBe<TrendOptions | undefined>()
+    expect<keyof TrendOptions>().type.toBe<'intervalMs' | 'capacityMs' | 'thresholds'>()
+    expect<TrendOptions['thresholds']>().type.toBe<TrendThresholds | undefined>()
+    expect<MemoryDiagnosticsOptions['metrics']>().type.toBe<MetricsOptions | undefined>()
+    expect<keyof MetricsOptions>().type.toBe<'registry' | 'route' | 'auth'>()
+    expect<MetricsOptions['registry']>().type.toBe<MetricsRegistry>()
+  })
+})
+
+describe('"./analysis"', () => {
+  test('runtime exports', () => {
+    expect<keyof typeof Analysis>().type.toBe<
+      'diffHeapSnapshots' | 'findLeaks' | 'formatHeapDiff' | 'formatLeakReport' | 'parseHeapSnapshot' | 'readRequestCounts' | 'errorCodes'
+    >()
+  })
+
+  test('error codes', () => {
+    expect<keyof typeof Analysis.errorCodes>().type.toBe<'FST_MEMDIAG_HEAP_SNAPSHOT_FORMAT'>()
+  })
+
+  test('the functions, with their options and reports', () => {
+    expect<typeof Analysis.diffHeapSnapshots>().type.toBe<(beforePath: string, afterPath: string, options?: DiffHeapSnapshotsOptions) => Promise<HeapDiff>>()
+    expect<typeof Analysis.findLeaks>().type.toBe<(files: string[], options?: FindLeaksOptions) => Promise<LeakReport>>()
+    expect<typeof Analysis.formatHeapDiff>().type.toBe<(diff: HeapDiff, options?: FormatHeapDiffOptions) => string>()
+    expect<typeof Analysis.formatLeakReport>().type.toBe<(report: LeakReport) => string>()
+    expect<typeof Analysis.parseHeapSnapshot>().type.toBe<(path: string, options?: ParseHeapSnapshotOptions) => Promise<HeapSnapshot>>()
+    expect<typeof Analysis.readRequestCounts>().type.toBe<(snapshot: HeapSnapshot) => RequestCounts | undefined>()
+  })
+
+  test('the types the reports are made of', () => {
+    expect<HeapDiff['rows']>().type.toBe<readonly HeapDiffRow[]>()
+    expect<HeapDiff['totals']>().type.toBe<HeapDiffTotals>()
+    expect<HeapDiffRow>().type.toBeAssignableTo<HeapDiffTotals>()
+    expect<HeapDiff['before']>().type.toBe<SnapshotSummary>()
+    expect<DiffHeapSnapshotsOptions['sortBy']>().type.toBe<HeapDiffSortKey | undefined>()
+    expect<DiffProgress>().type.toBeAssignableTo<ReadProgress>()
+    expect<FindLeaksProgress>().type.toBeAssignableTo<ReadProgress>()
+    expect<LeakReport['candidates']>().type.toBe<LeakCandidate[]>()
+    expect<LeakReport['snapshots']>().type.toBe<LeakSnapshotSummary[]>()
+    expect<LeakCandidate['collection']>().type.toBe<LeakCollection>()
+    expect<LeakCollection['kind']>().type.toBe<CollectionKind>()
+    expect<LeakCandidate['retainerPath']>().type.toBe<LeakStep[]>()
+    expect<LeakCandidate['perRoute']>().type.toBe<RouteShare[] | undefined>()
+    expect<HeapDiff['retainerPaths']>().type.toBe<readonly RetainerPath[]>()
+    expect<RetainerPath['steps']>().type.toBe<readonly RetainerStep[]>()
+  })
+})
