@@ -16,6 +16,7 @@ import { createTrendMonitor } from './trend/monitor.js'
 import { memoryRoute } from './routes/memory.js'
 import { metricsRoute } from './routes/metrics.js'
 import { notFoundRoutes, recordRoutes } from './routes/not-found.js'
+import { heapWriterOf } from './snapshot/heap-writer.js'
 import { createSnapshotLifecycle } from './snapshot/lifecycle.js'
 import { createSnapshotStore, prepareSnapshotDir } from './snapshot/store.js'
 import type { MemoryDiagnosticsOptions } from './types/options.js'
@@ -59,7 +60,13 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   const { maxFiles, maxAgeMs } = options.snapshot
   const store = createSnapshotStore({ dir: snapshotDir, maxFiles, maxAgeMs })
   const requestCounter = createRequestCounter(instance, { skip: instance })
-  const snapshots = createSnapshotLifecycle({ store, cgroup, settings: options.snapshot, beforeWrite: () => ({ ...requestCounter.mark() }) })
+  const snapshots = createSnapshotLifecycle({
+    store,
+    cgroup,
+    settings: options.snapshot,
+    beforeWrite: () => ({ ...requestCounter.mark() }),
+    writeHeap: heapWriterOf(opts)
+  })
   snapshots.applyRetention(instance.log)
   let stopped = false
   // Once only: after a failed registration, close() still runs the onClose hook below, and a

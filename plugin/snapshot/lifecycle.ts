@@ -6,6 +6,7 @@ import type { FastifyBaseLogger, FastifyError } from 'fastify'
 import type { CgroupProbe } from '../cgroup.js'
 import { InsufficientHeadroomError, SnapshotCoolingDownError, SnapshotFailedError, SnapshotInProgressError } from '../errors.js'
 import { heapComposition } from './cost-model.js'
+import type { HeapWriter } from './heap-writer.js'
 import type { LearnedCost } from './cost-model.js'
 import { checkHeadroom } from './headroom.js'
 import type { HeadroomFigures, HeadroomSettings, HeadroomVerdict } from './headroom.js'
@@ -80,6 +81,8 @@ export interface SnapshotLifecycleOptions {
   settings: HeadroomSettings & { cacheLineEnds: boolean }
   /** Called synchronously right before V8 writes; an object returned goes into the 201 as `requests`. */
   beforeWrite?: (() => Record<string, unknown> | undefined) | undefined
+  /** V8's `writeHeapSnapshot` unless given (see heap-writer.ts). */
+  writeHeap?: HeapWriter | undefined
 }
 
 // Requests that reached the kernel while a snapshot blocked the event loop are accepted, read and
@@ -124,7 +127,7 @@ interface State {
   waiting: Array<() => void>
 }
 
-export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite }: SnapshotLifecycleOptions): SnapshotLifecycle {
+export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite, writeHeap }: SnapshotLifecycleOptions): SnapshotLifecycle {
   const state: State = { current: null, last: null, learned: null, lastFailure: null, waiting: [] }
   const allocator = detectAllocator()
 
@@ -175,7 +178,7 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite 
   function write (id: string, createdAt: Date, log: FastifyBaseLogger): WrittenSnapshot {
     try {
       const leftByLast = retainedMemory(allocator, readRss()?.rssBytes ?? null, state.last).retainedBytes
-      const written = writeSnapshotFile(store.dir, id, { cacheLineEnds: settings.cacheLineEnds, proc: PROC_SELF, createdAt, beforeWrite })
+      const written = writeSnapshotFile(store.dir, id, { cacheLineEnds: settings.cacheLineEnds, proc: PROC_SELF, createdAt, beforeWrite, writeHeap })
       state.last = written
       // What it needed had nothing been left to reuse: what it added, plus all the last snapshot
       // left in the process (it may have reused every byte of it). Learning what it added alone

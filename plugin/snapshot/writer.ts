@@ -1,13 +1,14 @@
 import { chmodSync, closeSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { writeHeapSnapshot } from 'node:v8'
 import { SnapshotFailedError } from '../errors.js'
 import { round } from '../memory-probe.js'
 import { cacheScriptLineEnds } from '../snapshot-line-ends.js'
 import { measurePeakRss } from './peak-rss.js'
 import type { ProcFiles, SnapshotCost } from './peak-rss.js'
 import { heapComposition } from './cost-model.js'
+import { v8HeapWriter } from './heap-writer.js'
+import type { HeapWriter } from './heap-writer.js'
 import { snapshotPaths } from './names.js'
 import { checkSnapshotDir } from './store.js'
 
@@ -48,10 +49,12 @@ export interface WriteOptions {
   createdAt: Date
   /** Called synchronously right before V8 writes the snapshot; an object returned is kept as `requests`. */
   beforeWrite?: (() => Record<string, unknown> | undefined) | undefined
+  /** V8's `writeHeapSnapshot` unless given. */
+  writeHeap?: HeapWriter | undefined
 }
 
 /** Writes snapshot `id` into `dir` (created and checked at registration, checked again here). */
-export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, proc, createdAt, beforeWrite }: WriteOptions): WrittenSnapshot {
+export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, proc, createdAt, beforeWrite, writeHeap = v8HeapWriter }: WriteOptions): WrittenSnapshot {
   const { temp: tempPath, file: filePath } = snapshotPaths(dir, id)
   const started = performance.now()
   cacheScriptLineEnds(cacheLineEnds)
@@ -68,7 +71,7 @@ export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, pro
     chmodSync(tempPath, 0o600)
     const counts = beforeWrite?.()
     if (counts !== null && typeof counts === 'object') requests = counts
-    writeHeapSnapshot(tempPath)
+    writeHeap(tempPath)
     bytes = statSync(tempPath).size
     renameSync(tempPath, filePath)
   } catch (error) {

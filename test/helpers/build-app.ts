@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import { memoryDiagnostics } from '../../plugin/index.js'
 import type { MemoryDiagnosticsOptions } from '../../plugin/index.js'
+import { HEAP_WRITER } from '../../plugin/snapshot/heap-writer.js'
+import { rootedGraph, snapshotText } from '../analysis/fixtures.js'
 
 export const TOKEN = 'test-token-0123456789abcdef'
 export const AUTH = { authorization: `Bearer ${TOKEN}` }
@@ -35,14 +37,24 @@ export function tempDir (t: Teardown, prefix = 'memdiag-snapshots-'): string {
   return dir
 }
 
+// A small heap snapshot in V8's layout, for tests of what surrounds the serialization (routes,
+// locks, files, downloads): V8 takes seconds per snapshot of a test process.
+const SMALL_SNAPSHOT = snapshotText(rootedGraph([{ type: 'object', name: 'Kept', id: 5, size: 24 }]))
+
+/** Writes SMALL_SNAPSHOT where V8 would write this process's heap. */
+export function writeSmallSnapshot (path: string): void {
+  writeFileSync(path, SMALL_SNAPSHOT)
+}
+
 /**
  * A Fastify app with the plugin registered (bearer `TOKEN`, no rate limits unless given), its
- * snapshots in a temporary directory, its log lines collected; closed in teardown.
+ * snapshots in a temporary directory, its log lines collected; closed in teardown. Its snapshots
+ * are small files written instead of V8's (see SMALL_SNAPSHOT) unless `realSnapshots` is set.
  */
 export async function build (
   t: Teardown,
   options: Partial<MemoryDiagnosticsOptions> = {},
-  { prefix, fastify }: { prefix?: string, fastify?: FastifyServerOptions } = {}
+  { prefix, fastify, realSnapshots = false }: { prefix?: string, fastify?: FastifyServerOptions, realSnapshots?: boolean } = {}
 ): Promise<Built> {
   const logs: LogLine[] = []
   const app = Fastify({
@@ -57,7 +69,8 @@ export async function build (
     rateLimit: false,
     ...options,
     snapshot: { ...options.snapshot, dir },
-    ...(prefix === undefined ? {} : { prefix })
+    ...(prefix === undefined ? {} : { prefix }),
+    ...(realSnapshots ? {} : { [HEAP_WRITER]: writeSmallSnapshot })
   })
   await app.ready()
   return { app, dir, logs }

@@ -9,6 +9,9 @@ import { filesIn, snapshotsIdle } from '../fixtures/snapshot-app.js'
 import { build, AUTH as headers } from '../helpers/build-app.js'
 import type { LogLine } from '../helpers/build-app.js'
 
+// V8's own snapshots: what is tested here happens while the event loop is blocked by one.
+const REAL = { realSnapshots: true }
+
 function openDescriptors (): string[] {
   return readdirSync('/proc/self/fd').flatMap((fd) => {
     try {
@@ -50,7 +53,7 @@ function post (port: number, path: string): Promise<Answer> {
 // parsed after it; they must still find the lock taken (app.inject cannot show this).
 for (const path of ['/heap-snapshot', '/heap-snapshot?wait=false', '/heap-snapshot?download=true']) {
   t.test(`20 then 50 concurrent POST ${path} over real HTTP: exactly one 2xx, the rest 409, one file each time`, async (t) => {
-    const { app, dir } = await build(t)
+    const { app, dir } = await build(t, {}, REAL)
     await app.listen({ host: '127.0.0.1', port: 0 })
     const { port } = app.server.address() as AddressInfo
     let files = 0
@@ -71,7 +74,7 @@ for (const path of ['/heap-snapshot', '/heap-snapshot?wait=false', '/heap-snapsh
 }
 
 t.test('a POST right after a snapshot is told of the cool-down and what is left of it; after Retry-After one is taken', async (t) => {
-  const { app } = await build(t)
+  const { app } = await build(t, {}, REAL)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
   t.equal((await post(port, '/heap-snapshot')).statusCode, 201)
@@ -96,7 +99,7 @@ t.test('a POST right after a snapshot is told of the cool-down and what is left 
 })
 
 t.test('a client that stops reading a download is cut off after snapshot.sendTimeoutMs; the lock is released', async (t) => {
-  const { app, dir, logs } = await build(t, { snapshot: { sendTimeoutMs: 300 } })
+  const { app, dir, logs } = await build(t, { snapshot: { sendTimeoutMs: 300 } }, REAL)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
   const before = openDescriptors()
@@ -127,7 +130,7 @@ t.test('a client that stops reading a download is cut off after snapshot.sendTim
 })
 
 t.test('a client that aborts mid-download releases the lock, leaves no temporary file and no descriptor', async (t) => {
-  const { app, dir, logs } = await build(t)
+  const { app, dir, logs } = await build(t, {}, REAL)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
   const before = openDescriptors()

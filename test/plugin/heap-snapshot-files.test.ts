@@ -117,7 +117,7 @@ function mountTinyTmpfs (): string | { dir: string } {
 const fullDisk = mountTinyTmpfs()
 t.test('a full disk (ENOSPC): 500 with the reason, no partial file left', { skip: typeof fullDisk === 'string' ? fullDisk : false }, async (t) => {
   const { dir } = fullDisk as { dir: string }
-  const { app } = await build(t, { snapshot: { dir } })
+  const { app } = await build(t, { snapshot: { dir } }, { realSnapshots: true })
   const res = await app.inject({ method: 'POST', url: '/heap-snapshot', headers })
   t.equal(res.statusCode, 500)
   t.match(res.json(), { code: 'FST_MEMDIAG_SNAPSHOT_FAILED', message: /ENOSPC: no space left on device/ })
