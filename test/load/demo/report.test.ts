@@ -49,7 +49,7 @@ t.test('report.md: its sections in order, the verdict in bold, every snapshot wi
   t.match(markdown, `Memory figures read ${result.samples.length} times`)
   t.match(markdown, /\n- after the fixed phase \(POST \/posts\): `insufficient-data`: 12 heap samples/)
   t.match(markdown, /\n- at the end of the run: `insufficient-data`\n/)
-  t.match(markdown, /\n\| A \| 10 s \| 6\.0 s \| [\d.]+ MB \|\n\| B \| /)
+  t.match(markdown, /\n\| A \| 10 s \| 4\.7 s \| 100\.5 MB \|\n\| B \| 21 s \| 4\.1 s \| -8\.1 MB \|/)
   t.match(markdown, /\n`NativeConnection`: 200 then 200 new objects still alive per interval, 1\.00 per `POST \/leaking-posts`, held by Array `Mongoose\.connections → Array`\./)
   t.match(markdown, /useDb\(tenant, \{ useCache: true \}\)/)
 })
