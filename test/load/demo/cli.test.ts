@@ -56,13 +56,23 @@ function isRunning (pid: number): boolean {
 t.test('Ctrl-C stops the demo app and its database: no process left behind', async (t) => {
   const out = t.testdir()
   const child = spawn(process.execPath, ['--import', 'tsx', demo, '--phase-seconds', '30', '--out', out], { env: uncoveredChildEnv() })
-  let stdout = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  while (!/demo app ready/.test(stdout)) await once(child.stdout, 'data')
+  let output = ''
+  const closed = once(child, 'close') as Promise<[number]>
+  const ready = new Promise<'ready'>((resolve) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk
+      if (/demo app ready/.test(output)) resolve('ready')
+    })
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
+  // A demo that dies during start-up must fail here, not leave the test waiting for output forever.
+  const started = await Promise.race([ready, closed.then(() => 'exited')])
+  t.equal(started, 'ready', output)
+  if (started !== 'ready') return
   let during: number[] = []
   t.ok(await eventually(() => (during = descendantsOf(child.pid!)).length >= 2, 10_000), `the app and the database run under the demo (${during.length} processes)`)
   child.kill('SIGINT')
-  const [code] = await once(child, 'close') as [number]
+  const [code] = await closed
   t.equal(code, 130)
   t.ok(await eventually(() => !during.some(isRunning), 10_000), 'every process the demo started is gone')
   t.same(during.filter(isRunning), [])

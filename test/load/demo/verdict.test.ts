@@ -17,7 +17,7 @@ t.test('above the noise: at least one object per 100 requests of the phase\'s ro
     candidates: [candidate('Kept', [8, 14]), candidate('InFlight', [14, 13]), candidate('Once', [20, 0])]
   } as unknown as LeakReport
   t.same(aboveNoise(report, 'POST /posts').map((c) => c.className), ['Kept'])
-  const idle = { ...report, requestsPerInterval: [{ 'POST /posts': 100 }, { 'GET /stats': 9 }], candidates: [candidate('Gone', [3, 0])] }
+  const idle: LeakReport = { ...report, requestsPerInterval: [{ 'POST /posts': 100 }, { 'GET /stats': 9 }] as Array<Record<string, number>>, candidates: [candidate('Gone', [3, 0])] }
   t.same(aboveNoise(idle, 'POST /posts'), [], 'an interval without the route still needs a new object')
   t.same(aboveNoise({ ...report, requestsPerInterval: undefined }, 'POST /posts').length, 3, 'without request counts every candidate counts')
 })
