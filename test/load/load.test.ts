@@ -21,13 +21,14 @@ async function runCli (args: string[]): Promise<{ status: number | null, stdout:
   return { status, stdout, stderr }
 }
 
-t.test('the load scripts drive a running demo app and report their numbers', async (t) => {
-  const database = await startDatabase()
-  t.teardown(() => database.stop())
-  const app = await buildApp({ mongoUri: database.uri, diagnosticsToken: 'load-test-token-0123456789' })
-  t.teardown(() => app.close())
-  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+// One demo app and database for the tests that drive it: each start costs seconds of a busy machine.
+const database = await startDatabase()
+t.teardown(() => database.stop())
+const app = await buildApp({ mongoUri: database.uri, diagnosticsToken: 'load-test-token-0123456789' })
+t.teardown(() => app.close())
+const url = await app.listen({ port: 0, host: '127.0.0.1' })
 
+t.test('the load scripts drive a running demo app and report their numbers', async (t) => {
   for (const target of ['posts', 'leaking-sessions'] as const) {
     const summary = await drive({ target, url, durationSeconds: 1, connections: 4, tenants: 3, render: false })
     t.ok(summary.requests > 10, `${target}: ${summary.requests} requests in 1 s`)
@@ -44,11 +45,6 @@ t.test('the load scripts drive a running demo app and report their numbers', asy
 })
 
 t.test('the CLI prints autocannon\'s table and its own summary line', async (t) => {
-  const database = await startDatabase()
-  t.teardown(() => database.stop())
-  const app = await buildApp({ mongoUri: database.uri, diagnosticsToken: 'load-test-token-0123456789' })
-  t.teardown(() => app.close())
-  const url = await app.listen({ port: 0, host: '127.0.0.1' })
   const child = await runCli(['posts', '--url', url, '--duration', '1', '--connections', '2', '--tenants', '2'])
   t.equal(child.status, 0, child.stderr)
   t.match(child.stdout + child.stderr, /Req\/Sec/, 'autocannon\'s result table')
@@ -56,17 +52,19 @@ t.test('the CLI prints autocannon\'s table and its own summary line', async (t) 
 })
 
 t.test('an unreachable app is a clear error and a non-zero exit', async (t) => {
-  const url = `http://127.0.0.1:${await freePort()}`
-  await t.rejects(drive({ target: 'posts', url, durationSeconds: 1, connections: 1, tenants: 1, render: false }), AppUnreachableError)
-  const child = await runCli(['leaking-posts', '--url', url, '--duration', '1'])
+  const nowhere = `http://127.0.0.1:${await freePort()}`
+  await t.rejects(drive({ target: 'posts', url: nowhere, durationSeconds: 1, connections: 1, tenants: 1, render: false }), AppUnreachableError)
+  const child = await runCli(['leaking-posts', '--url', nowhere, '--duration', '1'])
   t.equal(child.status, 1)
-  t.match(child.stderr, new RegExp(`cannot reach the demo app at ${url} \\(ECONNREFUSED\\): start it first with \`npm start\``))
+  t.match(child.stderr, new RegExp(`cannot reach the demo app at ${nowhere} \\(ECONNREFUSED\\): start it first with \`npm start\``))
 })
 
 t.test('bad usage exits 2 with the usage line', async (t) => {
-  for (const args of [[], ['nope'], ['posts', '--duration', 'x'], ['posts', '--bogus']]) {
-    const child = await runCli(args)
-    t.equal(child.status, 2, args.join(' '))
+  const usages = [[], ['nope'], ['posts', '--duration', 'x'], ['posts', '--bogus']]
+  // Side by side: each child is mostly tsx starting up, and none waits for the others.
+  const children = await Promise.all(usages.map(runCli))
+  for (const [i, child] of children.entries()) {
+    t.equal(child.status, 2, usages[i]!.join(' '))
     t.match(child.stderr, /usage: load\/cli.ts <posts\|leaking-posts\|sessions\|leaking-sessions>/)
   }
 })
