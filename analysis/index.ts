@@ -15,7 +15,7 @@ export { computeDominators } from './dominators.js'
 export type { Dominators } from './dominators.js'
 export { findLeaks } from './find-leaks.js'
 export type {
-  CollectionKind, FindLeaksOptions, FindLeaksProgress, LeakCandidate, LeakCollection, LeakReport, LeakSnapshotSummary, LeakStep
+  CollectionKind, FindLeaksOptions, FindLeaksProgress, LeakCandidate, LeakCollection, LeakDrag, LeakReport, LeakSnapshotSummary, LeakStep
 } from './find-leaks.js'
 export { formatLeakReport } from './format-leaks.js'
 export { readRequestCounts, REQUEST_COUNT_PREFIX } from './request-counts.js'
