@@ -125,7 +125,8 @@ const MIN_MATCHED_SHARE = 0.2
  * leak is: objects allocated in each interval and still alive in the last snapshot, grouped
  * by their class and the shape of the path that retains them, kept when they grew in every
  * interval (what was only in flight at one snapshot drops out), ranked by the bytes they
- * retain per interval. V8's internals are counted in the object that owns them.
+ * retain per interval with what they drag. V8's internals are counted in the object that owns
+ * them; new objects alive only because a candidate's objects hold them, in that candidate.
  */
 export async function findLeaks (files: string[], options: FindLeaksOptions = {}): Promise<LeakReport> {
   const top = resolveCount(options.top, 10, 'top', 1)
