@@ -6,7 +6,7 @@ import { TIMER_CLASSES } from './leak-path.js'
 import type { HeapSnapshot } from './snapshot.js'
 
 const NONE = 0xffffffff
-// What holds a leaking object, besides the leaking object whose dominator subtree it is in.
+// What holds the head of a vertex (see Domains), from outside the vertex's own dominator subtree.
 const HELD_BY_OLD = 1
 const HELD_BY_LEAK = 2
 const HELD_BY_RUNTIME = 4
@@ -26,9 +26,10 @@ export interface LeakRoots {
  * object "holds" another when an essential edge into the other comes from its dominator
  * subtree; an edge from anywhere else is a hold by the old world. The dominator tree of these
  * holds (the old world as its root) says which objects every path from the GC roots reaches
- * through another leaking object: those under a child of the old world are carried by that
- * child, however long the chain; an object also held from elsewhere is a child of the old
- * world, a root of its own.
+ * through another leaking object: those under a leaking object that is a child of the old
+ * world are carried by that child, however long the chain; an object also held from elsewhere
+ * is a child of the old world, a root of its own. New nodes that no leaking object dominates
+ * are vertices of the holds too (see Domains), so that a hold passes through them.
  *
  * Holds by Node's runtime, the root's own entries (V8's handles, Node's native handles of open
  * sockets) and the links of a timer list between its pending timers, count only for an object
@@ -91,9 +92,9 @@ function leakDomains (snapshot: HeapSnapshot, dominators: Dominators, births: Ui
 }
 
 interface Holds {
-  /** Per leaking object: HELD_BY_* bits. */
+  /** Per vertex: HELD_BY_* bits. */
   readonly by: Uint8Array
-  /** Holds between leaking objects, `from[k]` holding `to[k]`, positions in the list. */
+  /** Holds between vertices, `from[k]` holding `to[k]`. */
   readonly from: Uint32Array
   readonly to: Uint32Array
 }
