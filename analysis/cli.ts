@@ -43,9 +43,10 @@ Names leak candidates across snapshots of one process taken under the same load
 (take A, apply load, take B, apply load, take C): objects allocated in each
 interval and still alive in the last snapshot, grouped by class and by the path
 that retains them, kept when they grew in every interval, with their retained
-size, the collection that holds them and the requests of each route per object
-(when the snapshots were taken through the plugin). Three snapshots or more rule
-out objects that were only in flight.
+size, what they drag (new objects of other classes alive only because they hold
+them, counted in that size), the collection that holds them and the requests of
+each route per object (when the snapshots were taken through the plugin). Three
+snapshots or more rule out objects that were only in flight.
 
 Options:
   --top N      show the N first candidates (default ${DEFAULT_CANDIDATES})

@@ -1,8 +1,9 @@
 import { computeDominators } from './dominators.js'
 import type { Dominators } from './dominators.js'
 import { edgeStarts } from './edge-starts.js'
-import { leakCollection } from './leak-path.js'
+import { leakCollection, TIMER_CLASSES } from './leak-path.js'
 import type { LeakCollection } from './leak-path.js'
+import { leakRoots } from './leak-roots.js'
 import { NodeKind, nodeKinds } from './node-kinds.js'
 import { birthsOfLast, sortedIds } from './object-births.js'
 import { PathShapes } from './path-shapes.js'
@@ -76,18 +77,34 @@ export interface LeakCandidate {
   readonly collection: LeakCollection
   /** New objects allocated in each interval and still alive in the last snapshot. */
   readonly countPerInterval: number[]
-  /** Their retained size, per interval, in bytes. */
+  /** Their retained size with what they drag (see `drags`), per interval of their allocation, in bytes. */
   readonly bytesPerInterval: number[]
   /** Objects of the candidate alive in the last snapshot, over all intervals. */
   readonly liveCount: number
-  /** What freeing them all would free, in bytes (the sum of their retained sizes). */
+  /** What freeing them all would free, in bytes: the sum of their retained sizes and of what they drag. */
   readonly retainedBytes: number
+  /**
+   * New objects that are alive only because the candidate's objects hold them (every path from
+   * the GC roots to them passes through them, directly or through one another: a leaked
+   * connection's client, its pool, their timers), by class, most bytes first. They are not
+   * candidates of their own; their bytes are in `bytesPerInterval` and `retainedBytes`.
+   * Absent when there are none.
+   */
+  readonly drags?: LeakDrag[]
   /** Shortest path from the GC roots to one of them (not through weak or shortcut edges). */
   readonly retainerPath: LeakStep[]
   /** Id of that object in the last snapshot (search `@id` in DevTools). */
   readonly sampleId: number
   /** Objects per completed request of each route, when the snapshots carry request counts. */
   readonly perRoute?: RouteShare[]
+}
+
+export interface LeakDrag {
+  /** The objects' own class, as `objectClass` names it. */
+  readonly objectClass: string
+  readonly count: number
+  /** Their retained size (a part already counted in another dragged object's is not counted again). */
+  readonly bytes: number
 }
 
 export interface LeakReport {
@@ -109,7 +126,8 @@ const MIN_MATCHED_SHARE = 0.2
  * leak is: objects allocated in each interval and still alive in the last snapshot, grouped
  * by their class and the shape of the path that retains them, kept when they grew in every
  * interval (what was only in flight at one snapshot drops out), ranked by the bytes they
- * retain per interval. V8's internals are counted in the object that owns them.
+ * retain per interval with what they drag. V8's internals are counted in the object that owns
+ * them; new objects alive only because a candidate's objects hold them, in that candidate.
  */
 export async function findLeaks (files: string[], options: FindLeaksOptions = {}): Promise<LeakReport> {
   const top = resolveCount(options.top, 10, 'top', 1)
@@ -189,7 +207,14 @@ interface Group {
   /** The first object of the group reached breadth first: the shortest path. */
   readonly sample: number
   /** For carriers: per named class (its name's string index), the top objects of it they dominate. */
-  readonly retains: Map<number, { count: number, bytes: number }>
+  readonly retains: Map<number, Tally>
+  /** Per class label: the leaking objects held only through the group's (see `leakRoots`). */
+  readonly drags: Map<string, Tally>
+}
+
+interface Tally {
+  count: number
+  bytes: number
 }
 
 const NONE = 0xffffffff
@@ -197,25 +222,27 @@ const NONE = 0xffffffff
 /**
  * The leaking objects: new objects still alive in the last snapshot, each at the top of what
  * was newly retained (the nearest object above it in the dominator tree is older). Everything
- * they dominate, V8's internals included, counts in their retained size. Grouped by class and
- * path shape; the groups with `minPerInterval` objects from every interval, best first.
+ * they dominate, V8's internals included, counts in their retained size. Those alive only
+ * because other leaking objects hold them are dragged by those (see `leakRoots`); the others
+ * are grouped by class and path shape, with what they drag; the groups with `minPerInterval`
+ * objects from every interval, best first.
  */
 function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals: number, minPerInterval: number, top: number): LeakCandidate[] {
   const dominators = computeDominators(snapshot)
   const kinds = nodeKinds(snapshot)
   const owner = nearestObjectAbove(dominators.idom, dominators.order, kinds, snapshot.rootOrdinal)
-  const tree = buildRetainerTree(snapshot, edgeStarts(snapshot.nodeEdgeCount))
+  const firstEdge = edgeStarts(snapshot.nodeEdgeCount)
+  const tree = buildRetainerTree(snapshot, firstEdge)
+  const leaking = leakingObjects(snapshot, tree, births, kinds, owner)
+  const { rootOf, nested } = leakRoots(snapshot, dominators, firstEdge, births, leaking)
   const shapes = new PathShapes(snapshot, tree)
   const carriers = carrierNames(snapshot)
   const groups = new Map<string, number>()
   const groupList: Group[] = []
   const groupOf = new Uint32Array(snapshot.nodeCount).fill(NONE)
-  for (let k = 0; k < tree.reached; k++) {
-    const node = tree.order[k] as number
+  leaking.forEach((node, i) => {
+    if (rootOf[i] !== i) return
     const born = births[node] as number
-    if (born === 0 || (kinds[node] as number) < NodeKind.DATA || snapshot.nodeSelfSize[node] === 0) continue
-    const above = owner[node] as number
-    if (above !== NONE && births[above] !== 0) continue
     const objectClass = nodeLabel(snapshot, node)
     const shape = shapes.ofMember(node)
     const key = `${objectClass}\u0000${shape}`
@@ -224,7 +251,7 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
       const carrier = kinds[node] !== NodeKind.APP || carriers[snapshot.nodeName[node] as number] === 1
       index = groupList.length
       groups.set(key, index)
-      groupList.push({ objectClass, carrier, shape, counts: new Float64Array(intervals), bytes: new Float64Array(intervals), liveCount: 0, retained: 0, sample: node, retains: new Map() })
+      groupList.push({ objectClass, carrier, shape, counts: new Float64Array(intervals), bytes: new Float64Array(intervals), liveCount: 0, retained: 0, sample: node, retains: new Map(), drags: new Map() })
     }
     groupOf[node] = index
     const group = groupList[index] as Group
@@ -233,7 +260,17 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
     group.bytes[born - 1] = (group.bytes[born - 1] as number) + retained
     group.liveCount++
     group.retained += retained
-  }
+  })
+  leaking.forEach((node, i) => {
+    const root = leaking[rootOf[i] as number] as number
+    if (root === node) return
+    const group = groupList[groupOf[root] as number] as Group
+    const bytes = nested[i] === 1 ? 0 : dominators.retainedSize[node] as number
+    const born = births[root] as number
+    group.bytes[born - 1] = (group.bytes[born - 1] as number) + bytes
+    group.retained += bytes
+    addTo(group.drags, nodeLabel(snapshot, node), bytes)
+  })
   // The owner array is not needed anymore: reused for the carried classes' walk.
   tallyCarried(snapshot, dominators, kinds, carriers, births, groupOf, groupList, owner)
   // Ranked by the smallest interval's bytes: a leak retains more in every interval, not in one.
@@ -244,9 +281,32 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
     .map((group) => candidateOf(snapshot, tree, shapes, kinds, group))
 }
 
+/** The new objects (not V8's internals, not empty) whose nearest object above in the dominator tree is old, nearest to the GC roots first. */
+function leakingObjects (snapshot: HeapSnapshot, tree: RetainerTree, births: Uint8Array, kinds: Uint8Array, owner: Uint32Array): Uint32Array {
+  const leaking = new Uint32Array(tree.reached)
+  let length = 0
+  for (let k = 0; k < tree.reached; k++) {
+    const node = tree.order[k] as number
+    if (births[node] === 0 || (kinds[node] as number) < NodeKind.DATA || snapshot.nodeSelfSize[node] === 0) continue
+    const above = owner[node] as number
+    if (above !== NONE && births[above] !== 0) continue
+    leaking[length++] = node
+  }
+  return leaking.slice(0, length)
+}
+
+function addTo<K> (tallies: Map<K, Tally>, key: K, bytes: number): void {
+  const tally = tallies.get(key)
+  if (tally === undefined) tallies.set(key, { count: 1, bytes })
+  else {
+    tally.count++
+    tally.bytes += bytes
+  }
+}
+
 // Node's runtime objects that carry what the app gave them (a callback and what it captures):
 // named, yet not what a person would call the leak when they hold an app object.
-const CARRIER_CLASSES: ReadonlySet<string> = new Set(['Timeout', 'Immediate', 'TimersList', 'ImmediateList', 'TickObject'])
+const CARRIER_CLASSES: ReadonlySet<string> = new Set([...TIMER_CLASSES, 'TickObject'])
 
 /** Per string index: 1 for the names of CARRIER_CLASSES. */
 function carrierNames (snapshot: HeapSnapshot): Uint8Array {
@@ -277,13 +337,7 @@ function tallyCarried (snapshot: HeapSnapshot, dominators: Dominators, kinds: Ui
     const carrier = under[idom[node] as number] as number
     const name = snapshot.nodeName[node] as number
     if (carrier !== NONE && births[node] !== 0 && kinds[node] === NodeKind.APP && carriers[name] === 0) {
-      const retains = (groups[groupOf[carrier] as number] as Group).retains
-      const tally = retains.get(name)
-      if (tally === undefined) retains.set(name, { count: 1, bytes: retainedSize[node] as number })
-      else {
-        tally.count++
-        tally.bytes += retainedSize[node] as number
-      }
+      addTo((groups[groupOf[carrier] as number] as Group).retains, name, retainedSize[node] as number)
       under[node] = NONE
     } else {
       under[node] = carrier
@@ -331,10 +385,17 @@ function candidateOf (snapshot: HeapSnapshot, tree: RetainerTree, shapes: PathSh
     bytesPerInterval: [...group.bytes],
     liveCount: group.liveCount,
     retainedBytes: group.retained,
+    ...(group.drags.size === 0 ? {} : { drags: dragsOf(group) }),
     // Edges out of synthetic nodes are bare indexes into V8's root lists: nothing to read.
     retainerPath: path.steps.map((step) => ({ label: step.label, edge: step.nodeType === 'synthetic' ? '' : step.edge ?? '' })),
     sampleId: path.nodeId
   }
+}
+
+function dragsOf (group: Group): LeakDrag[] {
+  return [...group.drags]
+    .map(([objectClass, tally]) => ({ objectClass, count: tally.count, bytes: tally.bytes }))
+    .sort((a, b) => b.bytes - a.bytes || b.count - a.count)
 }
 
 /** The nearest object of a named class on the retainer path above `node`, the global objects aside. */

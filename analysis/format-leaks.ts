@@ -1,4 +1,4 @@
-import type { LeakCandidate, LeakReport } from './find-leaks.js'
+import type { LeakCandidate, LeakDrag, LeakReport } from './find-leaks.js'
 import { bytes } from './format.js'
 
 /** The leak report as text: the snapshots, then each candidate with what holds it and how to find it. */
@@ -16,8 +16,11 @@ export function formatLeakReport (report: LeakReport): string {
   if (report.candidates.length === 0) {
     lines.push('No leak candidate: no group of new objects is still alive from every interval.')
   } else {
-    lines.push('Leak candidates: objects allocated in each interval and still alive in the last snapshot, most bytes per interval first.',
-      'Search the last snapshot for @id in Chrome DevTools (Memory panel) to see every retainer of the object named on each path.')
+    lines.push(
+      'Leak candidates: objects allocated in each interval and still alive in the last snapshot, most bytes per interval first, ' +
+        'with what they drag (new objects alive only because they hold them).',
+      'Search the last snapshot for @id in Chrome DevTools (Memory panel) to see every retainer of the object named on each path.'
+    )
     report.candidates.forEach((candidate, i) => lines.push('', ...candidateLines(candidate, i + 1)))
   }
   if (report.notes.length > 0) lines.push('', 'Notes:', ...report.notes.map((note) => `- ${note}`))
@@ -33,6 +36,7 @@ function candidateLines (c: LeakCandidate, rank: number): string[] {
     `   per interval: ${c.countPerInterval.map((n, i) => `+${count(n)} (${bytes(c.bytesPerInterval[i] as number)})`).join(', ')}`,
     `   held by: ${c.collection.kind}${c.collection.label === '' ? '' : `  ${c.collection.label}`}`
   ]
+  if (c.drags !== undefined) lines.push(`   drags: ${dragsText(c.drags)}`)
   if (c.perRoute !== undefined && c.perRoute.length > 0) {
     const shares = c.perRoute.map((share) => `${perRequest(share.objectsPerRequest)} per ${share.route}`).join(', ')
     const ambiguous = c.perRoute.some((share) => share.ambiguous)
@@ -40,6 +44,17 @@ function candidateLines (c: LeakCandidate, rank: number): string[] {
   }
   lines.push(`   path: ${c.retainerPath.map((step) => step.label + step.edge).join(' → ')} @${c.sampleId}`)
   return lines
+}
+
+// The classes a person reads before the rest is a tail of small things.
+const DRAGS_SHOWN = 5
+
+/** `135 ConnectionPool (2.69 MB), 135 Monitor (1.17 MB), … and 23 more classes (1.2 MB)` */
+function dragsText (drags: readonly LeakDrag[]): string {
+  const shown = drags.slice(0, DRAGS_SHOWN).map((d) => `${count(d.count)} ${d.objectClass} (${bytes(d.bytes)})`)
+  const rest = drags.slice(DRAGS_SHOWN)
+  if (rest.length > 0) shown.push(`and ${rest.length} more ${rest.length === 1 ? 'class' : 'classes'} (${bytes(rest.reduce((sum, d) => sum + d.bytes, 0))})`)
+  return shown.join(', ')
 }
 
 function perRequest (n: number): string {

@@ -14,7 +14,7 @@ export type { RetainerPath, RetainerStep } from './retainer-paths.js'
 export type { HeapSnapshot } from './snapshot.js'
 export { findLeaks } from './find-leaks.js'
 export type {
-  CollectionKind, FindLeaksOptions, FindLeaksProgress, LeakCandidate, LeakCollection, LeakReport, LeakSnapshotSummary, LeakStep
+  CollectionKind, FindLeaksOptions, FindLeaksProgress, LeakCandidate, LeakCollection, LeakDrag, LeakReport, LeakSnapshotSummary, LeakStep
 } from './find-leaks.js'
 export { formatLeakReport } from './format-leaks.js'
 export { readRequestCounts } from './request-counts.js'

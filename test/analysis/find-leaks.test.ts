@@ -2,7 +2,7 @@ import t from 'tap'
 import { findLeaks } from '../../analysis/find-leaks.js'
 import { formatLeakReport } from '../../analysis/format-leaks.js'
 import type { LeakCandidate, LeakReport } from '../../analysis/find-leaks.js'
-import { writeCarrierSeries, writeLeakSeries, writeTimerSeries } from './leak-fixtures.js'
+import { writeCarrierSeries, writeDragSeries, writeLeakSeries, writeTimerSeries } from './leak-fixtures.js'
 
 const PER_ROUND = 300
 const INTERNALS = ['(array)', '(system)', 'system / Context', '(closure)', '(concatenated string)', '(object shape)', '(compiled code)', '(code)', '(hidden)']
@@ -110,6 +110,25 @@ t.test('carriers (closures, bound functions, promise reactions) are named by the
   const plain = report.candidates.find((c) => c.pathShape.includes('Object.plain'))
   t.equal(plain?.className, '(anonymous)()', 'a closure that retains no named class keeps its own name (no named owner on its path)')
   t.equal(plain?.carrier, undefined)
+})
+
+t.test('what a leaking object drags along is listed under it, not ranked on its own', async (t) => {
+  const report = await findLeaks(await writeDragSeries(t.testdir()), { top: 20 })
+  const [first] = report.candidates
+  t.equal(first?.objectClass, 'Conn', 'the object kept per request comes first, though each class it drags is bigger than it')
+  const dragged = Object.fromEntries((first?.drags ?? []).map((d) => [d.objectClass, d]))
+  t.same([dragged['Client']?.count, dragged['Topology']?.count, dragged['Pool']?.count, dragged['Timeout']?.count], [400, 400, 800, 800],
+    'the chain Conn → Client → Topology → Pool and the Pools\' timers, though the timer list reaches all but the Conn')
+  for (const objectClass of ['Client', 'Topology', 'Pool', 'Timeout']) t.same(byClass(report, objectClass), [], `${objectClass} is no candidate of its own`)
+  const draggedBytes = (first?.drags ?? []).reduce((sum, d) => sum + d.bytes, 0)
+  t.ok((first?.retainedBytes ?? 0) > draggedBytes && draggedBytes > 0, 'its bytes include what it drags')
+  t.ok((dragged['Pool']?.bytes ?? 0) > 800 * 64 * 8, 'each Pool with its slots')
+  t.equal(first?.retainedBytes, (first?.bytesPerInterval[0] ?? 0) + (first?.bytesPerInterval[1] ?? 0))
+  t.match(formatLeakReport(report), /\n1\. Conn: 400 alive, retaining [^\n]+\n[^\n]+\n[^\n]+\n {3}drags: 800 Pool \([^)]+\), /)
+
+  const [sessions] = byClass(report, 'Session')
+  t.same(sessions?.countPerInterval, [200, 200], 'what an old array holds as well stays a candidate of its own')
+  t.equal(dragged['Session'], undefined, 'and is not dragged by the Conn that holds it too')
 })
 
 t.test('snapshots of two processes: the report says ids cannot be matched', async (t) => {

@@ -15,7 +15,7 @@ const TOKEN = 'leak-corpus-mongoose-token-0123456789'
 const TENANTS = 8
 const PHASE_SECONDS = 3
 
-t.test('the demo\'s tenant connection leak: NativeConnection first, about 1 per POST /leaking-posts', async (t) => {
+t.test('the demo\'s tenant connection leak: NativeConnection first with the driver\'s objects it drags, about 1 per POST /leaking-posts', async (t) => {
   const port = await freePort()
   const app = await startChildApp(t, 'test/fixtures/demo-app-server.ts', {
     PORT: String(port), HOST: '127.0.0.1', DIAGNOSTICS_TOKEN: TOKEN, LOG_LEVEL: 'warn'
@@ -38,9 +38,14 @@ t.test('the demo\'s tenant connection leak: NativeConnection first, about 1 per 
   const report = await findLeaks(files)
   const [first] = report.candidates
   t.comment(report.candidates.slice(0, 3).map((c) => `${c.className} (${c.objectClass}) ${c.countPerInterval.join('/')}, ${c.collection.kind} ${c.collection.label}, ` +
-    (c.perRoute ?? []).map((r) => `${r.objectsPerRequest.toFixed(2)} per ${r.route}`).join(', ')).join('\n'))
+    (c.perRoute ?? []).map((r) => `${r.objectsPerRequest.toFixed(2)} per ${r.route}`).join(', ') +
+    `; drags ${(c.drags ?? []).slice(0, 5).map((d) => `${d.count} ${d.objectClass}`).join(', ')}`).join('\n'))
   if (first === undefined) return t.fail('no candidate')
   t.equal(first.className, 'NativeConnection', 'the first candidate is the Mongoose connection')
+  const dragged = (first.drags ?? []).map((d) => d.objectClass)
+  const driverClasses = ['MongoClient', 'Topology', 'Server', 'ConnectionPool', 'Monitor']
+  t.ok(driverClasses.every((c) => dragged.includes(c)), `with the driver's objects it drags: ${dragged.slice(0, 8).join(', ')}`)
+  t.same(report.candidates.filter((c) => driverClasses.includes(c.objectClass)).map((c) => c.objectClass), [], 'which are no candidates of their own')
   t.notSame(first.collection.kind, 'other', `held in a named collection: ${first.collection.kind} ${first.collection.label}`)
   const leaking = first.perRoute?.find((r) => r.route === 'POST /leaking-posts')
   t.ok(leaking !== undefined && Math.abs(leaking.objectsPerRequest - 1) <= 0.1, `${leaking?.objectsPerRequest.toFixed(3) ?? 'no figure'} per POST /leaking-posts, truly 1 (±10%)`)

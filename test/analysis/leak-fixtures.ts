@@ -142,6 +142,42 @@ export async function writeCarrierSeries (dir: string): Promise<string[]> {
   return await writeSeries(dir, 'carriers', CARRIER_SCRIPT)
 }
 
+// Each round, 200 Conns kept in an array, each with the objects a database client makes for it:
+// a Client, its Topology and two Pools, each Pool arming an interval whose callback holds it
+// (so the timer list reaches the Pools, the Topology and the Client without the Conn: none of
+// them is dominated by its Conn), in a context the Pool's own closure shares (so no leaking object
+// dominates the context either). Their payloads make them far bigger than the Conn itself.
+// Each Conn also has a Session that an old array holds too: held from elsewhere. The array has
+// room for all of them from the start, so that its backing store is old as well.
+const DRAG_SCRIPT = `
+const v8 = require('node:v8')
+const files = JSON.parse(process.argv[1])
+const payload = (i) => Array.from({ length: 64 }, (_, k) => i + k)
+globalThis.registry = { conns: [], sessions: new Array(600) }
+class Pool {
+  constructor (topology, i) {
+    const pool = this
+    this.topology = topology
+    this.slots = payload(i)
+    this.timer = setInterval(() => pool.check(), 1e9)
+    this.onClose = () => pool.slots.length
+  }
+  check () { return this.slots.length }
+}
+class Topology { constructor (client, i) { this.client = client; this.pools = [new Pool(this, i), new Pool(this, i + 1)] } }
+class Client { constructor (conn, i) { this.conn = conn; this.buffer = payload(i); this.topology = new Topology(this, i) } }
+class Session { constructor (i) { this.i = i } }
+class Conn { constructor (i) { this.client = new Client(this, i); this.session = new Session(i) } }
+${rounds(`
+    const conn = new Conn(n)
+    registry.conns.push(conn)
+    registry.sessions[n] = conn.session`)}`
+
+/** Three snapshots of a process leaking Conns that drag bigger objects of other classes along, 200 per round. */
+export async function writeDragSeries (dir: string): Promise<string[]> {
+  return await writeSeries(dir, 'drags', DRAG_SCRIPT)
+}
+
 /** Runs a series script (its argument: the three files to write) in a child without tap's loaders. */
 async function writeSeries (dir: string, name: string, script: string): Promise<string[]> {
   const files = [0, 1, 2].map((i) => join(dir, `${name}-${i}.heapsnapshot`))
