@@ -86,7 +86,8 @@ t.test('a bug in a command answers InternalError (code 1) and is logged', async 
   // a handler whose statement throws something that is not a CommandError
   const { runStatements } = await import('../../../demo-app/database/wire-server/commands/common.js')
   const { runCommand } = await t.mockImport<typeof import('../../../demo-app/database/wire-server/commands/index.js')>('../../../demo-app/database/wire-server/commands/index.js', {
-    '../../../demo-app/database/wire-server/commands/delete.js': {
+    // the module's own file: tsx loads `./delete.js` from delete.ts
+    '../../../demo-app/database/wire-server/commands/delete.ts': {
       deleteCommands: { delete: (ctx: Parameters<typeof runStatements>[0]) => runStatements(ctx, [{}], () => { throw new TypeError('boom') }) }
     }
   })
