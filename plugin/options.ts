@@ -116,7 +116,7 @@ function resolveSnapshot (snapshot: SnapshotOptions | undefined): ResolvedSnapsh
   const guard = booleanOption(snapshot?.guard, defaults.guard, 'snapshot.guard')
   const cacheLineEnds = booleanOption(snapshot?.cacheLineEnds, defaults.cacheLineEnds, 'snapshot.cacheLineEnds')
   if (snapshot !== undefined && 'factor' in snapshot) {
-    throw new InvalidOptionError('`snapshot.factor` is gone: the estimate now follows the heap\'s composition (see the README\'s "Heap snapshots"); use `snapshot.marginBytes` to add room')
+    throw new InvalidOptionError('`snapshot.factor` is gone: the estimate now follows the heap\'s composition (see docs/headroom-guard.md); use `snapshot.marginBytes` to add room')
   }
   return {
     dir: resolve(stringOption(snapshot?.dir, defaults.dir, 'snapshot.dir')),

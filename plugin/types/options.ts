@@ -156,7 +156,7 @@ export interface SnapshotOptions {
   dir?: string
   /**
    * Refuse a snapshot (503) when its estimated native memory exceeds the memory really available
-   * (see the README's "Heap snapshots" for the cost model). `false` disables the check (a warning
+   * (see docs/headroom-guard.md for the cost model). `false` disables the check (a warning
    * is logged at startup): a snapshot that does not fit gets the process killed by the kernel's
    * OOM killer, without any error or log.
    * @defaultValue `true`
