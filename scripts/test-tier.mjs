@@ -1,15 +1,15 @@
 #!/usr/bin/env node
-// Runs one tier of the test suite with tap (`node scripts/test-tier.mjs all|unit|integration|v8 [tap flags]`).
-// test/tiers.json names the integration and v8 files, longest first; every other test file is in
-// the fast tier (unit). `integration` runs both slow lists, `v8` only its own, `all` (npm test)
-// every file: the slow ones first, so that the last files to start are short ones.
+// Runs one tier of the test suite with tap (`node scripts/test-tier.mjs unit|integration|v8 [tap flags]`).
+// test/tiers.json names the integration and v8 files; every other test file is in the fast tier
+// (unit). `integration` runs both slow lists, `v8` only its own. `npm test` runs every file (`tap`).
+// tap sorts the files it is given, whatever their order here.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const TIERS = ['all', 'unit', 'integration', 'v8']
+const TIERS = ['unit', 'integration', 'v8']
 
 /** Every tap test file under test/, as a path relative to the root. */
 function testFiles () {
@@ -25,10 +25,10 @@ export function tierFiles (tier) {
   for (const file of [...integration, ...v8]) {
     if (!existsSync(join(root, file))) throw new Error(`test/tiers.json names ${file}, which does not exist`)
   }
-  // v8 holds the longest files (the live verdict, the demo, the cgroup matrix)
-  const slow = [...v8, ...integration]
+  const both = integration.filter((file) => v8.includes(file))
+  if (both.length > 0) throw new Error(`test/tiers.json names ${both.join(', ')} in both integration and v8`)
+  const slow = [...integration, ...v8]
   const unit = testFiles().filter((file) => !slow.includes(file))
-  if (tier === 'all') return [...slow, ...unit]
   if (tier === 'unit') return unit
   if (tier === 'integration') return slow
   if (tier === 'v8') return v8
