@@ -1,22 +1,7 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { uncoveredChildEnv } from '../helpers/child-env.js'
-
-const demo = fileURLToPath(new URL('../../load/demo.ts', import.meta.url))
-
-async function runDemo (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', demo, ...args], { env: uncoveredChildEnv() })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const [code] = await once(child, 'close') as [number]
-  return { code, stdout, stderr }
-}
+import { runDemo } from '../helpers/demo-process.js'
 
 // The leaking phase is capped by requests, not seconds: 200 (100 per interval) name the culprit
 // as surely as the demo's 3,000 and keep its snapshots small. The fixed phase keeps 12 s: what

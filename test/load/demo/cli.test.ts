@@ -3,10 +3,8 @@
 import t from 'tap'
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import { uncoveredChildEnv } from '../../helpers/child-env.js'
-
-const demo = fileURLToPath(new URL('../../../load/demo.ts', import.meta.url))
+import { DEMO as demo, runDemo } from '../../helpers/demo-process.js'
 
 function parentsByPid (): Map<number, number> {
   const lines = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n')
@@ -25,16 +23,6 @@ function descendantsOf (root: number): number[] {
   }
   found.delete(root)
   return [...found]
-}
-
-async function runDemo (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', demo, ...args], { env: uncoveredChildEnv() })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const [code] = await once(child, 'close') as [number]
-  return { code, stdout, stderr }
 }
 
 /** Polls `done` every 100 ms until it holds or `ms` have passed; returns whether it held. */
