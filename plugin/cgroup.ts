@@ -1,23 +1,8 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
+import type { ContainerMemory } from './types/reports.js'
 
 export type CgroupVersion = 'v1' | 'v2'
-
-export interface ContainerMemory {
-  /** Where the figures come from: `cgroup-v2`, `cgroup-v1`, or `none` outside a memory cgroup. */
-  source: 'cgroup-v2' | 'cgroup-v1' | 'none'
-  /** The process's cgroup directory that was found, or null. */
-  cgroupDir: string | null
-  /** The effective memory limit (the smallest along the hierarchy); null when there is none. */
-  limitBytes: number | null
-  /** The file the effective limit was read from; null when there is no limit. */
-  limitFile: string | null
-  /** Current usage of the cgroup (includes page cache, as the OOM killer counts it). */
-  usageBytes: number | null
-  usageFile: string | null
-  /** `process.constrainedMemory()`, null when absent or when it means "no limit". */
-  constrainedMemoryBytes: number | null
-}
 
 export interface CgroupProbe {
   read (): ContainerMemory

@@ -1,34 +1,8 @@
 import { PerformanceObserver, constants, createHistogram, performance } from 'node:perf_hooks'
 import type { PerformanceEntry, RecordableHistogram } from 'node:perf_hooks'
 import { round } from './memory-probe.js'
-
-export const GC_KINDS = ['minor', 'major', 'incremental', 'weakcb'] as const
-export type GcKind = typeof GC_KINDS[number]
-
-export interface PauseStats {
-  count: number
-  totalMs: number
-  maxMs: number
-  p50Ms: number
-  p95Ms: number
-  p99Ms: number
-}
-
-export interface GcPeriod {
-  /** Wall time this period covers. */
-  durationMs: number
-  count: number
-  totalPauseMs: number
-  /** Share of the wall time spent paused in GC, between 0 and 1. */
-  gcShare: number
-  kinds: Record<GcKind, PauseStats>
-}
-
-export interface GcStats {
-  sinceStart: GcPeriod & { startedAt: string }
-  window: GcPeriod & { windowMs: number }
-  timestamp: string
-}
+import { GC_KINDS } from './types/reports.js'
+import type { GcKind, GcPeriod, GcStats, PauseStats } from './types/reports.js'
 
 export interface GcRecorderOptions {
   windowMs: number

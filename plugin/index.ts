@@ -17,16 +17,10 @@ export type {
   TrendThresholds
 } from './types/options.js'
 export type { HeapTrend, MemoryLimit, SeriesTrend, TimeToLimit, TrendReport, TrendVerdict } from './types/trend.js'
-export type { MemoryReport } from './routes/memory.js'
-export type { ContainerMemory } from './cgroup.js'
-export type { GcStats, GcPeriod, PauseStats, GcKind } from './gc-recorder.js'
-export type { MemoryReading, SystemMemory } from './memory-probe.js'
-export type { HeadroomSource, HeadroomVerdict } from './snapshot/headroom.js'
-export type { SnapshotStatus } from './snapshot/lifecycle.js'
-export type { EstimateBasis, SnapshotEstimate } from './snapshot/cost-model.js'
-export type { RetainedMemory, Allocator } from './snapshot/retained.js'
-export type { WrittenSnapshot } from './snapshot/writer.js'
-export type { SnapshotCost } from './snapshot/peak-rss.js'
+export type {
+  Allocator, ContainerMemory, EstimateBasis, GcKind, GcPeriod, GcStats, HeadroomSource, HeadroomVerdict, MemoryReading,
+  MemoryReport, PauseStats, RetainedMemory, SnapshotCost, SnapshotEstimate, SnapshotStatus, SystemMemory, WrittenSnapshot
+} from './types/reports.js'
 
 /** Secured routes to hunt memory leaks in production. See the README for the contract. */
 export const memoryDiagnostics = fastifyPlugin(memoryDiagnosticsPlugin, {

@@ -1,30 +1,7 @@
 import { freemem, hostname, totalmem } from 'node:os'
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8'
-import type { HeapInfo, HeapSpaceInfo } from 'node:v8'
-import type { CgroupProbe, ContainerMemory } from './cgroup.js'
-
-export interface SystemMemory {
-  totalBytes: number
-  /** MemAvailable from /proc/meminfo (libuv reads it for `os.freemem()` on Linux). */
-  availableBytes: number
-}
-
-export interface MemoryReading {
-  process: NodeJS.MemoryUsage
-  heap: HeapInfo
-  heapSpaces: HeapSpaceInfo[]
-  container: ContainerMemory
-  system: SystemMemory
-  /**
-   * RSS divided by the V8 heap's total size. Far above 1 (say 3 or more) means most of the
-   * process's memory lives outside the JS heap: buffers, native addons, allocator fragmentation.
-   */
-  rssToHeapRatio: number
-  pid: number
-  hostname: string
-  uptimeSeconds: number
-  timestamp: string
-}
+import type { CgroupProbe } from './cgroup.js'
+import type { MemoryReading } from './types/reports.js'
 
 export interface MemoryProbe {
   read (): MemoryReading

@@ -1,5 +1,5 @@
 import type { CgroupProbe } from './cgroup.js'
-import type { GcKind } from './gc-recorder.js'
+import type { GcKind } from './types/reports.js'
 import type { TrendMonitor } from './trend/monitor.js'
 import { TREND_VERDICTS } from './types/trend.js'
 import type { MetricsRegistry } from './types/options.js'

@@ -1,7 +1,5 @@
 import { SnapshotCoolingDownError, SnapshotInProgressError } from './errors.js'
-import { ESTIMATE_BASES } from './snapshot/cost-model.js'
-import { HEADROOM_SOURCES } from './snapshot/headroom.js'
-import { ALLOCATORS } from './snapshot/retained.js'
+import { ALLOCATORS, ESTIMATE_BASES, HEADROOM_SOURCES } from './types/reports.js'
 import { MEMORY_LIMITS, TREND_VERDICTS } from './types/trend.js'
 
 export const errorResponse = {

@@ -1,17 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { routeOptions } from '../route-options.js'
-import type { MemoryProbe, MemoryReading } from '../memory-probe.js'
+import type { MemoryProbe } from '../memory-probe.js'
 import type { RouteAccess } from '../route-access.js'
 import { memoryResponse } from '../schemas.js'
-import type { SnapshotLifecycle, SnapshotStatus } from '../snapshot/lifecycle.js'
+import type { SnapshotLifecycle } from '../snapshot/lifecycle.js'
 import type { RouteRateLimit } from '../types/options.js'
+import type { MemoryReport } from '../types/reports.js'
 import type { TrendReport } from '../types/trend.js'
-
-/** The body of `GET /memory`. */
-export interface MemoryReport extends MemoryReading {
-  snapshot: SnapshotStatus
-  trend: TrendReport
-}
 
 export interface MemoryRouteOptions {
   probe: MemoryProbe

@@ -1,13 +1,5 @@
 import { getHeapSpaceStatistics } from 'node:v8'
-
-/**
- * What an estimate rests on: `learned` from a snapshot this process really took of a heap about
- * this size (its measured extra peak RSS), `conservative-bound` from the worst cost per heap byte
- * measured on Node 20. (Counting objects with `v8.queryObjects` was measured and rejected: the
- * same 300k objects cost 103 MB or 438 MB depending on how they are held, at the same count.)
- */
-export const ESTIMATE_BASES = ['learned', 'conservative-bound'] as const
-export type EstimateBasis = typeof ESTIMATE_BASES[number]
+import type { SnapshotEstimate } from '../types/reports.js'
 
 /** The V8 heap split the way a snapshot's cost splits. */
 export interface HeapComposition {
@@ -20,18 +12,6 @@ export interface HeapComposition {
 /** What the last snapshot cost, next to the heap it was taken of. */
 export interface LearnedCost extends HeapComposition {
   extraRssBytes: number
-}
-
-export interface SnapshotEstimate {
-  basis: EstimateBasis
-  estimatedBytes: number
-  /** The conservative bound for this heap, margin excluded. */
-  boundBytes: number
-  /** What the last snapshot really cost over its own bound, raised by a safety factor; null when not learned. */
-  learnedRatio: number | null
-  marginBytes: number
-  largeObjectBytes: number
-  otherHeapBytes: number
 }
 
 // Measured on Node 20.20 (extra peak RSS of v8.writeHeapSnapshot, VmHWM after clear_refs minus

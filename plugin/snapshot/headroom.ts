@@ -1,11 +1,7 @@
-import type { ContainerMemory } from '../cgroup.js'
 import { estimateSnapshotCost } from './cost-model.js'
-import type { EstimateBasis, HeapComposition, LearnedCost, SnapshotEstimate } from './cost-model.js'
+import type { HeapComposition, LearnedCost } from './cost-model.js'
 import { formatBytes } from '../format-bytes.js'
-
-/** Which constraint bounded the memory available to a snapshot. One list, also the schema's enum. */
-export const HEADROOM_SOURCES = ['cgroup-v1', 'cgroup-v2', 'system', 'maxHeapUsedBytes'] as const
-export type HeadroomSource = typeof HEADROOM_SOURCES[number]
+import type { ContainerMemory, HeadroomSource, HeadroomVerdict, SnapshotEstimate } from '../types/reports.js'
 
 export interface HeadroomSettings {
   /** `false`: report the figures but always allow. */
@@ -23,19 +19,6 @@ export interface HeadroomFigures {
   /** What the last snapshot cost, when this process took one and could measure it. */
   learned: LearnedCost | null
   /** Memory the last snapshot left in this process that the next one reuses (see retained.ts). */
-  reusableBytes: number
-}
-
-export interface HeadroomVerdict {
-  allowed: boolean
-  reason: string
-  heapUsedBytes: number
-  estimatedBytes: number
-  availableBytes: number
-  source: HeadroomSource
-  basis: EstimateBasis
-  /** The figures the estimate was computed from. */
-  estimate: SnapshotEstimate
   reusableBytes: number
 }
 

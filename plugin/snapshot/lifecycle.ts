@@ -9,24 +9,16 @@ import { heapComposition } from './cost-model.js'
 import type { HeapWriter } from './heap-writer.js'
 import type { LearnedCost } from './cost-model.js'
 import { checkHeadroom } from './headroom.js'
-import type { HeadroomFigures, HeadroomSettings, HeadroomVerdict } from './headroom.js'
+import type { HeadroomFigures, HeadroomSettings } from './headroom.js'
 import { PROC_SELF, readRss } from './peak-rss.js'
 import { detectAllocator, retainedMemory } from './retained.js'
-import type { RetainedMemory } from './retained.js'
 import { newSnapshotId } from './names.js'
 import type { OpenedSnapshot, SnapshotStore } from './store.js'
 import { expectedBlockMs, writeSnapshotFile } from './writer.js'
-import type { WrittenSnapshot } from './writer.js'
+import type { HeadroomVerdict, RetainedMemory, SnapshotStatus, WrittenSnapshot } from '../types/reports.js'
 
 /** What the snapshot holding the lock is doing. */
 export type SnapshotPhase = 'writing' | 'sending' | 'cooling-down'
-
-/** The `snapshot` section of `GET /memory`: would one be allowed now, why, and what the last one cost and left. */
-export interface SnapshotStatus extends HeadroomVerdict {
-  inProgress: boolean
-  last: WrittenSnapshot | null
-  retained: RetainedMemory
-}
 
 /** The figures `GET /memory` has already read, so that its sections agree. */
 export type StatusFigures = Pick<HeadroomFigures, 'heapUsedBytes' | 'container' | 'systemAvailableBytes'> & { rssBytes: number }

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { round } from '../memory-probe.js'
+import type { SnapshotCost } from '../types/reports.js'
 
 export interface ProcFiles {
   status: string
@@ -9,18 +10,6 @@ export interface ProcFiles {
 }
 
 export const PROC_SELF: ProcFiles = { status: '/proc/self/status', clearRefs: '/proc/self/clear_refs', fd: '/proc/self/fd' }
-
-/** What a snapshot really cost, in native memory on top of the RSS it started from. */
-export interface SnapshotCost {
-  rssBeforeBytes: number | null
-  /** VmHWM after the snapshot; null where /proc/self/status is not available. */
-  peakRssBytes: number | null
-  extraRssBytes: number | null
-  /** `extraRssBytes / heapUsedBytes`: for the reader; the guard learns from `extraRssBytes` next to the heap's composition. */
-  costFactor: number | null
-  /** True when the peak could not be reset: it is then the process's lifetime peak, an upper bound. */
-  peakRssIsUpperBound: boolean
-}
 
 export interface PeakRssMeasure {
   finish (heapUsedBytes: number): SnapshotCost

@@ -1,19 +1,5 @@
 import { readFileSync } from 'node:fs'
-
-/** The malloc in use: glibc keeps freed memory in the process, jemalloc returns it within seconds. */
-export const ALLOCATORS = ['glibc', 'jemalloc', 'unknown'] as const
-export type Allocator = typeof ALLOCATORS[number]
-
-/** What the last snapshot left in this process, for `GET /memory` and the guard. */
-export interface RetainedMemory {
-  allocator: Allocator
-  /** Whether the allocator gives freed memory back to the system (jemalloc: yes; glibc: mostly not). */
-  returnsMemory: boolean
-  /** RSS now above the RSS before the last snapshot, up to what that snapshot added; 0 before any. */
-  retainedBytes: number
-  /** The part of it the guard counts as reusable by the next snapshot. */
-  reusableBytes: number
-}
+import type { Allocator, RetainedMemory } from '../types/reports.js'
 
 // Measured (bench/snapshot.ts --cost, five heap shapes): with glibc a second snapshot reused 75-94%
 // of what the first left behind (what it needed minus what it added); 60% is counted. With

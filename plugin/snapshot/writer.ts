@@ -5,32 +5,19 @@ import { SnapshotFailedError } from '../errors.js'
 import { round } from '../memory-probe.js'
 import { cacheScriptLineEnds } from '../snapshot-line-ends.js'
 import { measurePeakRss } from './peak-rss.js'
-import type { ProcFiles, SnapshotCost } from './peak-rss.js'
+import type { ProcFiles } from './peak-rss.js'
 import { heapComposition } from './cost-model.js'
 import { v8HeapWriter } from './heap-writer.js'
 import type { HeapWriter } from './heap-writer.js'
 import { snapshotPaths } from './names.js'
 import { checkSnapshotDir } from './store.js'
+import type { WrittenSnapshot } from '../types/reports.js'
 
 // Measured on Node 20: the event loop is blocked about this long per MB of heapUsed.
 const BLOCK_MS_PER_MB = 70
 
 export function expectedBlockMs (heapUsedBytes: number): number {
   return Math.round(heapUsedBytes / 1e6 * BLOCK_MS_PER_MB)
-}
-
-export interface WrittenSnapshot extends SnapshotCost {
-  id: string
-  filePath: string
-  bytes: number
-  durationMs: number
-  heapUsedBytes: number
-  /** The heap's split when it was taken: what a learned estimate scales from. */
-  largeObjectBytes: number
-  otherHeapBytes: number
-  createdAt: string
-  /** What the `beforeWrite` hook returned (the per-route request counts), when it returned an object. */
-  requests?: Record<string, unknown>
 }
 
 /**

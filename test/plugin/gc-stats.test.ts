@@ -1,8 +1,9 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { createGcRecorder, GC_KINDS } from '../../plugin/gc-recorder.js'
-import type { GcKind } from '../../plugin/gc-recorder.js'
+import { createGcRecorder } from '../../plugin/gc-recorder.js'
+import { GC_KINDS } from '../../plugin/types/reports.js'
+import type { GcKind } from '../../plugin/types/reports.js'
 import { AUTH, build } from '../helpers/build-app.js'
 import { uncoveredChildEnv } from '../helpers/child-env.js'
 

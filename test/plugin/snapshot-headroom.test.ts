@@ -1,5 +1,6 @@
 import t from 'tap'
-import { ESTIMATE_BASES, estimateSnapshotCost, heapComposition, snapshotCostBound } from '../../plugin/snapshot/cost-model.js'
+import { estimateSnapshotCost, heapComposition, snapshotCostBound } from '../../plugin/snapshot/cost-model.js'
+import { ESTIMATE_BASES } from '../../plugin/types/reports.js'
 import { availableHeadroom, checkHeadroom } from '../../plugin/snapshot/headroom.js'
 import type { HeadroomFigures, HeadroomSettings } from '../../plugin/snapshot/headroom.js'
 import { detectAllocator, retainedMemory } from '../../plugin/snapshot/retained.js'

@@ -1,0 +1,163 @@
+// The reports' contract: the shapes of what the routes answer (`GET /memory`, `GET /gc-stats`,
+// the snapshot's status and cost). Types only, and the value lists they derive from.
+import type { HeapInfo, HeapSpaceInfo } from 'node:v8'
+import type { TrendReport } from './trend.js'
+
+export interface ContainerMemory {
+  /** Where the figures come from: `cgroup-v2`, `cgroup-v1`, or `none` outside a memory cgroup. */
+  source: 'cgroup-v2' | 'cgroup-v1' | 'none'
+  /** The process's cgroup directory that was found, or null. */
+  cgroupDir: string | null
+  /** The effective memory limit (the smallest along the hierarchy); null when there is none. */
+  limitBytes: number | null
+  /** The file the effective limit was read from; null when there is no limit. */
+  limitFile: string | null
+  /** Current usage of the cgroup (includes page cache, as the OOM killer counts it). */
+  usageBytes: number | null
+  usageFile: string | null
+  /** `process.constrainedMemory()`, null when absent or when it means "no limit". */
+  constrainedMemoryBytes: number | null
+}
+
+export const GC_KINDS = ['minor', 'major', 'incremental', 'weakcb'] as const
+export type GcKind = typeof GC_KINDS[number]
+
+export interface PauseStats {
+  count: number
+  totalMs: number
+  maxMs: number
+  p50Ms: number
+  p95Ms: number
+  p99Ms: number
+}
+
+export interface GcPeriod {
+  /** Wall time this period covers. */
+  durationMs: number
+  count: number
+  totalPauseMs: number
+  /** Share of the wall time spent paused in GC, between 0 and 1. */
+  gcShare: number
+  kinds: Record<GcKind, PauseStats>
+}
+
+export interface GcStats {
+  sinceStart: GcPeriod & { startedAt: string }
+  window: GcPeriod & { windowMs: number }
+  timestamp: string
+}
+
+export interface SystemMemory {
+  totalBytes: number
+  /** MemAvailable from /proc/meminfo (libuv reads it for `os.freemem()` on Linux). */
+  availableBytes: number
+}
+
+export interface MemoryReading {
+  process: NodeJS.MemoryUsage
+  heap: HeapInfo
+  heapSpaces: HeapSpaceInfo[]
+  container: ContainerMemory
+  system: SystemMemory
+  /**
+   * RSS divided by the V8 heap's total size. Far above 1 (say 3 or more) means most of the
+   * process's memory lives outside the JS heap: buffers, native addons, allocator fragmentation.
+   */
+  rssToHeapRatio: number
+  pid: number
+  hostname: string
+  uptimeSeconds: number
+  timestamp: string
+}
+
+/**
+ * What an estimate rests on: `learned` from a snapshot this process really took of a heap about
+ * this size (its measured extra peak RSS), `conservative-bound` from the worst cost per heap byte
+ * measured on Node 20. (Counting objects with `v8.queryObjects` was measured and rejected: the
+ * same 300k objects cost 103 MB or 438 MB depending on how they are held, at the same count.)
+ */
+export const ESTIMATE_BASES = ['learned', 'conservative-bound'] as const
+export type EstimateBasis = typeof ESTIMATE_BASES[number]
+
+export interface SnapshotEstimate {
+  basis: EstimateBasis
+  estimatedBytes: number
+  /** The conservative bound for this heap, margin excluded. */
+  boundBytes: number
+  /** What the last snapshot really cost over its own bound, raised by a safety factor; null when not learned. */
+  learnedRatio: number | null
+  marginBytes: number
+  largeObjectBytes: number
+  otherHeapBytes: number
+}
+
+/** Which constraint bounded the memory available to a snapshot. One list, also the schema's enum. */
+export const HEADROOM_SOURCES = ['cgroup-v1', 'cgroup-v2', 'system', 'maxHeapUsedBytes'] as const
+export type HeadroomSource = typeof HEADROOM_SOURCES[number]
+
+export interface HeadroomVerdict {
+  allowed: boolean
+  reason: string
+  heapUsedBytes: number
+  estimatedBytes: number
+  availableBytes: number
+  source: HeadroomSource
+  basis: EstimateBasis
+  /** The figures the estimate was computed from. */
+  estimate: SnapshotEstimate
+  reusableBytes: number
+}
+
+/** The malloc in use: glibc keeps freed memory in the process, jemalloc returns it within seconds. */
+export const ALLOCATORS = ['glibc', 'jemalloc', 'unknown'] as const
+export type Allocator = typeof ALLOCATORS[number]
+
+/** What the last snapshot left in this process, for `GET /memory` and the guard. */
+export interface RetainedMemory {
+  allocator: Allocator
+  /** Whether the allocator gives freed memory back to the system (jemalloc: yes; glibc: mostly not). */
+  returnsMemory: boolean
+  /** RSS now above the RSS before the last snapshot, up to what that snapshot added; 0 before any. */
+  retainedBytes: number
+  /** The part of it the guard counts as reusable by the next snapshot. */
+  reusableBytes: number
+}
+
+/** What a snapshot really cost, in native memory on top of the RSS it started from. */
+export interface SnapshotCost {
+  rssBeforeBytes: number | null
+  /** VmHWM after the snapshot; null where /proc/self/status is not available. */
+  peakRssBytes: number | null
+  extraRssBytes: number | null
+  /** `extraRssBytes / heapUsedBytes`: for the reader; the guard learns from `extraRssBytes` next to the heap's composition. */
+  costFactor: number | null
+  /** True when the peak could not be reset: it is then the process's lifetime peak, an upper bound. */
+  peakRssIsUpperBound: boolean
+}
+
+export interface WrittenSnapshot extends SnapshotCost {
+  id: string
+  filePath: string
+  bytes: number
+  durationMs: number
+  heapUsedBytes: number
+  /** The heap's split when it was taken: what a learned estimate scales from. */
+  largeObjectBytes: number
+  otherHeapBytes: number
+  createdAt: string
+  /** What the `beforeWrite` hook returned (the per-route request counts), when it returned an object. */
+  requests?: Record<string, unknown>
+}
+
+/** The `snapshot` section of `GET /memory`: would one be allowed now, why, and what the last one cost and left. */
+export interface SnapshotStatus extends HeadroomVerdict {
+  inProgress: boolean
+  last: WrittenSnapshot | null
+  retained: RetainedMemory
+}
+
+/** The body of `GET /memory`. */
+export interface MemoryReport extends MemoryReading {
+  snapshot: SnapshotStatus
+  trend: TrendReport
+}
