@@ -12,10 +12,7 @@ import { uncoveredChildEnv } from '../../helpers/child-env.js'
 
 const SERVICE = fileURLToPath(new URL('../../fixtures/leak-service.ts', import.meta.url))
 const TOKEN = 'two-apps-token-0123456789'
-// Long enough for the leak to be caught (measured: 40 s alone, 65 s beside another test file on 2
-// cores) and for the cache, full after 30 s, to stay flat over one whole window (60 s) before the end.
-const LOAD_SECONDS = 100
-const CAUGHT_WITHIN_S = 90
+const LOAD_SECONDS = 130
 // 200 requests per second: ~3.5 MB/min kept by the leaking app (measured with the same service
 // and load in test/fixtures/memory-series/service-leak.json).
 const RATE = 200
@@ -67,17 +64,17 @@ async function loadAndWatch (url: string): Promise<Watched> {
   return watched
 }
 
-t.test(`under the same load, a leak is growing-heap within ${CAUGHT_WITHIN_S} s and a bounded cache is not at the end`, async (t) => {
+t.test('under the same load, a leak is growing-heap within 120 s and a bounded cache is not at the end', async (t) => {
   const [leakUrl, cacheUrl] = await Promise.all([
     startService(t, { MODE: 'leak', LEAK_BYTES: '120' }),
-    // 1,300 keys at 200 requests/s: 99% of them cached after 30 s (1,300 × ln 100 / 200), then only hits
-    startService(t, { MODE: 'fill-once', LEAK_BYTES: '120', KEY_SPACE: '1300' })
+    // 3,000 keys at 200 requests/s: 99% of them cached after 69 s, then only hits
+    startService(t, { MODE: 'fill-once', LEAK_BYTES: '120', KEY_SPACE: '3000' })
   ])
   const [leak, cache] = await Promise.all([loadAndWatch(leakUrl), loadAndWatch(cacheUrl)])
   const summary = (w: Watched) => w.verdicts.map((v) => `${Math.round(v.atS)}:${v.verdict}`).join(' ')
 
   const firstGrowing = leak.verdicts.find((v) => v.verdict === 'growing-heap')
-  t.ok(firstGrowing !== undefined && firstGrowing.atS <= CAUGHT_WITHIN_S, `leak: growing-heap after ${firstGrowing?.atS.toFixed(0)} s of load`, { verdicts: summary(leak) })
+  t.ok(firstGrowing !== undefined && firstGrowing.atS <= 120, `leak: growing-heap after ${firstGrowing?.atS.toFixed(0)} s of load`, { verdicts: summary(leak) })
   const afterFirst = leak.verdicts.filter((v) => v.atS > (firstGrowing?.atS ?? Infinity))
   const steadyAfter = afterFirst.find((v) => v.verdict === 'steady')
   t.equal(steadyAfter, undefined, `never steady once reported: ${steadyAfter?.reason ?? ''}`, { verdicts: summary(leak) })
