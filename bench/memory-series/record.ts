@@ -4,7 +4,7 @@
 //   node --import tsx bench/memory-series/record.ts --name posts --demo posts --seconds 300
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,6 +13,8 @@ import autocannon from 'autocannon'
 import { drive } from '../../load/drive.js'
 import { freePort } from '../../load/free-port.js'
 import type { TargetName } from '../../load/targets.js'
+import { readRecording } from './recording.js'
+import type { Expectation } from './replay.js'
 
 const { values } = parseArgs({
   options: {
@@ -62,20 +64,13 @@ if (values.demo !== undefined) {
 }
 child.kill('SIGTERM')
 await once(child, 'exit')
-const recorded = JSON.parse(readFileSync(recordFile, 'utf8')) as { startedAt: string, heapLimitBytes: number, samples: number[][], majorGcs: number[][] }
-const loadOffset = loadStartedAt - Date.parse(recorded.startedAt)
 const out = fileURLToPath(new URL(`../../test/fixtures/memory-series/${values.name}.json`, import.meta.url))
-writeFileSync(out, JSON.stringify({
+const series = readRecording(recordFile, {
   name: values.name,
   description: values.description,
-  expected: values.expected,
-  recordedAt: recorded.startedAt,
+  expected: values.expected as Expectation,
   command: `node --import tsx bench/memory-series/record.ts ${process.argv.slice(2).join(' ')}`,
-  node: process.version,
-  loadStartedAtMs: loadOffset,
-  heapLimitBytes: recorded.heapLimitBytes,
-  columns: ['tMs', 'heapUsed', 'rss', 'external', 'arrayBuffers', 'heapAfterGcLow', 'majorGcs'],
-  samples: recorded.samples,
-  majorGcs: recorded.majorGcs
-}) + '\n')
-console.log(`${out}: ${recorded.samples.length} samples, ${recorded.majorGcs.length} major GCs`)
+  loadStartedAt
+})
+writeFileSync(out, JSON.stringify(series) + '\n')
+console.log(`${out}: ${series.samples.length} samples, ${series.majorGcs.length} major GCs`)

@@ -1,5 +1,5 @@
 import { garbageRate, withoutGarbage } from './garbage-promotion.js'
-import { floorRisesRaw, judgeHeapFloor } from './heap-floor.js'
+import { discountOvershoots, floorRisesRaw, judgeHeapFloor, risesUnevenly } from './heap-floor.js'
 import type { HeapJudgement } from './heap-floor.js'
 import { nativeGrowth } from './native-growth.js'
 import type { NativeGrowth } from './native-growth.js'
@@ -8,7 +8,7 @@ import { timeToLimit } from './time-to-limit.js'
 import { lastTwoTroughsRise } from './troughs.js'
 import { isGrowing, vote } from './vote.js'
 import type { Assessment } from './vote.js'
-import { heapReason, insufficientReason, nativeReason, steadyReason, troughsReason, unconfirmedNativeReason, unconfirmedReason } from './wording.js'
+import { heapReason, insufficientReason, nativeReason, overshootReason, steadyReason, troughsReason, unevenReason, unconfirmedNativeReason, unconfirmedReason } from './wording.js'
 import type { ResolvedTrendThresholds } from '../types/options.js'
 import type { SeriesTrend, TimedValue, TrendInput, TrendReport } from '../types/trend.js'
 
@@ -53,7 +53,7 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
     heapSlopePerMinute: heap.trend.slopeBytesPerMinute
   }, thresholds)
 
-  const assessment = assess({ heap, native, troughsRising, heapPoints, external, rss }, thresholds)
+  const assessment = assess({ heap, native, troughsRising, heapPoints, lastMajor: majorsInWindow.at(-1) ?? null, external, rss }, thresholds)
   const decided = vote({ assessment, previous, now: input.now, windowMs: thresholds.windowMs })
   return {
     verdict: decided.verdict,
@@ -85,6 +85,8 @@ interface Evidence {
   troughsRising: [TimedValue, TimedValue] | null
   /** The heap's floor in the window as measured, garbage included. */
   heapPoints: readonly TimedValue[]
+  /** The last major GC in the window, if any. */
+  lastMajor: TimedValue | null
   external: SeriesTrend
   rss: SeriesTrend
 }
@@ -113,6 +115,12 @@ function assess (evidence: Evidence, thresholds: ResolvedTrendThresholds): Asses
     // Rising, but no faster than garbage piled up during the last GC cycle: only the next major
     // GC can tell a leak from garbage, and "steady" would be a guess.
     return { verdict: 'insufficient-data', reason: unconfirmedReason(heap.trend), growthPerMinute: 0 }
+  }
+  if (risesUnevenly(heap.trend, thresholds)) {
+    return { verdict: 'insufficient-data', reason: unevenReason(heap.trend), growthPerMinute: 0 }
+  }
+  if (discountOvershoots(heap.trend, evidence.heapPoints, evidence.lastMajor, thresholds)) {
+    return { verdict: 'insufficient-data', reason: overshootReason(heap.trend), growthPerMinute: 0 }
   }
   return { verdict: 'steady', reason: steadyReason(heap.trend, heap.refutedBy, external, rss), growthPerMinute: 0 }
 }

@@ -19,6 +19,16 @@ export function unconfirmedReason (heap: HeapTrend): string {
     'the next major GC will tell a leak from garbage'
 }
 
+export function unevenReason (heap: HeapTrend): string {
+  return `the heap after GCs rises, but unevenly (${describe(heap)} once ${garbage(heap)} is discounted): ` +
+    'too noisy to call a leak, too steep to call steady'
+}
+
+export function overshootReason (heap: HeapTrend): string {
+  return `the heap after GCs climbs since the last major GC, yet would fall (${describe(heap)}) once ${garbage(heap)} is discounted: ` +
+    'that cycle held more garbage than this one, and the next major GC will tell a leak from garbage'
+}
+
 export function troughsReason ([earlier, later]: [TimedValue, TimedValue]): string {
   return `the last major GC left ${formatBytes(later.v)}, ${formatBytes(later.v - earlier.v)} more than the one ${formatDuration(later.t - earlier.t)} before it: ` +
     'the next major GCs will tell a leak from a one-off rise'
