@@ -175,17 +175,20 @@ t.test('a leak whose floor is too noisy to confirm is never called steady', asyn
   // live on Node 20 while its first major GCs ran (+19% over 30 s, 62% of sample pairs agreeing).
   const thresholds = resolveTrendThresholds({ windowMs: MINUTE })
   const next = seededRandom(7)
-  const input: TrendInput = { now: START, heapUsed: [], heapFloor: [], majorGcHeap: [], rss: [], external: [], limits: null }
+  const heapFloor: TimedValue[] = []
+  const heapUsed: TimedValue[] = []
+  const rss: TimedValue[] = []
+  const external: TimedValue[] = []
   const read: string[] = []
   let previous: TrendReport | null = null
   for (let second = 0; second <= 90; second++) {
     const t = START + second * 1000
     const floor = 30 * MIB + 11 * MIB * second / 60 + (next() * 2 - 1) * 4 * MIB
-    input.heapFloor.push({ t, v: floor })
-    input.heapUsed.push({ t, v: floor + 2 * MIB })
-    input.rss.push({ t, v: 120 * MIB })
-    input.external.push({ t, v: 2 * MIB })
-    previous = judgeTrend({ ...input, now: t }, thresholds, previous)
+    heapFloor.push({ t, v: floor })
+    heapUsed.push({ t, v: floor + 2 * MIB })
+    rss.push({ t, v: 120 * MIB })
+    external.push({ t, v: 2 * MIB })
+    previous = judgeTrend({ now: t, heapUsed, heapFloor, majorGcHeap: [], rss, external, limits: null }, thresholds, previous)
     read.push(`${second}:${previous.verdict}${previous.verdict === 'steady' ? ` (${previous.reason})` : ''}`)
   }
   t.notOk(read.some((r) => r.includes(':steady')), read.join(' '))
