@@ -1,4 +1,6 @@
 import type { CgroupProbe } from './cgroup.js'
+import { unexplainedBytes } from './memory-probe.js'
+import { createProcessStatusReader } from './process-status.js'
 import type { GcKind } from './types/reports.js'
 import type { TrendMonitor } from './trend/monitor.js'
 import { TREND_VERDICTS } from './types/trend.js'
@@ -74,6 +76,13 @@ function defineMetrics (
   gauge('memdiag_heap_total_bytes', 'V8 heap reserved (process.memoryUsage().heapTotal).', () => process.memoryUsage().heapTotal)
   gauge('memdiag_process_resident_memory_bytes', 'Resident set size of the process.', () => process.memoryUsage.rss())
   gauge('memdiag_external_memory_bytes', 'Memory of C++ objects bound to JS objects, including array buffers.', () => process.memoryUsage().external)
+  gauge('memdiag_array_buffers_bytes', 'Memory of ArrayBuffers and Buffers (process.memoryUsage().arrayBuffers), part of external.', () => process.memoryUsage().arrayBuffers)
+  const status = createProcessStatusReader()
+  gauge('memdiag_resident_anonymous_bytes', 'Resident anonymous memory (RssAnon of /proc/self/status; absent without /proc).', () => status()?.rssAnonBytes ?? null)
+  gauge('memdiag_resident_file_bytes', 'Resident file-backed memory (RssFile of /proc/self/status; absent without /proc).', () => status()?.rssFileBytes ?? null)
+  gauge('memdiag_threads', 'Threads of the process (absent without /proc).', () => status()?.threads ?? null)
+  gauge('memdiag_unexplained_memory_bytes', 'Resident memory no counter explains: anonymous RSS minus the heap\'s committed size and external (a native library, WebAssembly memory, threads).', () => unexplainedBytes(process.memoryUsage(), status()))
+  gauge('memdiag_unexplained_growth_bytes_per_minute', 'Theil-Sen slope of the unexplained memory over the trend window.', () => trend.report().outsideHeap.slopeBytesPerMinute)
   gauge('memdiag_heap_used_after_gc_bytes', 'V8 heap used right after the last major GC: what survives.', () => trend.lastMajorGcHeapBytes())
   gauge('memdiag_container_memory_limit_bytes', 'Memory limit of the cgroup (absent when there is none).', () => cgroup.read().limitBytes)
   gauge('memdiag_container_memory_usage_bytes', 'Memory usage of the cgroup, as the OOM killer counts it.', () => cgroup.read().usageBytes)

@@ -139,6 +139,16 @@ export const noContentResponse = { type: 'null' } as const
 
 export const memoryResponse = objectOf({
   process: integers('rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'),
+  outsideHeap: objectOf({
+    externalBytes: integer,
+    arrayBuffersBytes: integer,
+    rssAnonBytes: nullableInteger,
+    rssFileBytes: nullableInteger,
+    rssShmemBytes: nullableInteger,
+    threads: nullableInteger,
+    unexplainedBytes: integer,
+    activeResources: { type: 'object', additionalProperties: integer }
+  }),
   heap: integers(
     'total_heap_size', 'total_heap_size_executable', 'total_physical_size', 'total_available_size',
     'used_heap_size', 'heap_size_limit', 'malloced_memory', 'peak_malloced_memory', 'does_zap_garbage',
@@ -193,6 +203,7 @@ function trendReportResponse () {
     heap: objectOf({ ...seriesFields, garbageBytesPerMinute: nullableNumber, majorGcs: integer, recent: { type: 'boolean' } }),
     external: objectOf(seriesFields),
     rss: objectOf(seriesFields),
+    outsideHeap: objectOf(seriesFields),
     timeToLimit: {
       anyOf: [
         { type: 'null' },

@@ -22,8 +22,11 @@ export interface MemorySeries {
   notGrowingAfterMs?: number
   loadStartedAtMs: number
   heapLimitBytes: number
-  /** [tMs, heapUsed, rss, external, arrayBuffers, heapAfterGcLow | null, majorGcs] every second. */
-  samples: Array<[number, number, number, number, number, number | null, number]>
+  /**
+   * [tMs, heapUsed, rss, external, arrayBuffers, heapAfterGcLow | null, majorGcs] every second;
+   * newer recordings add [heapTotal, anonymousBytes | null, threads | null].
+   */
+  samples: Array<[number, number, number, number, number, number | null, number, number?, (number | null)?, (number | null)?]>
   /** [tMs, heapUsed right after the major GC]. */
   majorGcs: Array<[number, number]>
 }
@@ -52,11 +55,14 @@ export function replay (series: MemorySeries, thresholds: TrendThresholds, inter
   const heapFloor: TimedValue[] = []
   const rss: TimedValue[] = []
   const external: TimedValue[] = []
+  const heapTotal: TimedValue[] = []
+  const rssAnon: TimedValue[] = []
+  const threads: TimedValue[] = []
   const steps: ReplayStep[] = []
   let previous: TrendReport | null = null
   let low = Infinity
   for (let i = 0; i < series.samples.length; i++) {
-    const [t, used, resident, ext, , floor] = series.samples[i]!
+    const [t, used, resident, ext, , floor, , total, anonymous, threadCount] = series.samples[i]!
     if (floor !== null) low = Math.min(low, floor)
     if ((i + 1) % rows !== 0) continue
     heapUsed.push({ t, v: used })
@@ -64,6 +70,9 @@ export function replay (series: MemorySeries, thresholds: TrendThresholds, inter
     low = Infinity
     rss.push({ t, v: resident })
     external.push({ t, v: ext })
+    if (total !== undefined) heapTotal.push({ t, v: total })
+    if (anonymous !== undefined && anonymous !== null) rssAnon.push({ t, v: anonymous })
+    if (threadCount !== undefined && threadCount !== null) threads.push({ t, v: threadCount })
     const majorGcHeap = series.majorGcs.filter(([at]) => at <= t).map(([at, v]) => ({ t: at, v }))
     previous = judgeTrend({
       now: t,
@@ -72,6 +81,10 @@ export function replay (series: MemorySeries, thresholds: TrendThresholds, inter
       majorGcHeap,
       rss,
       external,
+      // older recordings have no heapTotal: heapUsed stands in, as the verdict does without it
+      ...(heapTotal.length > 0 ? { heapTotal } : {}),
+      rssAnon,
+      threads,
       limits: { heapLimitBytes: series.heapLimitBytes, containerLimitBytes: null, containerUsageBytes: null }
     }, resolved, previous)
     steps.push({ tMs: t, report: previous })

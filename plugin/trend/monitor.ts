@@ -43,6 +43,9 @@ export function createTrendMonitor (options: TrendMonitorOptions): TrendMonitor 
       majorGcHeap: sampler.majorGcSeries(),
       rss: sampler.series('rss', since),
       external: sampler.series('external', since),
+      heapTotal: sampler.series('heapTotal', since),
+      rssAnon: sampler.series('rssAnon', since),
+      threads: sampler.series('threads', since),
       limits: options.readLimits()
     }, thresholds, current)
     return current

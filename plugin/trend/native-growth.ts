@@ -1,5 +1,6 @@
 import { gcEvents, MIN_TROUGHS } from './gc-events.js'
 import { fitRises, fitSeries, rises } from './series-fit.js'
+import type { Fitted } from './series-fit.js'
 import type { ResolvedTrendThresholds } from '../types/options.js'
 import type { TimedValue } from '../types/trend.js'
 
@@ -15,8 +16,8 @@ const NATIVE_DOMINANCE = 4
 export interface NativeGrowthInput {
   /** `external` in the window. */
   external: readonly TimedValue[]
-  /** RSS minus heapUsed at the same sample, in the window. */
-  rssBeyondHeap: readonly TimedValue[]
+  /** Resident memory no counter explains: anonymous RSS (or RSS) minus the heap's committed size and `external`, in the window. */
+  outsideHeap: readonly TimedValue[]
   majorsInWindow: readonly TimedValue[]
   /** The heap's judged slope, `null` when it could not be fitted. */
   heapSlopePerMinute: number | null
@@ -24,36 +25,52 @@ export interface NativeGrowthInput {
 
 export interface NativeGrowth {
   bytesPerMinute: number
-  /** Seen right after major GCs (what they could not free), not only between them. */
+  /** `external` seen right after major GCs (what they could not free), or memory outside the heap climbing steadily across the window. */
   confirmed: boolean
+  /** Which series grows: `external` (V8 was told of it) or `outside-heap` (no counter explains it). */
+  source: 'external' | 'outside-heap'
 }
 
 /**
- * Growth of memory outside the heap (`external`, or RSS beyond heapUsed) much faster than the
- * heap's own, else null. Only `external` can confirm it (see below). Both follow the heap's
- * sawtooth: a Buffer is freed when the major GC collects its JS object (measured on the demo's
- * fixed endpoint: external 21 → 40 MB between major GCs, back after each), and RSS keeps the pages
- * of the heap's peak. So growth counts as confirmed when it shows right after major GCs, like the
- * heap's troughs; a rise in each half of the window without that is only a suspicion.
+ * Growth of memory outside the heap (`external`, or what no counter explains) much faster than
+ * the heap's own, else null. Both follow the heap's sawtooth: a Buffer is freed when the major GC
+ * collects its JS object (measured on the demo's fixed endpoint: external 21 → 40 MB between major
+ * GCs, back after each), so `external` counts as confirmed when it shows right after major GCs,
+ * like the heap's troughs. Memory V8 is never told of (a library's malloc, WebAssembly memory,
+ * threads) shows only in RSS: it counts as confirmed when it climbs steadily across the window
+ * (see `climbsSteadily`); a rise in each half of the window without that is only a suspicion.
  */
 export function nativeGrowth (input: NativeGrowthInput, thresholds: ResolvedTrendThresholds): NativeGrowth | null {
   const heapSlope = Math.max(input.heapSlopePerMinute ?? 0, 0)
   const gcs = gcEvents(input.majorsInWindow)
   let suspected: NativeGrowth | null = null
-  for (const points of [input.external, input.rssBeyondHeap]) {
-    const afterGcs = lowestAfterEachGc(points, gcs)
-    // RSS beyond heapUsed also rises after GCs while V8 grows the heap's reservation (measured on the
-    // demo's fixed endpoint after a snapshot: +32 MB/min for a minute): RSS alone is only a suspicion.
-    const confirmed = points === input.external && afterGcs.length >= MIN_TROUGHS && afterGcs.at(-1)!.t - afterGcs[0]!.t >= thresholds.minSpanMs / 2
-    const series = confirmed ? fitSeries(afterGcs) : risesInBothHalves(points, thresholds) ? fitSeries(points) : null
+  for (const [source, points] of [['external', input.external], ['outside-heap', input.outsideHeap]] as const) {
+    const afterGcs = source === 'external' ? lowestAfterEachGc(points, gcs) : []
+    const troughs = afterGcs.length >= MIN_TROUGHS && afterGcs.at(-1)!.t - afterGcs[0]!.t >= thresholds.minSpanMs / 2
+    const steady = source === 'outside-heap' ? climbsSteadily(points, thresholds) : null
+    const confirmed = troughs || steady !== null
+    const series = troughs ? fitSeries(afterGcs) : steady ?? (risesInBothHalves(points, thresholds) ? fitSeries(points) : null)
     if (series === null || series.fit === null) continue
     const slope = series.fit.slopePerMinute
     const beyondHeap = { trend: series.trend, slopePerMinute: slope - heapSlope, level: series.fit.intercept }
     if (slope < NATIVE_DOMINANCE * heapSlope || !rises(beyondHeap, thresholds)) continue
-    if (confirmed) return { bytesPerMinute: slope, confirmed }
-    suspected ??= { bytesPerMinute: slope, confirmed }
+    if (confirmed) return { bytesPerMinute: slope, confirmed, source }
+    suspected ??= { bytesPerMinute: slope, confirmed, source }
   }
   return suspected
+}
+
+/**
+ * Memory outside the heap climbing as a leak does: across the whole window and in each half on
+ * its own. A one-off step (what a heap snapshot leaves with glibc, a library loaded) rises in one
+ * half only, a pool or an arena that filled and plateaued too. The heap's committed size is
+ * already taken out, so V8 growing its reservation does not count.
+ */
+function climbsSteadily (points: readonly TimedValue[], thresholds: ResolvedTrendThresholds): Fitted | null {
+  if (points.length < thresholds.minSamples) return null
+  const whole = fitSeries(points)
+  if (whole.fit === null || whole.trend.spanMs < thresholds.minSpanMs) return null
+  return fitRises(whole, thresholds) && risesInBothHalves(points, thresholds) ? whole : null
 }
 
 /** Per major GC event, the lowest value in the seconds after it (external memory is released by weak callbacks, measured up to 10 s later). */

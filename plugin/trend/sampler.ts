@@ -1,7 +1,9 @@
+import { createProcessStatusReader } from '../process-status.js'
+import type { ProcessStatus } from '../process-status.js'
 import type { TimedValue } from '../types/trend.js'
 
-/** The fields of a periodic sample the verdict reads. */
-export const SAMPLED_FIELDS = ['heapUsed', 'heapFloor', 'rss', 'external'] as const
+/** The fields of a periodic sample the verdict reads (`rssAnon` and `threads` where /proc exists). */
+export const SAMPLED_FIELDS = ['heapUsed', 'heapTotal', 'heapFloor', 'rss', 'external', 'rssAnon', 'threads'] as const
 export type SampledField = typeof SAMPLED_FIELDS[number]
 
 export interface MemorySamplerOptions {
@@ -19,6 +21,8 @@ export interface MemorySamplerOptions {
   now?: () => number
   /** Where the figures come from; only tests change it. @defaultValue `process.memoryUsage` */
   readMemory?: () => NodeJS.MemoryUsage
+  /** The kernel's view of the process; only tests change it. @defaultValue `/proc/self/status` */
+  readStatus?: () => ProcessStatus | null
   /** Called after each periodic sample (to judge the trend off the request path). */
   onSample?: () => void
 }
@@ -32,7 +36,7 @@ export interface MemorySampler {
    * `heapFloor`, and after a major GC it is also kept on its own.
    */
   recordGc (major: boolean, heapUsed: number): void
-  /** One field of the periodic samples with `t >= sinceMs`, oldest first (samples without a GC have no `heapFloor`). */
+  /** One field of the periodic samples with `t >= sinceMs`, oldest first (samples without a GC have no `heapFloor`, without /proc no `rssAnon` or `threads`). */
   series (field: SampledField, sinceMs?: number): TimedValue[]
   /** The heap right after each major GC with `t >= sinceMs`, oldest first. */
   majorGcSeries (sinceMs?: number): TimedValue[]
@@ -47,17 +51,22 @@ export interface MemorySampler {
 export function createMemorySampler (options: MemorySamplerOptions): MemorySampler {
   const now = options.now ?? Date.now
   const readMemory = options.readMemory ?? (() => process.memoryUsage())
+  const readStatus = options.readStatus ?? createProcessStatusReader()
   const periodic = createRing(Math.ceil(options.capacityMs / options.intervalMs), SAMPLED_FIELDS)
   const majors = createRing(options.majorGcCapacity ?? 512, ['heapUsed'] as const)
   let floorSinceSample = Infinity
 
   function sample (): void {
     const usage = readMemory()
+    const status = readStatus()
     const slot = periodic.claim(now())
     periodic.columns.heapUsed[slot] = usage.heapUsed
+    periodic.columns.heapTotal[slot] = usage.heapTotal
     periodic.columns.heapFloor[slot] = Number.isFinite(floorSinceSample) ? floorSinceSample : Number.NaN
     periodic.columns.rss[slot] = usage.rss
     periodic.columns.external[slot] = usage.external
+    periodic.columns.rssAnon[slot] = status?.rssAnonBytes ?? Number.NaN
+    periodic.columns.threads[slot] = status?.threads ?? Number.NaN
     floorSinceSample = Infinity
   }
 

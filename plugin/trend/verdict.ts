@@ -46,14 +46,16 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
   const rssPoints = inWindow(input.rss)
   const external = fitSeries(externalPoints).trend
   const rss = fitSeries(rssPoints).trend
+  const outsideHeapPoints = unexplained(input.rssAnon !== undefined && input.rssAnon.length > 0 ? inWindow(input.rssAnon) : rssPoints, input.heapTotal ?? input.heapUsed, input.external)
+  const outsideHeap = fitSeries(outsideHeapPoints).trend
   const native = nativeGrowth({
     external: externalPoints,
-    rssBeyondHeap: beyondHeap(rssPoints, input.heapUsed),
+    outsideHeap: outsideHeapPoints,
     majorsInWindow,
     heapSlopePerMinute: heap.trend.slopeBytesPerMinute
   }, thresholds)
 
-  const assessment = assess({ heap, native, troughsRising, heapPoints, lastMajor: majorsInWindow.at(-1) ?? null, external, rss }, thresholds)
+  const assessment = assess({ heap, native, troughsRising, heapPoints, lastMajor: majorsInWindow.at(-1) ?? null, external, rss, outsideHeap, threads: inWindow(input.threads ?? []) }, thresholds)
   const decided = vote({ assessment, previous, now: input.now, windowMs: thresholds.windowMs })
   return {
     verdict: decided.verdict,
@@ -65,6 +67,7 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
     heap: heap.trend,
     external,
     rss,
+    outsideHeap,
     timeToLimit: decided.held
       ? previous!.timeToLimit
       : isGrowing(decided.verdict)
@@ -89,16 +92,18 @@ interface Evidence {
   lastMajor: TimedValue | null
   external: SeriesTrend
   rss: SeriesTrend
+  outsideHeap: SeriesTrend
+  threads: readonly TimedValue[]
 }
 
 /** What this assessment alone says, with the growth it rests on when growing (0 otherwise). */
 function assess (evidence: Evidence, thresholds: ResolvedTrendThresholds): Assessment & { growthPerMinute: number } {
-  const { heap, native, troughsRising, external, rss } = evidence
+  const { heap, native, troughsRising, external, rss, outsideHeap, threads } = evidence
   if (heap.whole.samples < thresholds.minSamples || heap.whole.spanMs < thresholds.minSpanMs) {
     return { verdict: 'insufficient-data', reason: insufficientReason(heap.whole, thresholds), growthPerMinute: 0 }
   }
   if (native?.confirmed === true) {
-    return { verdict: 'growing-native', reason: nativeReason(native.bytesPerMinute, external, rss, heap.trend), growthPerMinute: native.bytesPerMinute }
+    return { verdict: 'growing-native', reason: nativeReason({ native, external, rss, outsideHeap, heap: heap.trend, threads }), growthPerMinute: native.bytesPerMinute }
   }
   if (native !== null) {
     return { verdict: 'insufficient-data', reason: unconfirmedNativeReason(native.bytesPerMinute, heap.trend), growthPerMinute: 0 }
@@ -125,8 +130,9 @@ function assess (evidence: Evidence, thresholds: ResolvedTrendThresholds): Asses
   return { verdict: 'steady', reason: steadyReason(heap.trend, heap.refutedBy, external, rss), growthPerMinute: 0 }
 }
 
-/** RSS minus heapUsed read at the same sample: what the heap does not explain. */
-function beyondHeap (rss: readonly TimedValue[], heapUsed: readonly TimedValue[]): TimedValue[] {
-  const heapUsedAt = new Map(heapUsed.map((p) => [p.t, p.v]))
-  return rss.filter((p) => heapUsedAt.has(p.t)).map((p) => ({ t: p.t, v: p.v - heapUsedAt.get(p.t)! }))
+/** Per sample of `resident`, what the heap's committed size and `external` read at the same time do not explain. */
+function unexplained (resident: readonly TimedValue[], heap: readonly TimedValue[], external: readonly TimedValue[]): TimedValue[] {
+  const heapAt = new Map(heap.map((p) => [p.t, p.v]))
+  const externalAt = new Map(external.map((p) => [p.t, p.v]))
+  return resident.filter((p) => heapAt.has(p.t) && externalAt.has(p.t)).map((p) => ({ t: p.t, v: p.v - heapAt.get(p.t)! - externalAt.get(p.t)! }))
 }

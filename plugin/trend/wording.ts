@@ -1,5 +1,6 @@
 import { formatBytes } from '../format-bytes.js'
 import type { ResolvedTrendThresholds } from '../types/options.js'
+import type { NativeGrowth } from './native-growth.js'
 import type { HeapTrend, SeriesTrend, TimedValue } from '../types/trend.js'
 
 export function insufficientReason (heap: SeriesTrend, thresholds: ResolvedTrendThresholds): string {
@@ -39,9 +40,25 @@ export function unconfirmedNativeReason (perMinute: number, heap: SeriesTrend): 
     'three major GCs: the next ones will tell memory kept from memory they free'
 }
 
-export function nativeReason (perMinute: number, external: SeriesTrend, rss: SeriesTrend, heap: SeriesTrend): string {
-  return `memory outside the V8 heap keeps rising (${formatSlope(perMinute)}; external ${describe(external)}; RSS ${describe(rss)}) ` +
-    `while the heap after GCs does not explain it (${describe(heap)})`
+export interface NativeEvidence {
+  native: NativeGrowth
+  external: SeriesTrend
+  rss: SeriesTrend
+  outsideHeap: SeriesTrend
+  heap: SeriesTrend
+  /** The thread count in the window, oldest first. */
+  threads: readonly TimedValue[]
+}
+
+export function nativeReason ({ native, external, rss, outsideHeap, heap, threads }: NativeEvidence): string {
+  const where = native.source === 'external'
+    ? `external keeps rising after major GCs (${describe(external)}): Buffers or other memory bound to JS objects`
+    : `memory no counter explains keeps rising (${describe(outsideHeap)}), none of it in the JS heap or in external: a native library, WebAssembly memory or threads`
+  const first = threads[0]?.v
+  const last = threads.at(-1)?.v
+  const threadCount = first === undefined || last === undefined ? '' : first === last ? `; ${last} threads` : `; threads ${first} → ${last}`
+  return `memory outside the V8 heap keeps rising (${formatSlope(native.bytesPerMinute)}): ${where}; RSS ${describe(rss)}${threadCount}; ` +
+    `the heap after GCs does not explain it (${describe(heap)})`
 }
 
 export function steadyReason (heap: HeapTrend, refutedBy: TimedValue | null, external: SeriesTrend, rss: SeriesTrend): string {

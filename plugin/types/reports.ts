@@ -53,8 +53,29 @@ export interface SystemMemory {
   availableBytes: number
 }
 
+/** What lives outside the V8 heap: where to look when RSS grows and the heap does not. */
+export interface OutsideHeap {
+  /** C++ memory bound to JS objects (Buffers included), as V8 is told of it. */
+  externalBytes: number
+  arrayBuffersBytes: number
+  /** Resident anonymous, file-backed and shared memory (/proc/self/status); null without /proc. */
+  rssAnonBytes: number | null
+  rssFileBytes: number | null
+  rssShmemBytes: number | null
+  threads: number | null
+  /**
+   * Resident memory no counter explains: anonymous RSS (RSS without /proc) minus the heap's
+   * committed size and `external`. A native library's malloc, WebAssembly memory, thread stacks,
+   * the allocator's own keep. The trend's `outsideHeap` is this value's slope.
+   */
+  unexplainedBytes: number
+  /** `process.getActiveResourcesInfo()` counted by type: handles and requests keeping the loop alive. */
+  activeResources: Record<string, number>
+}
+
 export interface MemoryReading {
   process: NodeJS.MemoryUsage
+  outsideHeap: OutsideHeap
   heap: HeapInfo
   heapSpaces: HeapSpaceInfo[]
   container: ContainerMemory

@@ -37,6 +37,12 @@ export interface TrendInput {
   rss: readonly TimedValue[]
   /** `process.memoryUsage().external` (C++ memory bound to JS objects, Buffers included). */
   external: readonly TimedValue[]
+  /** heapTotal (the heap's committed size) at each periodic sample; without it, heapUsed stands in. */
+  heapTotal?: readonly TimedValue[]
+  /** Resident anonymous memory (`RssAnon` of /proc/self/status) at each sample; without it, RSS stands in. */
+  rssAnon?: readonly TimedValue[]
+  /** The process's thread count at each sample, for the reason; may be empty. */
+  threads?: readonly TimedValue[]
   /** For the time to the limit; `null` leaves it out. */
   limits: MemoryLimits | null
 }
@@ -88,6 +94,12 @@ export interface TrendReport {
   heap: HeapTrend
   external: SeriesTrend
   rss: SeriesTrend
+  /**
+   * Resident memory no counter explains: anonymous RSS (RSS where /proc is missing) minus the
+   * heap's committed size and `external`. Memory a native library mallocs, WebAssembly memory,
+   * threads' stacks: what a heap snapshot cannot show.
+   */
+  outsideHeap: SeriesTrend
   /** When growing, the time until the container's or the heap's limit at the current rate. */
   timeToLimit: TimeToLimit | null
 }

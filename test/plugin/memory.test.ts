@@ -24,6 +24,16 @@ t.test('GET /memory returns every field with sane values', async (t) => {
   t.equal(body.hostname, hostname())
   t.ok(body.uptimeSeconds > 0 && body.uptimeSeconds <= process.uptime())
   t.ok(Math.abs(Date.parse(body.timestamp) - Date.now()) < 60_000, 'timestamp is now')
+
+  const outside = body.outsideHeap
+  t.equal(outside.externalBytes, external, 'outside the heap: external')
+  t.equal(outside.arrayBuffersBytes, arrayBuffers)
+  t.ok(outside.rssAnonBytes > heapUsed && outside.rssAnonBytes < rss, 'anonymous RSS holds the heap, within RSS (this machine has /proc)')
+  t.ok(outside.rssFileBytes > 0 && outside.threads >= 5, 'file-backed RSS, and Node\'s threads (main, V8 workers, libuv)')
+  t.equal(outside.unexplainedBytes, outside.rssAnonBytes - heapTotal - external, 'what no counter explains: anonymous RSS minus heapTotal and external')
+  t.type(outside.activeResources, 'object')
+  t.ok(Object.values(outside.activeResources).every((n) => Number.isInteger(n) && (n as number) > 0), 'active resources counted by type')
+  t.type(body.trend.outsideHeap.samples, 'number', 'the trend of what no counter explains')
 })
 
 t.test('GET /memory reports the container figures of the cgroup it finds', async (t) => {

@@ -7,7 +7,7 @@ import type * as Analysis from '../../analysis/index.js'
 import type {
   AuthOptions, AuthStrategy, ContainerMemory, ErrorBody, EstimateBasis, GcKind, GcOptions, GcPeriod, GcStats,
   HeadroomSource, HeadroomVerdict, HeapTrend, MemoryDiagnosticsOptions, MemoryLimit, MemoryReading, MemoryReport,
-  MetricsOptions, MetricsRegistry, PauseStats, RateLimitOptions, RetainedMemory, Allocator, RouteRateLimit,
+  MetricsOptions, MetricsRegistry, OutsideHeap, PauseStats, RateLimitOptions, RetainedMemory, Allocator, RouteRateLimit,
   SeriesTrend, SnapshotCost, SnapshotEstimate, SnapshotOptions, SnapshotStatus, SystemMemory, TimeToLimit,
   TrendOptions, TrendReport, TrendThresholds, TrendVerdict, WrittenSnapshot
 } from '../../plugin/index.js'
@@ -57,6 +57,8 @@ describe('"."', () => {
     expect<MemoryReport['trend']>().type.toBe<TrendReport>()
     expect<MemoryReading['container']>().type.toBe<ContainerMemory>()
     expect<MemoryReading['system']>().type.toBe<SystemMemory>()
+    expect<MemoryReading['outsideHeap']>().type.toBe<OutsideHeap>()
+    expect<OutsideHeap['unexplainedBytes']>().type.toBe<number>()
     expect<keyof SnapshotStatus>().type.toBe<keyof HeadroomVerdict | 'inProgress' | 'last' | 'retained'>()
     expect<SnapshotStatus['last']>().type.toBe<WrittenSnapshot | null>()
     expect<SnapshotStatus['retained']>().type.toBe<RetainedMemory>()
@@ -77,10 +79,11 @@ describe('"."', () => {
 
   test('the trend report', () => {
     expect<TrendVerdict>().type.toBe<'steady' | 'growing-heap' | 'growing-native' | 'insufficient-data'>()
-    expect<keyof TrendReport>().type.toBe<'verdict' | 'since' | 'reason' | 'latest' | 'grewAt' | 'windowMs' | 'heap' | 'external' | 'rss' | 'timeToLimit'>()
+    expect<keyof TrendReport>().type.toBe<'verdict' | 'since' | 'reason' | 'latest' | 'grewAt' | 'windowMs' | 'heap' | 'external' | 'rss' | 'outsideHeap' | 'timeToLimit'>()
     expect<TrendReport['verdict']>().type.toBe<TrendVerdict>()
     expect<TrendReport['heap']>().type.toBe<HeapTrend>()
     expect<TrendReport['rss']>().type.toBe<SeriesTrend>()
+    expect<TrendReport['outsideHeap']>().type.toBe<SeriesTrend>()
     expect<TrendReport['timeToLimit']>().type.toBe<TimeToLimit | null>()
     expect<TimeToLimit['limit']>().type.toBe<MemoryLimit>()
     expect<MemoryLimit>().type.toBe<'heap' | 'container'>()
