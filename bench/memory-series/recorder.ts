@@ -1,7 +1,7 @@
 // Preloaded into a process (`node --import tsx --import ./bench/memory-series/recorder.ts app.ts`)
 // with MEMDIAG_RECORD=<file>: every second it records what the leak verdict reads, and rewrites
 // the file every 5 s so that a killed process still leaves its series behind.
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { PerformanceObserver, constants } from 'node:perf_hooks'
 import type { PerformanceEntry } from 'node:perf_hooks'
 import { getHeapStatistics } from 'node:v8'
@@ -14,8 +14,9 @@ if (file !== undefined && file !== '') startRecording(file)
 
 function startRecording (path: string): void {
   const started = Date.now()
-  // one row per second: [t ms, heapUsed, rss, external, arrayBuffers, lowest heapUsed read right after a GC of any kind (or null), major GCs in the second]
-  const samples: Array<[number, number, number, number, number, number | null, number]> = []
+  // one row per second: [t ms, heapUsed, rss, external, arrayBuffers, lowest heapUsed read right after a GC of any kind (or null), major GCs in the second,
+  //   heapTotal, anonymous memory in bytes (smaps_rollup, or null), threads (or null)]
+  const samples: Array<[number, number, number, number, number, number | null, number, number, number | null, number | null]> = []
   // [t ms, heapUsed read right after the major GC]
   const majorGcs: Array<[number, number]> = []
   let floor: number | null = null
@@ -34,7 +35,7 @@ function startRecording (path: string): void {
   observer.observe({ entryTypes: ['gc'] })
   const tick = setInterval(() => {
     const usage = process.memoryUsage()
-    samples.push([Date.now() - started, usage.heapUsed, usage.rss, usage.external, usage.arrayBuffers, floor, majors])
+    samples.push([Date.now() - started, usage.heapUsed, usage.rss, usage.external, usage.arrayBuffers, floor, majors, usage.heapTotal, anonymousBytes(), threads()])
     floor = null
     majors = 0
   }, 1000)
@@ -47,5 +48,25 @@ function startRecording (path: string): void {
   process.on('exit', flush)
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => { flush(); process.exit(0) })
+  }
+}
+
+/** The `Anonymous:` line of /proc/self/smaps_rollup in bytes (anonymous memory: the heap, malloc, mmap), or null where it cannot be read. */
+function anonymousBytes (): number | null {
+  try {
+    const match = /^Anonymous:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/smaps_rollup', 'latin1'))
+    return match === null ? null : Number(match[1]) * 1024
+  } catch {
+    return null
+  }
+}
+
+/** The `Threads:` line of /proc/self/status, or null where it cannot be read. */
+function threads (): number | null {
+  try {
+    const match = /^Threads:\s+(\d+)$/m.exec(readFileSync('/proc/self/status', 'latin1'))
+    return match === null ? null : Number(match[1])
+  } catch {
+    return null
   }
 }

@@ -26,7 +26,7 @@ export function readRecording (file: string, label: SeriesLabel): MemorySeries &
     node: process.version,
     loadStartedAtMs: label.loadStartedAt - Date.parse(recorded.startedAt),
     heapLimitBytes: recorded.heapLimitBytes,
-    columns: ['tMs', 'heapUsed', 'rss', 'external', 'arrayBuffers', 'heapAfterGcLow', 'majorGcs'],
+    columns: ['tMs', 'heapUsed', 'rss', 'external', 'arrayBuffers', 'heapAfterGcLow', 'majorGcs', 'heapTotal', 'anonymousBytes', 'threads'],
     samples: recorded.samples,
     majorGcs: recorded.majorGcs
   }
