@@ -4,14 +4,12 @@
 // Run: node --import tsx bench/verdict-backtest.ts [--window 60] [--interval 1]
 import { parseArgs } from 'node:util'
 import { TREND_VERDICTS } from '../plugin/types/trend.js'
-import { loadAllSeries, replay, score } from './memory-series/replay.js'
-import type { Expectation } from './memory-series/replay.js'
+import { confusion, loadAllSeries, replay, score } from './memory-series/replay.js'
 
 const { values } = parseArgs({ options: { window: { type: 'string', default: '60' }, interval: { type: 'string', default: '1' } } })
 const windowMs = Number(values.window) * 1000
 const intervalMs = Number(values.interval) * 1000
 
-const confusion = new Map<Expectation, Map<string, number>>()
 console.log(`trend window ${windowMs / 1000} s, a sample every ${intervalMs / 1000} s\n`)
 for (const series of loadAllSeries()) {
   const steps = replay(series, { windowMs }, intervalMs)
@@ -20,15 +18,10 @@ for (const series of loadAllSeries()) {
   console.log(`${series.name} (expected ${series.expected})${delay === '' ? '' : `: first ${series.expected} after ${delay}`}` +
     `, wrong growing-* ${result.falseGrowing}${series.expected === 'not-growing' ? '' : `, steady after the first ${result.steadyDuringLeak}`}, last ${result.final}`)
   console.log(`  ${result.runs}`)
-  // After the first window (nothing can be judged before) and, for a leak, after its start; for a cache that fills, once it is full.
-  const from = Math.max(series.loadStartedAtMs + windowMs / 2, series.leakStartsAtMs ?? 0, series.notGrowingAfterMs ?? 0)
-  const row = confusion.get(series.expected) ?? new Map<string, number>()
-  for (const step of steps.filter((s) => s.tMs >= from)) row.set(step.report.verdict, (row.get(step.report.verdict) ?? 0) + 1)
-  confusion.set(series.expected, row)
 }
 
 console.log('\nassessments by expected class (rows) and verdict (columns), once judgeable:')
 const header = ['expected \\ verdict', ...TREND_VERDICTS]
-const rows = [...confusion].map(([expected, row]) => [expected, ...TREND_VERDICTS.map((v) => String(row.get(v) ?? 0))])
+const rows = [...confusion(loadAllSeries(), windowMs, intervalMs)].map(([expected, row]) => [expected, ...TREND_VERDICTS.map((v) => String(row.get(v) ?? 0))])
 const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)))
 for (const r of [header, ...rows]) console.log(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  '))

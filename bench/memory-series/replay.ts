@@ -137,3 +137,18 @@ export function score (series: MemorySeries, steps: readonly ReplayStep[]): Seri
     steadyDuringLeak: later.filter((s) => s.report.verdict === 'steady').length
   }
 }
+
+/**
+ * Assessments by expected class and verdict, once judgeable: after the first half window (nothing
+ * can be judged before), after a leak's start, and for a cache that fills, once it is full.
+ */
+export function confusion (series: readonly MemorySeries[], windowMs: number, intervalMs: number): Map<Expectation, Map<TrendVerdict, number>> {
+  const table = new Map<Expectation, Map<TrendVerdict, number>>()
+  for (const one of series) {
+    const from = Math.max(one.loadStartedAtMs + windowMs / 2, one.leakStartsAtMs ?? 0, one.notGrowingAfterMs ?? 0)
+    const row = table.get(one.expected) ?? new Map<TrendVerdict, number>()
+    for (const step of replay(one, { windowMs }, intervalMs).filter((s) => s.tMs >= from)) row.set(step.report.verdict, (row.get(step.report.verdict) ?? 0) + 1)
+    table.set(one.expected, row)
+  }
+  return table
+}
