@@ -289,6 +289,9 @@ function fullWindow (): TrendInput {
     majorGcHeap: series(60, 60_000, 40e6, 2.4e5),
     rss: series(JUDGED_SAMPLES, 5000, 150e6, 2e4),
     external: series(JUDGED_SAMPLES, 5000, 2e6, 0),
+    heapTotal: series(JUDGED_SAMPLES, 5000, 60e6, 2e4),
+    rssAnon: series(JUDGED_SAMPLES, 5000, 110e6, 2e4),
+    threads: series(JUDGED_SAMPLES, 5000, 11, 0),
     limits: { heapLimitBytes: 4e9, containerLimitBytes: null, containerUsageBytes: null }
   }
 }
