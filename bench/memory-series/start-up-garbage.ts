@@ -15,9 +15,13 @@ export interface StartUpGarbage {
  */
 export function withStartUpGarbage (series: MemorySeries, { extraBytes, collectedAtMs }: StartUpGarbage): MemorySeries {
   const at = series.loadStartedAtMs + collectedAtMs
+  // The garbage's pages stay committed after the GC (V8 keeps them for a while): RSS, heapTotal and
+  // anonymous memory are higher by it all along, heapUsed and its floor only until the GC.
   const samples = series.samples.map((row): MemorySeries['samples'][number] => {
-    const [t, heapUsed, rss, external, arrayBuffers, floor, majors] = row
-    return t < at ? [t, heapUsed + extraBytes, rss, external, arrayBuffers, floor === null ? null : floor + extraBytes, majors] : row
+    const [t, heapUsed, rss, external, arrayBuffers, floor, majors, heapTotal, anonymous, threads] = row
+    const before = t < at ? extraBytes : 0
+    return [t, heapUsed + before, rss + extraBytes, external, arrayBuffers, floor === null ? null : floor + before, majors,
+      ...(heapTotal === undefined ? [] : [heapTotal + extraBytes, anonymous == null ? anonymous : anonymous + extraBytes, threads])] as MemorySeries['samples'][number]
   })
   const first = samples.find(([t]) => t >= at)
   if (first === undefined) throw new Error(`${series.name} ends before ${collectedAtMs} ms of load`)

@@ -3,7 +3,8 @@ import { discountOvershoots, floorRisesRaw, judgeHeapFloor, risesUnevenly } from
 import type { HeapJudgement } from './heap-floor.js'
 import { nativeGrowth } from './native-growth.js'
 import type { NativeGrowth } from './native-growth.js'
-import { fitSeries } from './series-fit.js'
+import { fitRises, fitSeries } from './series-fit.js'
+import type { Fitted } from './series-fit.js'
 import { timeToLimit } from './time-to-limit.js'
 import { lastTwoTroughsRise } from './troughs.js'
 import { isGrowing, vote } from './vote.js'
@@ -46,16 +47,21 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
   const rssPoints = inWindow(input.rss)
   const external = fitSeries(externalPoints).trend
   const rss = fitSeries(rssPoints).trend
-  const outsideHeapPoints = unexplained(input.rssAnon !== undefined && input.rssAnon.length > 0 ? inWindow(input.rssAnon) : rssPoints, input.heapTotal ?? input.heapUsed, input.external)
-  const outsideHeap = fitSeries(outsideHeapPoints).trend
+  // Without heapTotal, heapUsed stands in, but only for a suspicion: after a major GC V8 keeps
+  // the pages it freed, so RSS minus heapUsed steps up at every GC that frees much.
+  const committed = input.heapTotal !== undefined && input.heapTotal.length > 0
+  const outsideHeapPoints = unexplained(input.rssAnon !== undefined && input.rssAnon.length > 0 ? inWindow(input.rssAnon) : rssPoints, committed ? input.heapTotal! : input.heapUsed, input.external)
+  const outsideHeapFit = fitSeries(outsideHeapPoints)
+  const outsideHeap = outsideHeapFit.trend
   const native = nativeGrowth({
     external: externalPoints,
     outsideHeap: outsideHeapPoints,
+    outsideHeapConfirms: committed,
     majorsInWindow,
     heapSlopePerMinute: heap.trend.slopeBytesPerMinute
   }, thresholds)
 
-  const assessment = assess({ heap, native, troughsRising, heapPoints, lastMajor: majorsInWindow.at(-1) ?? null, external, rss, outsideHeap, threads: inWindow(input.threads ?? []) }, thresholds)
+  const assessment = assess({ heap, native, troughsRising, heapPoints, lastMajor: majorsInWindow.at(-1) ?? null, external, rss, outsideHeap, outsideHeapFit, threads: inWindow(input.threads ?? []) }, thresholds)
   const decided = vote({ assessment, previous, now: input.now, windowMs: thresholds.windowMs })
   return {
     verdict: decided.verdict,
@@ -93,6 +99,7 @@ interface Evidence {
   external: SeriesTrend
   rss: SeriesTrend
   outsideHeap: SeriesTrend
+  outsideHeapFit: Fitted
   threads: readonly TimedValue[]
 }
 
@@ -120,6 +127,10 @@ function assess (evidence: Evidence, thresholds: ResolvedTrendThresholds): Asses
     // Rising, but no faster than garbage piled up during the last GC cycle: only the next major
     // GC can tell a leak from garbage, and "steady" would be a guess.
     return { verdict: 'insufficient-data', reason: unconfirmedReason(heap.trend), growthPerMinute: 0 }
+  }
+  if (fitRises(evidence.outsideHeapFit, thresholds)) {
+    // Memory outside the heap climbs, not yet as a leak does (too short, or in one half only): "steady" would deny it.
+    return { verdict: 'insufficient-data', reason: unconfirmedNativeReason(outsideHeap.slopeBytesPerMinute!, heap.trend), growthPerMinute: 0 }
   }
   if (risesUnevenly(heap.trend, thresholds)) {
     return { verdict: 'insufficient-data', reason: unevenReason(heap.trend), growthPerMinute: 0 }
