@@ -11,7 +11,7 @@ const EXTERNAL_RELEASE_MS = 10_000
  * heap: a Buffer kept per request also keeps its small JS wrapper (measured: 4 KiB Buffers,
  * external +47 MB/min, heap floor +2.6 MB/min).
  */
-const NATIVE_DOMINANCE = 4
+export const NATIVE_DOMINANCE = 4
 
 export interface NativeGrowthInput {
   /** `external` in the window. */

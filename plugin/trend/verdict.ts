@@ -1,7 +1,7 @@
 import { garbageRate, withoutGarbage } from './garbage-promotion.js'
 import { discountOvershoots, floorRisesRaw, judgeHeapFloor, risesUnevenly } from './heap-floor.js'
 import type { HeapJudgement } from './heap-floor.js'
-import { nativeGrowth } from './native-growth.js'
+import { NATIVE_DOMINANCE, nativeGrowth } from './native-growth.js'
 import type { NativeGrowth } from './native-growth.js'
 import { fitRises, fitSeries } from './series-fit.js'
 import type { Fitted } from './series-fit.js'
@@ -9,7 +9,7 @@ import { timeToLimit } from './time-to-limit.js'
 import { lastTwoTroughsRise } from './troughs.js'
 import { isGrowing, vote } from './vote.js'
 import type { Assessment } from './vote.js'
-import { heapReason, insufficientReason, nativeReason, overshootReason, steadyReason, troughsReason, unevenReason, unconfirmedNativeReason, unconfirmedReason } from './wording.js'
+import { heapReason, insufficientReason, nativeReason, outsideHeapRisesReason, overshootReason, steadyReason, troughsReason, unevenReason, unconfirmedNativeReason, unconfirmedReason } from './wording.js'
 import type { ResolvedTrendThresholds } from '../types/options.js'
 import type { SeriesTrend, TimedValue, TrendInput, TrendReport } from '../types/trend.js'
 
@@ -128,9 +128,9 @@ function assess (evidence: Evidence, thresholds: ResolvedTrendThresholds): Asses
     // GC can tell a leak from garbage, and "steady" would be a guess.
     return { verdict: 'insufficient-data', reason: unconfirmedReason(heap.trend), growthPerMinute: 0 }
   }
-  if (fitRises(evidence.outsideHeapFit, thresholds)) {
+  if (fitRises(evidence.outsideHeapFit, thresholds) && outsideHeap.slopeBytesPerMinute! >= NATIVE_DOMINANCE * Math.max(heap.trend.slopeBytesPerMinute ?? 0, 0)) {
     // Memory outside the heap climbs, not yet as a leak does (too short, or in one half only): "steady" would deny it.
-    return { verdict: 'insufficient-data', reason: unconfirmedNativeReason(outsideHeap.slopeBytesPerMinute!, heap.trend), growthPerMinute: 0 }
+    return { verdict: 'insufficient-data', reason: outsideHeapRisesReason(outsideHeap), growthPerMinute: 0 }
   }
   if (risesUnevenly(heap.trend, thresholds)) {
     return { verdict: 'insufficient-data', reason: unevenReason(heap.trend), growthPerMinute: 0 }

@@ -35,6 +35,11 @@ export function troughsReason ([earlier, later]: [TimedValue, TimedValue]): stri
     'the next major GCs will tell a leak from a one-off rise'
 }
 
+export function outsideHeapRisesReason (outsideHeap: SeriesTrend): string {
+  return `memory no counter explains rises (${describe(outsideHeap)}), not yet across the window and in each of its halves ` +
+    'as a leak does: the next samples will tell a leak from a pool or an arena filling'
+}
+
 export function unconfirmedNativeReason (perMinute: number, heap: SeriesTrend): string {
   return `memory outside the V8 heap rises (${formatSlope(perMinute)}, the heap after GCs ${describe(heap)}), but not yet as measured right after ` +
     'three major GCs: the next ones will tell memory kept from memory they free'
