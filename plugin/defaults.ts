@@ -23,6 +23,7 @@ export const DEFAULTS = {
     takeSnapshot: { max: 2, timeWindow: 10 * MINUTE },
     snapshotFiles: READ_LIMIT,
     metrics: READ_LIMIT,
+    heapProfile: READ_LIMIT,
     failedAuth: READ_LIMIT
   },
   gc: { windowMs: MINUTE },
@@ -41,6 +42,7 @@ export const DEFAULTS = {
     maxAgeMs: HOUR,
     cacheLineEnds: true
   },
+  heapProfile: { continuous: false, intervalBytes: 512 * KIB, stackDepth: 128 },
   trend: {
     intervalMs: 5000,
     capacityMs: HOUR,
@@ -61,6 +63,7 @@ export const DEFAULTS = {
   rateLimit: Defaults<ResolvedOptions['rateLimit'] & { failedAuth: ResolvedOptions['failedAuthLimit'] }>
   gc: Defaults<ResolvedOptions['gc']>
   snapshot: Defaults<ResolvedOptions['snapshot']>
+  heapProfile: Defaults<ResolvedOptions['heapProfile']>
   trend: Defaults<Omit<ResolvedOptions['trend'], 'thresholds'>> & {
     thresholds: Defaults<Omit<ResolvedTrendThresholds, 'minSpanMs'>> & { minSpanMs: (windowMs: number) => number }
   }
