@@ -36,5 +36,6 @@ function siteLines (site: GrowingSite, rank: number, one: boolean): string[] {
 }
 
 function where (frame: SiteFrame): string {
-  return `${frame.functionName} (${frame.url === '' ? '(no script)' : frame.url}:${frame.line}:${frame.column})`
+  // V8's own frames (a microtask run, a builtin) have no script
+  return frame.url === '' ? `${frame.functionName} (V8)` : `${frame.functionName} (${frame.url}:${frame.line}:${frame.column})`
 }
