@@ -125,9 +125,9 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     access,
     rateLimit: options.rateLimit.heapProfile,
     defaults: profileSettings,
-    readDocument () {
+    readDocument ({ sourceMaps }) {
       const { profile, settings, since } = profiler.read()
-      return profileDocument({ profile, settings, since, takenAt: new Date(), counts: requestCounter.counts(), handlers: locateHandlers(requestCounter.handlers()) })
+      return profileDocument({ profile, settings, since, takenAt: new Date(), counts: requestCounter.counts(), handlers: locateHandlers(requestCounter.handlers()), sourceMaps })
     }
   })
   heapSnapshotRoutes(instance, {

@@ -37,5 +37,9 @@ function siteLines (site: GrowingSite, rank: number, one: boolean): string[] {
 
 function where (frame: SiteFrame): string {
   // V8's own frames (a microtask run, a builtin) have no script
-  return frame.url === '' ? `${frame.functionName} (V8)` : `${frame.functionName} (${frame.url}:${frame.line}:${frame.column})`
+  if (frame.url === '') return `${frame.functionName} (V8)`
+  const { source } = frame
+  return source === undefined
+    ? `${frame.functionName} (${frame.url}:${frame.line}:${frame.column})`
+    : `${frame.functionName} (${source.url}:${source.line}:${source.column}; runs as ${frame.url}:${frame.line}:${frame.column})`
 }

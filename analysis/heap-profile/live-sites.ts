@@ -6,6 +6,8 @@ export interface SiteFrame {
   readonly url: string
   readonly line: number
   readonly column: number
+  /** Where the function starts in its source (TypeScript, before bundling), when the process had its source map. */
+  readonly source?: { readonly url: string, readonly line: number, readonly column: number }
 }
 
 /** One stack's live bytes in one profile, with the route whose handler is on it (innermost). */
@@ -26,12 +28,13 @@ export function liveStacks (profile: HeapProfile): Map<string, Map<string, LiveS
   for (const { route, handler } of profile.metadata?.routes ?? []) {
     if (handler !== null) handlers.set(positionKey(handler), route)
   }
+  const positions = profile.metadata?.sourcePositions ?? {}
   const bySite = new Map<string, Map<string, LiveStack>>()
   const pending: Array<{ node: ProfileNode, callers: SiteFrame[], route: string | null }> =
     profile.head.children.map((node) => ({ node, callers: [], route: null }))
   while (pending.length > 0) {
     const { node, callers, route: outer } = pending.pop()!
-    const frames = [siteFrame(node.callFrame), ...callers]
+    const frames = [siteFrame(node.callFrame, positions), ...callers]
     const route = handlers.get(positionKey(node.callFrame)) ?? outer
     if (node.selfSize > 0) {
       const site = frameKey(frames[0]!)
@@ -49,8 +52,9 @@ export function liveStacks (profile: HeapProfile): Map<string, Map<string, LiveS
   return bySite
 }
 
-export function siteFrame ({ functionName, url, lineNumber, columnNumber }: ProfileFrame): SiteFrame {
-  return { functionName: functionName === '' ? '(anonymous)' : functionName, url, line: lineNumber + 1, column: columnNumber + 1 }
+export function siteFrame ({ functionName, url, lineNumber, columnNumber }: ProfileFrame, positions: Readonly<Record<string, SiteFrame['source']>> = {}): SiteFrame {
+  const source = positions[`${url}:${lineNumber}:${columnNumber}`]
+  return { functionName: functionName === '' ? '(anonymous)' : functionName, url, line: lineNumber + 1, column: columnNumber + 1, ...(source === undefined ? {} : { source }) }
 }
 
 export function frameKey ({ functionName, url, line, column }: SiteFrame): string {

@@ -35,6 +35,8 @@ export interface ProfileMetadata {
   readonly intervalBytes: number
   readonly stackDepth: number
   readonly routes: readonly ProfiledRoute[]
+  /** Original positions of source-mapped frames, keyed `url:line:column` (0-based, as the frames). */
+  readonly sourcePositions?: Readonly<Record<string, { readonly url: string, readonly line: number, readonly column: number }>>
 }
 
 export interface HeapProfile {

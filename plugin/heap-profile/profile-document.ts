@@ -2,6 +2,8 @@ import { hostname } from 'node:os'
 import type { FunctionLocation } from './function-location.js'
 import type { SamplingSettings } from './profiler.js'
 import type { SamplingNode, SamplingProfile } from './sampling-profile.js'
+import { sourcePositions } from './source-positions.js'
+import type { SourcePosition } from './source-positions.js'
 import { cutStacks } from './stack-depth.js'
 
 /** The key of the field the plugin adds to a `.heapprofile`; DevTools and speedscope ignore it. */
@@ -28,6 +30,8 @@ export interface ProfileMetadata {
   intervalBytes: number
   stackDepth: number
   routes: ProfiledRoute[]
+  /** With `?sourceMaps=true`: original positions of frames from source-mapped code (TypeScript, bundles), keyed `url:line:column` as the frames give them. */
+  sourcePositions: Record<string, SourcePosition>
 }
 
 export type HeapProfileDocument = SamplingProfile & { [PROFILE_METADATA_KEY]: ProfileMetadata }
@@ -40,10 +44,12 @@ export interface ProfileInput {
   counts: Record<string, number>
   /** Each counted route's handler location (null when it could not be found). */
   handlers: Map<string, FunctionLocation | null>
+  /** Map the frames through the source maps Node has (it parses and then keeps each map it is asked for). */
+  sourceMaps: boolean
 }
 
 /** The `.heapprofile` the routes answer: V8's profile (stacks cut to `stackDepth`) and what the analysis needs with it. */
-export function profileDocument ({ profile, settings, since, takenAt, counts, handlers }: ProfileInput): HeapProfileDocument {
+export function profileDocument ({ profile, settings, since, takenAt, counts, handlers, sourceMaps }: ProfileInput): HeapProfileDocument {
   const cut = cutStacks(profile, settings.stackDepth)
   const urls = scriptUrls(cut.head)
   const routes: ProfiledRoute[] = Object.entries(counts).map(([route, requests]) => {
@@ -60,7 +66,8 @@ export function profileDocument ({ profile, settings, since, takenAt, counts, ha
       since: since.toISOString(),
       intervalBytes: settings.intervalBytes,
       stackDepth: settings.stackDepth,
-      routes
+      routes,
+      sourcePositions: sourceMaps ? sourcePositions(cut.head) : {}
     }
   }
 }

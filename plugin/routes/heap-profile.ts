@@ -15,7 +15,7 @@ export interface HeapProfileRoutesOptions {
   /** `heapProfile.intervalBytes` and `stackDepth`: what a `POST` without query uses. */
   defaults: SamplingSettings
   /** The profile of live memory now, with the plugin's metadata. */
-  readDocument: () => HeapProfileDocument
+  readDocument: (options: { sourceMaps: boolean }) => HeapProfileDocument
 }
 
 export const HEAP_PROFILE_FORMATS = ['heapprofile', 'pprof'] as const
@@ -42,16 +42,20 @@ export function heapProfileRoutes (instance: FastifyInstance, { profiler, access
     return reply.code(started ? 201 : 200).send(profiler.status())
   })
 
-  instance.get<{ Querystring: { format: HeapProfileFormat } }>('/heap-profile', {
+  instance.get<{ Querystring: { format: HeapProfileFormat, sourceMaps: boolean } }>('/heap-profile', {
     ...routeOptions(onRequest, {
-      query: { format: { type: 'string', enum: [...HEAP_PROFILE_FORMATS], default: 'heapprofile' } },
+      query: {
+        format: { type: 'string', enum: [...HEAP_PROFILE_FORMATS], default: 'heapprofile' },
+        // off by default: Node parses each map asked for and keeps it (3.5 MB for a small tsx app)
+        sourceMaps: { type: 'boolean', default: false }
+      },
       response: { 200: heapProfileFileResponse, ...conflicts }
     }),
     // a HEAD would read the whole profile for nothing
     exposeHeadRoute: false
   }, async function readHeapProfile (request, reply) {
     const startedAt = performance.now()
-    const document = readDocument()
+    const document = readDocument({ sourceMaps: request.query.sourceMaps })
     const pprof = request.query.format === 'pprof'
     const body = pprof ? encodePprof(document) : Buffer.from(JSON.stringify(document))
     const meta = document.memoryDiagnostics

@@ -20,6 +20,8 @@ export interface FixtureProfile {
   takenAt?: string
   pid?: number
   metadata?: boolean
+  /** `'name@line'` -> its original `[url, line, column]`. */
+  sources?: Record<string, [string, number, number]>
 }
 
 const URL = 'file:///srv/app.js'
@@ -29,7 +31,7 @@ function frame (text: string) {
   return { functionName, scriptId: '42', url: URL, lineNumber: Number(line) - 1, columnNumber: 4 }
 }
 
-export function profileJson ({ stacks, requests = {}, handlers = {}, since = '2026-01-01T00:00:00.000Z', takenAt = '2026-01-01T00:10:00.000Z', pid = 4242, metadata = true }: FixtureProfile): object {
+export function profileJson ({ stacks, requests = {}, handlers = {}, since = '2026-01-01T00:00:00.000Z', takenAt = '2026-01-01T00:10:00.000Z', pid = 4242, metadata = true, sources = {} }: FixtureProfile): object {
   let nextId = 1
   const head = { callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, selfSize: 0, id: nextId++, children: [] as Node[] }
   interface Node { callFrame: ReturnType<typeof frame>, selfSize: number, id: number, children: Node[] }
@@ -54,8 +56,15 @@ export function profileJson ({ stacks, requests = {}, handlers = {}, since = '20
   return {
     head,
     samples,
-    ...(metadata ? { memoryDiagnostics: { v: 1, pid, hostname: 'test', takenAt, since, intervalBytes: 32768, stackDepth: 128, routes } } : {})
+    ...(metadata ? { memoryDiagnostics: { v: 1, pid, hostname: 'test', takenAt, since, intervalBytes: 32768, stackDepth: 128, routes, sourcePositions: positions(sources) } } : {})
   }
+}
+
+function positions (sources: Record<string, [string, number, number]>) {
+  return Object.fromEntries(Object.entries(sources).map(([text, [url, line, column]]) => {
+    const { lineNumber, columnNumber } = frame(text)
+    return [`${URL}:${lineNumber}:${columnNumber}`, { url, line, column }]
+  }))
 }
 
 export function writeProfiles (dir: string, profiles: FixtureProfile[], { gzip = false } = {}): string[] {

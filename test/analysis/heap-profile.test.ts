@@ -55,6 +55,14 @@ t.test('one profile: live bytes by site since sampling began, and what it cannot
   t.match(formatGrowingSites(report), /Live bytes by allocation site/)
 })
 
+t.test('frames from source-mapped code show their source position, and the one that runs', async (t) => {
+  const series = leakSeries().map((p) => ({ ...p, sources: { 'Session@30': ['file:///srv/src/session.ts', 12, 3] as [string, number, number] } }))
+  const report = await findGrowingSites(writeProfiles(t.testdir(), series))
+  t.same(report.sites[0]?.source, { url: 'file:///srv/src/session.ts', line: 12, column: 3 })
+  t.equal(report.sites[1]?.source, undefined, 'a frame without a source map keeps its position only')
+  t.match(formatGrowingSites(report), /1\. Session \(file:\/\/\/srv\/src\/session\.ts:12:3; runs as file:\/\/\/srv\/app\.js:30:5\)/)
+})
+
 t.test('profiles that cannot be compared say why', async (t) => {
   const dir = t.testdir()
   const other = leakSeries()

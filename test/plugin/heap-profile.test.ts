@@ -1,4 +1,5 @@
 import t from 'tap'
+import { readFileSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
 import { Session } from 'node:inspector'
 import Fastify from 'fastify'
@@ -85,7 +86,7 @@ t.test('continuous: true starts at registration; the JSON profile loads as DevTo
   const profile = JSON.parse(res.body)
   t.match(profile.head, { callFrame: { functionName: '(root)' }, children: Array }, 'the tree DevTools loads')
   t.ok(profile.samples.length > 0, 'samples')
-  t.match(profile.memoryDiagnostics, { v: 1, pid: process.pid, intervalBytes: 1024, stackDepth: 128, since: String, takenAt: String, routes: [] })
+  t.match(profile.memoryDiagnostics, { v: 1, pid: process.pid, intervalBytes: 1024, stackDepth: 128, since: String, takenAt: String, routes: [], sourcePositions: {} })
 })
 
 t.test('the profile names each route\'s handler location and request count; pprof decodes with the route as a label', async (t) => {
@@ -106,6 +107,12 @@ t.test('the profile names each route\'s handler location and request count; ppro
   t.ok(frames.length > 0, 'the handler is on the stacks of its allocations (after its await too)')
   t.ok(frames.every((frame) => frame.scriptId === route.handler.scriptId && frame.lineNumber === route.handler.lineNumber && frame.columnNumber === route.handler.columnNumber),
     'at the very position the plugin recorded (Fastify binds handlers: the target\'s location)')
+
+  const mapped = JSON.parse((await app.inject({ url: '/diag/heap-profile?sourceMaps=true', headers: AUTH })).body)
+  const handler = mapped.memoryDiagnostics.routes[0].handler
+  const source = mapped.memoryDiagnostics.sourcePositions[`${handler.url}:${handler.lineNumber}:${handler.columnNumber}`]
+  const line = readFileSync(new URL(import.meta.url), 'utf8').split('\n').findIndex((text) => text.includes('async function keepSome')) + 1
+  t.match(source, { url: import.meta.url, line }, '?sourceMaps=true: the handler\'s TypeScript line, through the source map tsx registered')
 
   const res = await app.inject({ url: '/diag/heap-profile?format=pprof', headers: AUTH })
   t.equal(res.statusCode, 200)
