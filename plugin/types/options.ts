@@ -57,7 +57,10 @@ export interface RateLimitOptions {
   snapshotFiles?: RouteRateLimit | false
   /** `GET /metrics`, when enabled. @defaultValue `{ max: 60, timeWindow: 60000 }` (one minute) */
   metrics?: RouteRateLimit | false
-  /** `POST`, `GET` and `DELETE /heap-profile`, one budget. @defaultValue `{ max: 60, timeWindow: 60000 }` (one minute) */
+  /**
+   * `POST`, `GET` and `DELETE /heap-profile`, one budget: each `GET` forces a full garbage collection.
+   * @defaultValue `{ max: 10, timeWindow: 60000 }` (one minute)
+   */
   heapProfile?: RouteRateLimit | false
   /**
    * Failed authentications per client IP, counted apart from the routes' budgets (which count

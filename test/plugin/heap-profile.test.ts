@@ -67,6 +67,14 @@ t.test('every route needs credentials', async (t) => {
   t.match((await app.inject({ url: '/memory', headers: AUTH })).json().heapProfile, { running: false }, 'nothing was started')
 })
 
+t.test('another method is a 405 naming the three', async (t) => {
+  const { app } = await build(t, {}, { prefix: '/diag' })
+  const res = await app.inject({ method: 'PUT', url: '/diag/heap-profile', headers: AUTH })
+  t.equal(res.statusCode, 405)
+  t.equal(res.json().code, 'FST_MEMDIAG_METHOD_NOT_ALLOWED')
+  t.same(String(res.headers.allow).split(/,\s*/).sort(), ['DELETE', 'GET', 'POST'])
+})
+
 t.test('the routes share one rate limit', async (t) => {
   const { app } = await build(t, { rateLimit: { heapProfile: { max: 2, timeWindow: 60_000 } } })
   t.equal((await app.inject({ method: 'POST', url: '/heap-profile', headers: AUTH })).statusCode, 201)
