@@ -5,10 +5,13 @@
 // Each round moves every variant to the next process (a Latin square), so a process's own luck
 // (heap layout, JIT) falls on every variant alike; ratios are taken within a round, then their
 // median and its 95% interval over the rounds. At the end, what one profile read holds and costs.
-// Not yet trusted: its first two runs (Node 20.20, 2 shared cores) gave 32 KiB +7-9% over off, in
-// line with an in-process loop (+7-12%), but 512 KiB -39 to -43%, which no in-process measurement
-// reproduces (there 512 KiB is within ±5% of off): some difference between the server processes
-// is still measured instead of the profiler. Find it before quoting this bench's 512 KiB figure.
+// Not yet trusted: a carry-over between variants in one process dominates. In the order
+// off → 512 KiB → 32 KiB the variant served right after `off` (512 KiB) measured 32-43% less CPU
+// per request than the others (three runs, even with 12,000 warm-up requests per switch); in the
+// reverse order it was 32 KiB, -37%. So what a process served before (an app whose close stopped
+// the sampler, or not) costs more than the profiler itself. Until that is understood (does
+// stopping the sampler leave a lasting cost? that would matter for DELETE /heap-profile), quote
+// the in-process loop instead (512 KiB within ±5% of off, 32 KiB +7-12%), or run fresh processes.
 // Run: npm run bench:heap-profile -- [--rounds 9] [--seconds 5] [--rate 300]
 import autocannon from 'autocannon'
 import { spawn, spawnSync } from 'node:child_process'
@@ -25,13 +28,16 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '9' },
     seconds: { type: 'string', default: '5' },
     rate: { type: 'string', default: '300' },
-    connections: { type: 'string', default: '4' }
+    connections: { type: 'string', default: '4' },
+    'warm-up': { type: 'string', default: '2000' }
   }
 })
 const rounds = positiveIntegerArgument(values.rounds, 'rounds')
 const seconds = positiveIntegerArgument(values.seconds, 'seconds')
 const rate = positiveIntegerArgument(values.rate, 'rate')
 const connections = positiveIntegerArgument(values.connections, 'connections')
+// requests to each server after it switched variants, before the round is measured
+const warmUp = positiveIntegerArgument(values['warm-up'], 'warm-up')
 const VARIANTS = [{ name: 'off', intervalBytes: 0 }, { name: '512 KiB', intervalBytes: 512 * 1024 }, { name: '32 KiB', intervalBytes: 32 * 1024 }] as const
 const pin = availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0
 const serverScript = fileURLToPath(new URL('./heap-profile-server.ts', import.meta.url))
@@ -92,7 +98,7 @@ try {
       const { port } = await ask<{ port: number }>(server, { type: 'serve', intervalBytes: VARIANTS[assignment[p]!]!.intervalBytes })
       server.url = `http://127.0.0.1:${port}/`
     }))
-    await Promise.all(servers.map((server) => autocannon({ url: server.url, connections, amount: 2000 })))
+    await Promise.all(servers.map((server) => autocannon({ url: server.url, connections, amount: warmUp })))
     const measured = await round(servers)
     assignment.forEach((variant, p) => perVariant[variant]!.push(measured[p]!.cpu))
     const rps = VARIANTS.map((_, i) => measured[assignment.indexOf(i)]!.rps)
