@@ -4,6 +4,9 @@ import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { diffHeapSnapshots } from './diff.js'
+import { fileKind } from './file-kind.js'
+import { findGrowingSites } from './heap-profile/find-growing-sites.js'
+import { formatGrowingSites } from './heap-profile/format-growing-sites.js'
 import type { HeapDiffSortKey } from './diff.js'
 import { findLeaks } from './find-leaks.js'
 import { formatHeapDiff } from './format.js'
@@ -22,6 +25,8 @@ const DEFAULT_PATHS = 3
 const SORT_KEYS: readonly string[] = ['sizeDelta', 'countDelta', 'addedSize', 'addedCount']
 // Smaller files are read in about a second: a progress line would only flicker in a log.
 const PROGRESS_MIN_BYTES = 20 * 1024 * 1024
+
+const ONE_SNAPSHOT = 'find-leaks needs two snapshot files or more (three or more make it surer), or one heap profile or more.'
 
 const USAGE = `Usage: fastify-memory-diagnostics diff <before.heapsnapshot[.gz]> <after.heapsnapshot[.gz]> [options]
 
@@ -53,6 +58,16 @@ Options:
   --min N      a candidate needs N new objects alive from every interval (default 1)
   --json       print the report as JSON
   -h, --help   show this help
+
+Usage: fastify-memory-diagnostics find-leaks <a.heapprofile[.gz]> [<b> <c> ...] [options]
+
+The same command on sampling heap profiles (GET /heap-profile; told from
+snapshots by their content): the allocation sites whose live bytes grew in
+every interval, most growth first, each with its stack and the route whose
+handler is on it, per request. One profile shows live bytes by site since
+sampling began, which cannot tell growth.
+
+Options: --top N, --json
 `
 
 interface DiffCommand {
@@ -72,6 +87,7 @@ interface FindLeaksCommand {
   readonly json: boolean
   readonly top: number
   readonly min: number
+  readonly minGiven: boolean
 }
 
 type Command = DiffCommand | FindLeaksCommand | { readonly name: 'help' }
@@ -92,6 +108,11 @@ export async function main (argv: readonly string[], streams: CliStreams = proce
     streams.stdout.write(USAGE)
     return 0
   }
+  // one file is a usage error, unless it is a heap profile (which says what one can tell)
+  if (command.name === 'find-leaks' && command.files.length === 1 && await fileKind(command.files[0]!).catch(() => null) !== 'heap-profile') {
+    streams.stderr.write(`${ONE_SNAPSHOT}\n\n${USAGE}`)
+    return 2
+  }
   const progress = new ProgressLine(streams.stderr)
   try {
     streams.stdout.write(await run(command, progress))
@@ -104,6 +125,12 @@ export async function main (argv: readonly string[], streams: CliStreams = proce
 }
 
 async function run (command: DiffCommand | FindLeaksCommand, progress: ProgressLine): Promise<string> {
+  if (command.name === 'find-leaks' && await filesKind(command.files) === 'heap-profile') {
+    if (command.minGiven) throw new Error('--min counts snapshot objects: it is no option for heap profiles')
+    const report = await findGrowingSites(command.files, { top: command.top })
+    return command.json ? `${JSON.stringify(report, null, 2)}\n` : formatGrowingSites(report)
+  }
+
   if (command.name === 'diff') {
     const diff = await diffHeapSnapshots(command.before, command.after, {
       top: command.top,
@@ -141,7 +168,7 @@ function parseCommand (argv: readonly string[]): Command {
   const [name, ...files] = positionals
   if (values.help) return { name: 'help' }
   if (name === 'find-leaks') {
-    if (files.length < 2) throw new Error('find-leaks needs two snapshot files or more (three or more make it surer).')
+    if (files.length === 0) throw new Error(ONE_SNAPSHOT)
     for (const option of ['paths', 'sort'] as const) {
       if (values[option] !== undefined) throw new Error(`--${option} is an option of diff, not find-leaks.`)
     }
@@ -151,7 +178,8 @@ function parseCommand (argv: readonly string[]): Command {
       files,
       json: values.json,
       top: parseCount(values.top, DEFAULT_CANDIDATES, '--top', 1),
-      min: parseCount(values.min, 1, '--min', 1)
+      min: parseCount(values.min, 1, '--min', 1),
+      minGiven: values.min !== undefined
     }
   }
   if (name !== 'diff') throw new Error(name === undefined ? 'Missing command.' : `Unknown command "${name}".`)
@@ -171,6 +199,17 @@ function parseCommand (argv: readonly string[]): Command {
     sortBy: sort as HeapDiffSortKey,
     retained: values.retained
   }
+}
+
+/** What the files are, all of one kind, told by their content. */
+async function filesKind (files: readonly string[]): Promise<'heap-snapshot' | 'heap-profile'> {
+  const kinds = await Promise.all(files.map(async (file) => [file, await fileKind(file)] as const))
+  const unknown = kinds.find(([, kind]) => kind === null)
+  if (unknown !== undefined) throw new Error(`${unknown[0]} is neither a V8 heap snapshot nor a sampling heap profile`)
+  const first = kinds[0]![1]!
+  const other = kinds.find(([, kind]) => kind !== first)
+  if (other !== undefined) throw new Error(`${other[0]} is a ${other[1]} and ${kinds[0]![0]} a ${first}: compare files of one kind`)
+  return first
 }
 
 function parseCount (text: string | undefined, fallback: number, name: string, min: number): number {

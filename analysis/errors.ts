@@ -10,7 +10,15 @@ export const HeapSnapshotFormatError = createError<'FST_MEMDIAG_HEAP_SNAPSHOT_FO
   422
 )
 
+/** The file is not a V8 sampling heap profile (`.heapprofile`), or the profiles cannot be compared. */
+export const HeapProfileFormatError = createError<'FST_MEMDIAG_HEAP_PROFILE_FORMAT', 422, [string, { cause: unknown }?]>(
+  'FST_MEMDIAG_HEAP_PROFILE_FORMAT',
+  '%s',
+  422
+)
+
 /** The analysis' errors by code, as Fastify's `errorCodes`: `error instanceof errorCodes.FST_MEMDIAG_HEAP_SNAPSHOT_FORMAT`. */
 export const errorCodes = Object.freeze({
-  FST_MEMDIAG_HEAP_SNAPSHOT_FORMAT: HeapSnapshotFormatError
+  FST_MEMDIAG_HEAP_SNAPSHOT_FORMAT: HeapSnapshotFormatError,
+  FST_MEMDIAG_HEAP_PROFILE_FORMAT: HeapProfileFormatError
 })

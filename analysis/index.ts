@@ -1,5 +1,5 @@
 // What a user of the offline analysis calls: the Comparison diff, the leak finder, the reader
-// and the request-count marks, the formatters, their options and reports, the error codes. The
+// and the request-count marks, the heap profile comparison, the formatters, their options and reports, the error codes. The
 // parser, the dominator tree and the other internals are imported from their own files.
 export { diffHeapSnapshots } from './diff.js'
 export type {
@@ -20,3 +20,8 @@ export { formatLeakReport } from './format-leaks.js'
 export { readRequestCounts } from './request-counts.js'
 export type { RequestCounts } from './request-counts.js'
 export type { RouteShare } from './route-attribution.js'
+export { findGrowingSites } from './heap-profile/find-growing-sites.js'
+export type {
+  FindGrowingSitesOptions, GrowingSite, GrowingSitesReport, HeapProfileSummary, SiteFrame, SiteRoute
+} from './heap-profile/find-growing-sites.js'
+export { formatGrowingSites } from './heap-profile/format-growing-sites.js'

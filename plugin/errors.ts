@@ -102,6 +102,33 @@ export const UnsafeSnapshotFileError = createError<'FST_MEMDIAG_UNSAFE_SNAPSHOT_
   500
 )
 
+/** `POST /heap-profile` while this plugin's sampling runs with other settings. */
+export const HeapProfileSettingsConflictError = createError<'FST_MEMDIAG_HEAP_PROFILE_SETTINGS_CONFLICT', 409, [string]>(
+  'FST_MEMDIAG_HEAP_PROFILE_SETTINGS_CONFLICT',
+  'The sampling heap profiler already runs with other settings (%s): DELETE /heap-profile first to restart it with these',
+  409
+)
+
+/** V8's one sampling heap profiler is held by someone else: another plugin instance, DevTools, another profiler. */
+export const HeapProfilerBusyError = createError<'FST_MEMDIAG_HEAP_PROFILER_BUSY', 409, [string]>(
+  'FST_MEMDIAG_HEAP_PROFILER_BUSY',
+  'V8\'s sampling heap profiler is not this plugin\'s to use: %s',
+  409
+)
+
+export const HeapProfileNotRunningError = createError(
+  'FST_MEMDIAG_HEAP_PROFILE_NOT_RUNNING',
+  'The sampling heap profiler is not running: start it with POST /heap-profile (or the `heapProfile.continuous` option)',
+  409
+)
+
+/** A Node built without the inspector (`process.features.inspector` false) has no heap profiler to drive. */
+export const HeapProfilerUnavailableError = createError(
+  'FST_MEMDIAG_HEAP_PROFILER_UNAVAILABLE',
+  'This Node.js has no inspector (built without it), so no sampling heap profiler',
+  501
+)
+
 type ByCode<T> = { [K in keyof T]: { readonly prototype: { code: K } } }
 
 /** Keeps each error under its own code: a key that is not its error's code does not compile. */
@@ -129,5 +156,9 @@ export const errorCodes = byCode({
   FST_MEMDIAG_UNSAFE_SNAPSHOT_DIR: UnsafeSnapshotDirError,
   FST_MEMDIAG_ROUTE_NOT_FOUND: RouteNotFoundError,
   FST_MEMDIAG_METHOD_NOT_ALLOWED: MethodNotAllowedError,
-  FST_MEMDIAG_UNSAFE_SNAPSHOT_FILE: UnsafeSnapshotFileError
+  FST_MEMDIAG_UNSAFE_SNAPSHOT_FILE: UnsafeSnapshotFileError,
+  FST_MEMDIAG_HEAP_PROFILE_SETTINGS_CONFLICT: HeapProfileSettingsConflictError,
+  FST_MEMDIAG_HEAP_PROFILER_BUSY: HeapProfilerBusyError,
+  FST_MEMDIAG_HEAP_PROFILE_NOT_RUNNING: HeapProfileNotRunningError,
+  FST_MEMDIAG_HEAP_PROFILER_UNAVAILABLE: HeapProfilerUnavailableError
 })

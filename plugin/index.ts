@@ -7,6 +7,7 @@ export type {
   AuthOptions,
   AuthStrategy,
   GcOptions,
+  HeapProfileOptions,
   MemoryDiagnosticsOptions,
   MetricsOptions,
   MetricsRegistry,
@@ -18,7 +19,7 @@ export type {
 } from './types/options.js'
 export type { HeapTrend, MemoryLimit, SeriesTrend, TimeToLimit, TrendReport, TrendVerdict } from './types/trend.js'
 export type {
-  Allocator, ContainerMemory, EstimateBasis, GcKind, GcPeriod, GcStats, HeadroomSource, HeadroomVerdict, MemoryReading,
+  Allocator, ContainerMemory, EstimateBasis, GcKind, GcPeriod, GcStats, HeadroomSource, HeadroomVerdict, HeapProfileStatus, MemoryReading,
   MemoryReport, OutsideHeap, PauseStats, RetainedMemory, SnapshotCost, SnapshotEstimate, SnapshotStatus, SystemMemory, WrittenSnapshot
 } from './types/reports.js'
 

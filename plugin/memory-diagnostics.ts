@@ -3,6 +3,11 @@ import type { FastifyInstance } from 'fastify'
 import { openCgroupProbe } from './cgroup.js'
 import { diagnosticsErrorHandler } from './error-handler.js'
 import { createGcRecorder } from './gc-recorder.js'
+import { InvalidOptionError } from './errors.js'
+import { createHandlerLocations } from './heap-profile/handler-locations.js'
+import { profileDocument } from './heap-profile/profile-document.js'
+import { createHeapProfiler } from './heap-profile/profiler.js'
+import { inspectorAvailable, postInspector } from './inspector-session.js'
 import type { GcKind } from './types/reports.js'
 import { createMemoryProbe } from './memory-probe.js'
 import { registerMetrics } from './metrics.js'
@@ -11,6 +16,7 @@ import { resolveOptions } from './options.js'
 import { createRequestCounter } from './request-counter.js'
 import { createRouteAccess } from './route-access.js'
 import { gcStatsRoute } from './routes/gc-stats.js'
+import { heapProfileRoutes } from './routes/heap-profile.js'
 import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
 import { createTrendMonitor } from './trend/monitor.js'
 import { memoryRoute } from './routes/memory.js'
@@ -65,8 +71,12 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     cgroup,
     settings: options.snapshot,
     beforeWrite: () => ({ ...requestCounter.mark() }),
-    writeHeap: heapWriterOf(opts)
+    writeHeap: heapWriterOf(opts),
+    refusalHint: `the sampling heap profile is available: GET ${instance.prefix}/heap-profile (live memory by allocation site, a few MB instead of a snapshot's cost; see docs/heap-profiles.md)`
   })
+  const profiler = createHeapProfiler({ post: postInspector, available: inspectorAvailable() })
+  const locateHandlers = createHandlerLocations(postInspector)
+  const profileSettings = { intervalBytes: options.heapProfile.intervalBytes, stackDepth: options.heapProfile.stackDepth }
   snapshots.applyRetention(instance.log)
   let stopped = false
   // Once only: after a failed registration, close() still runs the onClose hook below, and a
@@ -74,6 +84,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   function stopBackground (): void {
     if (stopped) return
     stopped = true
+    profiler.stop()
     requestCounter.stop()
     recorder.stop()
     trend.stop()
@@ -97,9 +108,28 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     }
   }
 
+  if (options.heapProfile.continuous) {
+    try {
+      profiler.start(profileSettings)
+    } catch (error) {
+      stopBackground()
+      throw new InvalidOptionError(`\`heapProfile.continuous\` could not start the sampling heap profiler: ${(error as Error).message}`)
+    }
+  }
+
   instance.setErrorHandler(diagnosticsErrorHandler)
   const routeTable = recordRoutes(instance)
-  memoryRoute(instance, { probe, access, rateLimit: options.rateLimit.memory, snapshotStatus: snapshots.status, trendReport: trend.report })
+  memoryRoute(instance, { probe, access, rateLimit: options.rateLimit.memory, snapshotStatus: snapshots.status, trendReport: trend.report, heapProfileStatus: profiler.status })
+  heapProfileRoutes(instance, {
+    profiler,
+    access,
+    rateLimit: options.rateLimit.heapProfile,
+    defaults: profileSettings,
+    readDocument ({ sourceMaps }) {
+      const { profile, settings, since } = profiler.read()
+      return profileDocument({ profile, settings, since, takenAt: new Date(), counts: requestCounter.counts(), handlers: locateHandlers(requestCounter.handlers()), sourceMaps })
+    }
+  })
   heapSnapshotRoutes(instance, {
     snapshots,
     store,

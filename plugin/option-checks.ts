@@ -29,6 +29,13 @@ export function integerAtLeast (min: number, value: unknown, fallback: number, n
   return integer(value, fallback, name, min)
 }
 
+/** An integer within `[min, max]`. */
+export function integerBetween ({ min, max }: { min: number, max: number }, value: unknown, fallback: number, name: string): number {
+  const checked = integer(value, fallback, name, min, `an integer from ${min} to ${max}`)
+  if (checked > max) throw new InvalidOptionError(`\`${name}\` must be an integer from ${min} to ${max}, got ${checked}`)
+  return checked
+}
+
 /** A positive finite number, fractions allowed (a ratio, a rate). */
 export function positiveNumber (value: unknown, fallback: number, name: string): number {
   return checked(value, fallback, name, (v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a positive finite number')

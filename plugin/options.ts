@@ -2,9 +2,10 @@ import { resolve } from 'node:path'
 import { unusableTokenReason } from './auth.js'
 import { DEFAULTS } from './defaults.js'
 import { InvalidOptionError } from './errors.js'
-import { booleanOption, nonNegativeInteger, optionalObject, positiveInteger, stringOption } from './option-checks.js'
+import { booleanOption, integerBetween, nonNegativeInteger, optionalObject, positiveInteger, stringOption } from './option-checks.js'
+import { HEAP_PROFILE_LIMITS } from './heap-profile/limits.js'
 import { resolveTrendThresholds } from './trend/thresholds.js'
-import type { AuthOptions, GcOptions, MemoryDiagnosticsOptions, MetricsOptions, RateLimitOptions, ResolvedAuth, ResolvedOptions, ResolvedSnapshot, RouteRateLimit, SnapshotOptions, TrendOptions } from './types/options.js'
+import type { AuthOptions, GcOptions, HeapProfileOptions, MemoryDiagnosticsOptions, MetricsOptions, RateLimitOptions, ResolvedAuth, ResolvedOptions, ResolvedSnapshot, RouteRateLimit, SnapshotOptions, TrendOptions } from './types/options.js'
 
 const MIN_TOKEN_LENGTH = 16
 
@@ -18,6 +19,7 @@ export function resolveOptions (opts: MemoryDiagnosticsOptions | undefined): Res
     failedAuthLimit: resolveFailedAuthLimit(opts.rateLimit),
     gc: resolveGc(opts.gc),
     snapshot: resolveSnapshot(opts.snapshot),
+    heapProfile: resolveHeapProfile(opts.heapProfile),
     trend: resolveTrend(opts.trend),
     metrics: resolveMetrics(opts.metrics),
     cgroup: resolveCgroup(opts.cgroup)
@@ -67,7 +69,7 @@ function resolveAuth (auth: AuthOptions | false | undefined): ResolvedAuth | fal
 }
 
 function resolveRateLimit (rateLimit: RateLimitOptions | false | undefined): ResolvedOptions['rateLimit'] {
-  if (rateLimit === false) return { memory: false, gcStats: false, takeSnapshot: false, snapshotFiles: false, metrics: false }
+  if (rateLimit === false) return { memory: false, gcStats: false, takeSnapshot: false, snapshotFiles: false, metrics: false, heapProfile: false }
   if (rateLimit !== undefined && (rateLimit === null || typeof rateLimit !== 'object')) {
     throw new InvalidOptionError('`rateLimit` must be an object or false')
   }
@@ -76,7 +78,8 @@ function resolveRateLimit (rateLimit: RateLimitOptions | false | undefined): Res
     gcStats: routeRateLimit(rateLimit, 'gcStats'),
     takeSnapshot: routeRateLimit(rateLimit, 'takeSnapshot'),
     snapshotFiles: routeRateLimit(rateLimit, 'snapshotFiles'),
-    metrics: routeRateLimit(rateLimit, 'metrics')
+    metrics: routeRateLimit(rateLimit, 'metrics'),
+    heapProfile: routeRateLimit(rateLimit, 'heapProfile')
   }
 }
 
@@ -107,6 +110,16 @@ function resolveMetrics (metrics: MetricsOptions | undefined): ResolvedOptions['
     registry,
     route: booleanOption(metrics.route, DEFAULTS.metrics.route, 'metrics.route'),
     auth: booleanOption(metrics.auth, DEFAULTS.metrics.auth, 'metrics.auth')
+  }
+}
+
+function resolveHeapProfile (heapProfile: HeapProfileOptions | undefined): ResolvedOptions['heapProfile'] {
+  optionalObject(heapProfile, 'heapProfile')
+  const defaults = DEFAULTS.heapProfile
+  return {
+    continuous: booleanOption(heapProfile?.continuous, defaults.continuous, 'heapProfile.continuous'),
+    intervalBytes: integerBetween(HEAP_PROFILE_LIMITS.intervalBytes, heapProfile?.intervalBytes, defaults.intervalBytes, 'heapProfile.intervalBytes'),
+    stackDepth: integerBetween(HEAP_PROFILE_LIMITS.stackDepth, heapProfile?.stackDepth, defaults.stackDepth, 'heapProfile.stackDepth')
   }
 }
 

@@ -15,7 +15,7 @@ const MAX_MARK_LENGTH = 1024
 const MAX_ROUTE_LENGTH = 600
 
 interface HandlerStart {
-  request: FastifyRequest
+  request: FastifyRequest & { routeOptions: { handler?: unknown } }
   reply: FastifyReply
   route: { url: string, method: string | string[] }
 }
@@ -40,6 +40,8 @@ export interface RequestCounter {
   mark (): RequestCounts
   /** The counts so far, without marking. */
   counts (): Record<string, number>
+  /** The handler function of each route counted (`"POST /leaking-posts"`), as Fastify called it. */
+  handlers (): Map<string, Function>
   stop (): void
 }
 
@@ -64,6 +66,8 @@ export function createRequestCounter (instance: FastifyInstance, { skip }: { ski
   // url -> method -> count: the route's url is the same string object on every request, so no
   // key is built per request.
   const byUrl = new Map<string, Map<string, number>>()
+  // url -> method -> handler, filled at each route's first request only
+  const handlerByUrl = new Map<string, Map<string, Function>>()
   let previous: Record<string, number> = {}
 
   function onHandlerStart (message: unknown): void {
@@ -75,7 +79,19 @@ export function createRequestCounter (instance: FastifyInstance, { skip }: { ski
       byUrl.set(route.url, byMethod)
     }
     const method = request.method
-    byMethod.set(method, (byMethod.get(method) ?? 0) + 1)
+    const before = byMethod.get(method)
+    if (before === undefined) recordHandler(route.url, method, request.routeOptions.handler)
+    byMethod.set(method, (before ?? 0) + 1)
+  }
+
+  function recordHandler (url: string, method: string, handler: unknown): void {
+    if (typeof handler !== 'function') return
+    let byMethod = handlerByUrl.get(url)
+    if (byMethod === undefined) {
+      byMethod = new Map()
+      handlerByUrl.set(url, byMethod)
+    }
+    byMethod.set(method, handler)
   }
   subscribe(HANDLER_START, onHandlerStart)
 
@@ -107,6 +123,13 @@ export function createRequestCounter (instance: FastifyInstance, { skip }: { ski
       return { at, counts: current, sincePrevious }
     },
     counts,
+    handlers () {
+      const result = new Map<string, Function>()
+      for (const [url, byMethod] of handlerByUrl) {
+        for (const [method, handler] of byMethod) result.set(`${method} ${url}`, handler)
+      }
+      return result
+    },
     stop () {
       unsubscribe(HANDLER_START, onHandlerStart)
     }

@@ -137,6 +137,19 @@ export const snapshotFileResponse = { type: 'string', format: 'binary' } as cons
 
 export const noContentResponse = { type: 'null' } as const
 
+/** The sampling heap profiler's state: the answer of `POST /heap-profile`, and `heapProfile` in `GET /memory`. */
+export const heapProfileStatusResponse = objectOf({
+  available: boolean,
+  running: boolean,
+  intervalBytes: nullableInteger,
+  stackDepth: nullableInteger,
+  since: nullableString,
+  stoppedByOtherAt: nullableString
+})
+
+/** A `.heapprofile` (JSON) or a gzipped pprof, sent as bytes: declared for documentation. */
+export const heapProfileFileResponse = { type: 'string', format: 'binary' } as const
+
 export const memoryResponse = objectOf({
   process: integers('rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'),
   outsideHeap: objectOf({
@@ -181,6 +194,7 @@ export const memoryResponse = objectOf({
   uptimeSeconds: number,
   timestamp: { type: 'string' },
   snapshot: snapshotStatusResponse,
+  heapProfile: heapProfileStatusResponse,
   trend: trendReportResponse()
 })
 

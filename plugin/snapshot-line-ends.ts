@@ -1,16 +1,4 @@
-import type * as Inspector from 'node:inspector'
-import { createRequire } from 'node:module'
-
-// Not named `require`: this file is also built to CommonJS, where that name is taken.
-const requireBuiltin = createRequire(import.meta.url)
-
-// One session for the whole process, shared by every plugin instance and never disconnected:
-// disconnecting a session disables its HeapProfiler agent, which clears V8's heap object id map,
-// and every later snapshot then numbers the objects afresh (measured through the plugin: 57% of the
-// nodes "new" between two snapshots taken back to back, 1% with the session kept). A connected
-// session with no domain enabled keeps nothing alive (the process still exits on its own) and
-// costs nothing measurable per request (see the closing note of issue 10).
-let session: Inspector.Session | null = null
+import { inspectorAvailable, postInspector } from './inspector-session.js'
 
 /**
  * A heap snapshot records the source line of every function. Node 20's V8 (11.3) reads it from the
@@ -32,23 +20,14 @@ let session: Inspector.Session | null = null
 export function cacheScriptLineEnds (enabled: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
   if (!enabled || env.NODE_V8_COVERAGE !== undefined || env._TAPJS_PROCESSINFO_COVERAGE_ === '1') return false
   /* c8 ignore start -- runs only without coverage: tested in child processes by heap-snapshot-measure.test.ts and stable-object-ids.test.ts */
-  if (!process.features.inspector) return false // node:inspector throws on import in such a build
+  if (!inspectorAvailable()) return false
   try {
-    session ??= connectedSession()
-    session.post('Debugger.enable')
-    session.post('Debugger.disable')
+    // on the process's one session (inspector-session.ts): another would reset the object ids
+    postInspector('Debugger.enable')
+    postInspector('Debugger.disable')
     return true
   } catch {
     return false // defensive, never seen: a failure here must not cost the snapshot
   }
   /* c8 ignore stop */
 }
-
-/* c8 ignore start -- see above */
-function connectedSession (): Inspector.Session {
-  const { Session } = requireBuiltin('node:inspector') as typeof Inspector
-  const created = new Session()
-  created.connect()
-  return created
-}
-/* c8 ignore stop */

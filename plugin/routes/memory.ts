@@ -5,7 +5,7 @@ import type { RouteAccess } from '../route-access.js'
 import { memoryResponse } from '../schemas.js'
 import type { SnapshotLifecycle } from '../snapshot/lifecycle.js'
 import type { RouteRateLimit } from '../types/options.js'
-import type { MemoryReport } from '../types/reports.js'
+import type { HeapProfileStatus, MemoryReport } from '../types/reports.js'
 import type { TrendReport } from '../types/trend.js'
 
 export interface MemoryRouteOptions {
@@ -16,9 +16,11 @@ export interface MemoryRouteOptions {
   snapshotStatus: SnapshotLifecycle['status']
   /** The trend verdict judged at the last memory sample. */
   trendReport: () => TrendReport
+  /** The sampling heap profiler's state. */
+  heapProfileStatus: () => HeapProfileStatus
 }
 
-export function memoryRoute (instance: FastifyInstance, { probe, access, rateLimit, snapshotStatus, trendReport }: MemoryRouteOptions): void {
+export function memoryRoute (instance: FastifyInstance, { probe, access, rateLimit, snapshotStatus, trendReport, heapProfileStatus }: MemoryRouteOptions): void {
   instance.get('/memory', routeOptions(access.onRequest(rateLimit), { response: { 200: memoryResponse } }), async (): Promise<MemoryReport> => {
     const reading = probe.read()
     const snapshot = snapshotStatus({
@@ -27,6 +29,6 @@ export function memoryRoute (instance: FastifyInstance, { probe, access, rateLim
       systemAvailableBytes: reading.system.availableBytes,
       rssBytes: reading.process.rss
     })
-    return { ...reading, snapshot, trend: trendReport() }
+    return { ...reading, snapshot, heapProfile: heapProfileStatus(), trend: trendReport() }
   })
 }

@@ -75,6 +75,8 @@ export interface SnapshotLifecycleOptions {
   beforeWrite?: (() => Record<string, unknown> | undefined) | undefined
   /** V8's `writeHeapSnapshot` unless given (see heap-writer.ts). */
   writeHeap?: HeapWriter | undefined
+  /** Added to the reason when the guard refuses (the 503, `/memory`): what the user can do instead. */
+  refusalHint?: string | undefined
 }
 
 // Requests that reached the kernel while a snapshot blocked the event loop are accepted, read and
@@ -119,14 +121,15 @@ interface State {
   waiting: Array<() => void>
 }
 
-export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite, writeHeap }: SnapshotLifecycleOptions): SnapshotLifecycle {
+export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite, writeHeap, refusalHint }: SnapshotLifecycleOptions): SnapshotLifecycle {
   const state: State = { current: null, last: null, learned: null, lastFailure: null, waiting: [] }
   const allocator = detectAllocator()
 
   function verdict (figures: StatusFigures): HeadroomVerdict & { retained: RetainedMemory } {
     const retained = retainedMemory(allocator, figures.rssBytes, state.last)
     const headroom = checkHeadroom({ ...figures, heap: heapComposition(), learned: state.learned, reusableBytes: retained.reusableBytes }, settings)
-    return { ...headroom, retained }
+    const reason = headroom.allowed || refusalHint === undefined ? headroom.reason : `${headroom.reason}; ${refusalHint}`
+    return { ...headroom, reason, retained }
   }
 
   function coolDownLeftMs (): number | null {

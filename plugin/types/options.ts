@@ -58,6 +58,11 @@ export interface RateLimitOptions {
   /** `GET /metrics`, when enabled. @defaultValue `{ max: 60, timeWindow: 60000 }` (one minute) */
   metrics?: RouteRateLimit | false
   /**
+   * `POST`, `GET` and `DELETE /heap-profile`, one budget: each `GET` forces a full garbage collection.
+   * @defaultValue `{ max: 10, timeWindow: 60000 }` (one minute)
+   */
+  heapProfile?: RouteRateLimit | false
+  /**
    * Failed authentications per client IP, counted apart from the routes' budgets (which count
    * authenticated requests only). Past it, requests that fail authentication get 429 instead of
    * 401; requests with valid credentials still pass, so a stranger can neither spend the
@@ -186,6 +191,28 @@ export interface SnapshotOptions {
   cacheLineEnds?: boolean
 }
 
+/** V8's sampling heap profiler behind `/heap-profile`; the query of `POST /heap-profile` overrides the two settings. */
+export interface HeapProfileOptions {
+  /**
+   * Start sampling at registration (and stop at close), so that the profile covers the time since
+   * the process started when an alert fires.
+   * @defaultValue `false`
+   */
+  continuous?: boolean
+  /**
+   * Average bytes allocated between two samples (Poisson-distributed), 1 KiB to 1 GiB. Smaller
+   * sees smaller leaks sooner and costs more CPU.
+   * @defaultValue `524288` (512 KiB, as Google Cloud Profiler and Datadog sample the heap)
+   */
+  intervalBytes?: number
+  /**
+   * Frames kept per stack in the answered profiles, the innermost ones, 1 to 128. V8's inspector
+   * always records up to 128 frames: a smaller value shortens the profiles, not what the process holds.
+   * @defaultValue `128`
+   */
+  stackDepth?: number
+}
+
 export interface GcOptions {
   /**
    * Length of the "recent" window reported by `GET /gc-stats`, in milliseconds.
@@ -210,6 +237,8 @@ export interface MemoryDiagnosticsOptions {
   gc?: GcOptions
   /** Heap snapshots: where they are written, how long they are kept, the headroom guard. */
   snapshot?: SnapshotOptions
+  /** V8's sampling heap profiler behind `/heap-profile`: its default settings, and whether it runs from registration. */
+  heapProfile?: HeapProfileOptions
   /** The memory sampler and the leak verdict of `GET /memory`. */
   trend?: TrendOptions
   /** Prometheus metrics on a prom-client registry, and an optional `GET /metrics` route. */
@@ -235,6 +264,7 @@ export interface ResolvedOptions {
   failedAuthLimit: Filled<RateLimitOptions>['failedAuth']
   gc: Filled<GcOptions>
   snapshot: ResolvedSnapshot
+  heapProfile: Filled<HeapProfileOptions>
   trend: Filled<Omit<TrendOptions, 'thresholds'>> & { thresholds: ResolvedTrendThresholds }
   metrics: Filled<MetricsOptions> | null
   cgroup: Filled<NonNullable<MemoryDiagnosticsOptions['cgroup']>>

@@ -178,7 +178,22 @@ export interface SnapshotStatus extends HeadroomVerdict {
 }
 
 /** The body of `GET /memory`. */
+/** `heapProfile` in `GET /memory`: the sampling heap profiler's state. */
+export interface HeapProfileStatus {
+  /** False in a Node built without the inspector. */
+  available: boolean
+  running: boolean
+  /** The running sampling's settings, null when stopped. */
+  intervalBytes: number | null
+  stackDepth: number | null
+  /** When the running sampling started (ISO 8601): a profile covers the time since. */
+  since: string | null
+  /** When this plugin found its sampling stopped by another user of the profiler, if it did. */
+  stoppedByOtherAt: string | null
+}
+
 export interface MemoryReport extends MemoryReading {
   snapshot: SnapshotStatus
+  heapProfile: HeapProfileStatus
   trend: TrendReport
 }

@@ -20,6 +20,7 @@ const GROUPS: Record<string, string> = {
   RateLimitOptions: 'rateLimit',
   GcOptions: 'gc',
   SnapshotOptions: 'snapshot',
+  HeapProfileOptions: 'heapProfile',
   TrendOptions: 'trend',
   TrendThresholds: 'trend.thresholds',
   MetricsOptions: 'metrics'
@@ -94,7 +95,7 @@ t.test('every default in DEFAULTS is documented on its option', async (t) => {
 
 t.test('the gate fills in DEFAULTS, fresh objects every time', async (t) => {
   const resolved = resolveOptions({ auth: { tokens: [TOKEN] }, metrics: { registry: { metrics: () => '' } as never } })
-  t.same(resolved.rateLimit, { memory: DEFAULTS.rateLimit.memory, gcStats: DEFAULTS.rateLimit.gcStats, takeSnapshot: DEFAULTS.rateLimit.takeSnapshot, snapshotFiles: DEFAULTS.rateLimit.snapshotFiles, metrics: DEFAULTS.rateLimit.metrics })
+  t.same(resolved.rateLimit, { memory: DEFAULTS.rateLimit.memory, gcStats: DEFAULTS.rateLimit.gcStats, takeSnapshot: DEFAULTS.rateLimit.takeSnapshot, snapshotFiles: DEFAULTS.rateLimit.snapshotFiles, metrics: DEFAULTS.rateLimit.metrics, heapProfile: DEFAULTS.rateLimit.heapProfile })
   t.same(resolved.failedAuthLimit, DEFAULTS.rateLimit.failedAuth)
   t.not(resolved.rateLimit.memory, DEFAULTS.rateLimit.memory, 'a copy: the limiter may keep and change its options')
   t.same(resolved.trend, { intervalMs: DEFAULTS.trend.intervalMs, capacityMs: DEFAULTS.trend.capacityMs, thresholds: { ...DEFAULTS.trend.thresholds, minSpanMs: DEFAULTS.trend.thresholds.windowMs / 2 } })

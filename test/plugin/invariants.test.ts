@@ -4,6 +4,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { createHook } from 'node:async_hooks'
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector'
 import { join } from 'node:path'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
@@ -17,7 +18,7 @@ import type { Teardown } from '../helpers/build-app.js'
 const gc = globalThis.gc as () => void
 const PLUGIN_DIR = fileURLToPath(new URL('../../plugin/', import.meta.url))
 // the single gate for options, and the checks it is made of
-const RULE_SOURCES = ['options.ts', 'option-checks.ts', 'trend/thresholds.ts', 'defaults.ts'].map((name) => join(PLUGIN_DIR, name))
+const RULE_SOURCES = ['options.ts', 'option-checks.ts', 'trend/thresholds.ts', 'defaults.ts', 'memory-diagnostics.ts'].map((name) => join(PLUGIN_DIR, name))
 
 function openFds (): number {
   return readdirSync('/proc/self/fd').length
@@ -128,7 +129,7 @@ interface InvalidCase {
 }
 
 const OPTION = 'FST_MEMDIAG_INVALID_OPTION'
-const ROUTES = ['memory', 'gcStats', 'takeSnapshot', 'snapshotFiles', 'metrics', 'failedAuth'] as const
+const ROUTES = ['memory', 'gcStats', 'takeSnapshot', 'snapshotFiles', 'metrics', 'heapProfile', 'failedAuth'] as const
 
 /** Every rule of the options gate (and the checks registration makes after it), broken one at a time. */
 function invalidCases (t: Teardown): InvalidCase[] {
@@ -178,6 +179,11 @@ function invalidCases (t: Teardown): InvalidCase[] {
     invalid('snapshot.maxHeapUsedBytes zero', { snapshot: { maxHeapUsedBytes: 0 } }, /`snapshot.maxHeapUsedBytes` must be a positive integer/),
     invalid('snapshot.maxFiles zero', { snapshot: { maxFiles: 0 } }, /`snapshot.maxFiles` must be a positive integer/),
     invalid('snapshot.maxAgeMs negative', { snapshot: { maxAgeMs: -5 } }, /`snapshot.maxAgeMs` must be a positive integer/),
+    invalid('heapProfile not an object', { heapProfile: true }, /`heapProfile` must be an object/),
+    invalid('heapProfile.continuous not a boolean', { heapProfile: { continuous: 'yes' } }, /`heapProfile.continuous` must be a boolean/),
+    invalid('heapProfile.intervalBytes below 1 KiB', { heapProfile: { intervalBytes: 1000 } }, /`heapProfile.intervalBytes` must be an integer from 1024 to 1073741824/),
+    invalid('heapProfile.intervalBytes above 1 GiB', { heapProfile: { intervalBytes: 2 ** 30 + 1 } }, /`heapProfile.intervalBytes` must be an integer from 1024 to 1073741824, got 1073741825/),
+    invalid('heapProfile.stackDepth above 128', { heapProfile: { stackDepth: 200 } }, /`heapProfile.stackDepth` must be an integer from 1 to 128/),
     invalid('trend not an object', { trend: 'fast' }, /`trend` must be an object/),
     invalid('trend null', { trend: null }, /`trend` must be an object/),
     invalid('trend.intervalMs zero', { trend: { intervalMs: 0 } }, /`trend.intervalMs` must be a positive integer/),
@@ -225,6 +231,12 @@ function invalidCases (t: Teardown): InvalidCase[] {
   const taken = new Registry()
   // eslint-disable-next-line no-new -- registered on `taken`, so the plugin's own gauge clashes
   new Gauge({ name: 'memdiag_heap_used_bytes', help: 'already here', registers: [taken] })
+  // V8's one sampling heap profiler held by another session: found after everything is opened
+  const other = new Session()
+  other.connect()
+  other.post('HeapProfiler.startSampling', { samplingInterval: 65536 })
+  t.teardown(() => other.disconnect())
+  cases.push({ name: 'heapProfile.continuous with the heap profiler in other hands', options: { auth, heapProfile: { continuous: true } }, code: OPTION, message: /could not start the sampling heap profiler.*another user/ })
   cases.push({ name: 'metrics.registry already holds a memdiag metric', options: { auth, metrics: { registry: taken } }, message: /memdiag_heap_used_bytes has already been registered/ })
   return cases
 }

@@ -6,7 +6,7 @@ import type * as Plugin from '../../plugin/index.js'
 import type * as Analysis from '../../analysis/index.js'
 import type {
   AuthOptions, AuthStrategy, ContainerMemory, ErrorBody, EstimateBasis, GcKind, GcOptions, GcPeriod, GcStats,
-  HeadroomSource, HeadroomVerdict, HeapTrend, MemoryDiagnosticsOptions, MemoryLimit, MemoryReading, MemoryReport,
+  HeadroomSource, HeadroomVerdict, HeapProfileOptions, HeapProfileStatus, HeapTrend, MemoryDiagnosticsOptions, MemoryLimit, MemoryReading, MemoryReport,
   MetricsOptions, MetricsRegistry, OutsideHeap, PauseStats, RateLimitOptions, RetainedMemory, Allocator, RouteRateLimit,
   SeriesTrend, SnapshotCost, SnapshotEstimate, SnapshotOptions, SnapshotStatus, SystemMemory, TimeToLimit,
   TrendOptions, TrendReport, TrendThresholds, TrendVerdict, WrittenSnapshot
@@ -15,7 +15,7 @@ import type {
   CollectionKind, DiffHeapSnapshotsOptions, DiffProgress, FindLeaksOptions, FindLeaksProgress, FormatHeapDiffOptions,
   HeapDiff, HeapDiffRow, HeapDiffSortKey, HeapDiffTotals, HeapSnapshot, LeakCandidate, LeakCollection, LeakReport,
   LeakSnapshotSummary, LeakStep, ParseHeapSnapshotOptions, ReadProgress, RequestCounts, RetainerPath, RetainerStep,
-  RouteShare, SnapshotSummary
+  RouteShare, SnapshotSummary, FindGrowingSitesOptions, GrowingSite, GrowingSitesReport, HeapProfileSummary, SiteFrame, SiteRoute
 } from '../../analysis/index.js'
 
 describe('"."', () => {
@@ -41,6 +41,10 @@ describe('"."', () => {
       | 'FST_MEMDIAG_ROUTE_NOT_FOUND'
       | 'FST_MEMDIAG_METHOD_NOT_ALLOWED'
       | 'FST_MEMDIAG_UNSAFE_SNAPSHOT_FILE'
+      | 'FST_MEMDIAG_HEAP_PROFILE_SETTINGS_CONFLICT'
+      | 'FST_MEMDIAG_HEAP_PROFILER_BUSY'
+      | 'FST_MEMDIAG_HEAP_PROFILE_NOT_RUNNING'
+      | 'FST_MEMDIAG_HEAP_PROFILER_UNAVAILABLE'
     >()
     const { errorCodes } = {} as typeof Plugin
     const error: unknown = new Error('from a request')
@@ -52,7 +56,9 @@ describe('"."', () => {
   })
 
   test('the answers: /memory, /gc-stats, the 201 of POST /heap-snapshot, errors', () => {
-    expect<keyof MemoryReport>().type.toBe<keyof MemoryReading | 'snapshot' | 'trend'>()
+    expect<keyof MemoryReport>().type.toBe<keyof MemoryReading | 'snapshot' | 'heapProfile' | 'trend'>()
+    expect<MemoryReport['heapProfile']>().type.toBe<HeapProfileStatus>()
+    expect<keyof HeapProfileStatus>().type.toBe<'available' | 'running' | 'intervalBytes' | 'stackDepth' | 'since' | 'stoppedByOtherAt'>()
     expect<MemoryReport['snapshot']>().type.toBe<SnapshotStatus>()
     expect<MemoryReport['trend']>().type.toBe<TrendReport>()
     expect<MemoryReading['container']>().type.toBe<ContainerMemory>()
@@ -90,7 +96,10 @@ describe('"."', () => {
   })
 
   test('the options', () => {
-    expect<keyof MemoryDiagnosticsOptions>().type.toBe<'auth' | 'rateLimit' | 'gc' | 'snapshot' | 'trend' | 'metrics' | 'cgroup'>()
+    expect<keyof MemoryDiagnosticsOptions>().type.toBe<'auth' | 'rateLimit' | 'gc' | 'snapshot' | 'heapProfile' | 'trend' | 'metrics' | 'cgroup'>()
+    expect<MemoryDiagnosticsOptions['heapProfile']>().type.toBe<HeapProfileOptions | undefined>()
+    expect<keyof HeapProfileOptions>().type.toBe<'continuous' | 'intervalBytes' | 'stackDepth'>()
+    expect<RateLimitOptions['heapProfile']>().type.toBe<RouteRateLimit | false | undefined>()
     expect<MemoryDiagnosticsOptions['auth']>().type.toBe<AuthOptions | false>()
     expect<AuthOptions['strategies']>().type.toBe<AuthStrategy[] | undefined>()
     expect<MemoryDiagnosticsOptions['rateLimit']>().type.toBe<RateLimitOptions | false | undefined>()
@@ -109,12 +118,13 @@ describe('"."', () => {
 describe('"./analysis"', () => {
   test('runtime exports', () => {
     expect<keyof typeof Analysis>().type.toBe<
-      'diffHeapSnapshots' | 'findLeaks' | 'formatHeapDiff' | 'formatLeakReport' | 'parseHeapSnapshot' | 'readRequestCounts' | 'errorCodes'
+      | 'diffHeapSnapshots' | 'findLeaks' | 'formatHeapDiff' | 'formatLeakReport' | 'parseHeapSnapshot' | 'readRequestCounts' | 'errorCodes'
+      | 'findGrowingSites' | 'formatGrowingSites'
     >()
   })
 
   test('error codes', () => {
-    expect<keyof typeof Analysis.errorCodes>().type.toBe<'FST_MEMDIAG_HEAP_SNAPSHOT_FORMAT'>()
+    expect<keyof typeof Analysis.errorCodes>().type.toBe<'FST_MEMDIAG_HEAP_SNAPSHOT_FORMAT' | 'FST_MEMDIAG_HEAP_PROFILE_FORMAT'>()
   })
 
   test('the functions, with their options and reports', () => {
@@ -123,6 +133,8 @@ describe('"./analysis"', () => {
     expect<typeof Analysis.formatHeapDiff>().type.toBe<(diff: HeapDiff, options?: FormatHeapDiffOptions) => string>()
     expect<typeof Analysis.formatLeakReport>().type.toBe<(report: LeakReport) => string>()
     expect<typeof Analysis.parseHeapSnapshot>().type.toBe<(path: string, options?: ParseHeapSnapshotOptions) => Promise<HeapSnapshot>>()
+    expect<typeof Analysis.findGrowingSites>().type.toBe<(files: readonly string[], options?: FindGrowingSitesOptions) => Promise<GrowingSitesReport>>()
+    expect<typeof Analysis.formatGrowingSites>().type.toBe<(report: GrowingSitesReport) => string>()
     expect<typeof Analysis.readRequestCounts>().type.toBe<(snapshot: HeapSnapshot) => RequestCounts | undefined>()
   })
 
@@ -142,5 +154,10 @@ describe('"./analysis"', () => {
     expect<LeakCandidate['perRoute']>().type.toBe<RouteShare[] | undefined>()
     expect<HeapDiff['retainerPaths']>().type.toBe<readonly RetainerPath[]>()
     expect<RetainerPath['steps']>().type.toBe<readonly RetainerStep[]>()
+    expect<GrowingSitesReport['sites']>().type.toBe<readonly GrowingSite[]>()
+    expect<GrowingSitesReport['profiles']>().type.toBe<readonly HeapProfileSummary[]>()
+    expect<GrowingSite['route']>().type.toBe<SiteRoute | null>()
+    expect<GrowingSite['stack']>().type.toBe<readonly SiteFrame[]>()
+    expect<GrowingSite>().type.toBeAssignableTo<SiteFrame>()
   })
 })

@@ -1,0 +1,169 @@
+import { integerProblem } from '../../plugin/integer-check.js'
+import { HeapProfileFormatError } from '../errors.js'
+import { liveStacks } from './live-sites.js'
+import type { LiveStack, SiteFrame } from './live-sites.js'
+import { readHeapProfile } from './read-heap-profile.js'
+import type { HeapProfile } from './read-heap-profile.js'
+
+export type { SiteFrame } from './live-sites.js'
+
+export interface FindGrowingSitesOptions {
+  /**
+   * Report at most this many sites.
+   * @defaultValue 10
+   */
+  readonly top?: number
+}
+
+export interface HeapProfileSummary {
+  readonly file: string
+  readonly samples: number
+  /** Live bytes of every site together (V8's estimate from its samples). */
+  readonly liveBytes: number
+  /** From the plugin's metadata, when the profile carries it. */
+  readonly pid?: number
+  readonly takenAt?: string
+  readonly since?: string
+  readonly intervalBytes?: number
+  /** Handler calls per route since the process started. */
+  readonly requestCounts?: Readonly<Record<string, number>>
+}
+
+/** The route whose handler is on the site's stacks, and what the site grew per request of it. */
+export interface SiteRoute {
+  readonly route: string
+  /** The route's requests from the first profile to the last. */
+  readonly requests: number
+  /** The growth of this site under that route's handler, per request; null without requests. */
+  readonly bytesPerRequest: number | null
+}
+
+export interface GrowingSite extends SiteFrame {
+  /** Live bytes at this site in each profile. */
+  readonly bytes: readonly number[]
+  /** Last minus first (with one profile: the live bytes). */
+  readonly growthBytes: number
+  /** The stack that holds most of its live bytes in the last profile, innermost frame first. */
+  readonly stack: readonly SiteFrame[]
+  /** The route whose handler is on the stacks that grew most; null when no known handler is on them. */
+  readonly route: SiteRoute | null
+}
+
+export interface GrowingSitesReport {
+  readonly profiles: readonly HeapProfileSummary[]
+  /**
+   * With two profiles or more: the sites whose live bytes grew in every interval, most growth
+   * first. With one: the sites holding most live bytes (no growth can be told from one).
+   */
+  readonly sites: readonly GrowingSite[]
+  /** Sites that grew in every interval, before `top` cut them (with one profile: 0). */
+  readonly growingCount: number
+  readonly notes: readonly string[]
+}
+
+const DEFAULT_TOP = 10
+
+/**
+ * Compares sampling heap profiles of one process taken over time (each holds the samples of the
+ * objects still alive since sampling began): the allocation sites whose live bytes grew in every
+ * interval are what keeps growing. Each is attributed to the route whose handler is on its stack
+ * when the profiles come from the plugin (which records where each handler is defined).
+ */
+export async function findGrowingSites (files: readonly string[], options: FindGrowingSitesOptions = {}): Promise<GrowingSitesReport> {
+  const top = options.top ?? DEFAULT_TOP
+  const problem = integerProblem(top, { min: 1, name: '`top`' })
+  if (problem !== null) throw new TypeError(problem)
+  if (files.length === 0) throw new TypeError('findGrowingSites needs one heap profile or more')
+  const profiles: HeapProfile[] = []
+  for (const file of files) profiles.push(await readHeapProfile(file))
+  const notes = checkSeries(profiles)
+  const stacks = profiles.map(liveStacks)
+  const summaries = profiles.map((profile, i) => summary(profile, stacks[i]!))
+  const siteKeys = new Set(stacks.flatMap((bySite) => [...bySite.keys()]))
+  const last = stacks.length - 1
+  const sites: GrowingSite[] = []
+  for (const key of siteKeys) {
+    const perProfile = stacks.map((bySite) => bySite.get(key) ?? new Map<string, LiveStack>())
+    const bytes = perProfile.map((byStack) => sum([...byStack.values()].map((s) => s.bytes)))
+    const grew = bytes.every((b, i) => i === 0 || b > bytes[i - 1]!)
+    if (profiles.length > 1 && !grew) continue
+    const lastStacks = [...perProfile[last]!.values()]
+    if (lastStacks.length === 0) continue
+    const biggest = lastStacks.reduce((a, b) => (b.bytes > a.bytes ? b : a))
+    sites.push({
+      ...biggest.frames[0]!,
+      bytes,
+      growthBytes: profiles.length > 1 ? bytes[last]! - bytes[0]! : bytes[0]!,
+      stack: biggest.frames,
+      route: siteRoute(perProfile[0]!, perProfile[last]!, profiles, profiles.length > 1)
+    })
+  }
+  sites.sort((a, b) => b.growthBytes - a.growthBytes)
+  if (profiles.length === 1) {
+    notes.unshift(`One profile: live bytes by allocation site since sampling began${summaries[0]!.since === undefined ? '' : ` (${summaries[0]!.since})`}, largest first. ` +
+      'It cannot tell growth from a steady cache or what was allocated at start: take two more profiles under load and compare them.')
+  } else if (sites.length === 0) {
+    notes.push('No allocation site grew in every interval. A slow leak may need more load between the profiles, or a smaller sampling interval (POST /heap-profile?intervalBytes=32768).')
+  }
+  return { profiles: summaries, sites: sites.slice(0, top), growingCount: profiles.length > 1 ? sites.length : 0, notes }
+}
+
+// Samples of objects alive since sampling began: profiles compare only within one sampling run.
+function checkSeries (profiles: readonly HeapProfile[]): string[] {
+  const notes: string[] = []
+  const withMeta = profiles.filter((p) => p.metadata !== null)
+  if (withMeta.length < profiles.length && profiles.length > 1) {
+    notes.push('Some profiles carry no plugin metadata (saved from DevTools or `node --heap-prof`): their process, order and sampling run cannot be checked, nor their routes attributed.')
+  }
+  for (let i = 1; i < withMeta.length; i++) {
+    const [before, after] = [withMeta[i - 1]!, withMeta[i]!]
+    const [a, b] = [before.metadata!, after.metadata!]
+    if (a.pid !== b.pid) throw new HeapProfileFormatError(`${after.file} comes from process ${b.pid}, ${before.file} from ${a.pid}: compare profiles of one process`)
+    if (a.since !== b.since) {
+      throw new HeapProfileFormatError(`${after.file} comes from a sampling started at ${b.since}, ${before.file} from one started at ${a.since}: ` +
+        'a profile holds what was sampled since its start, so only profiles of one sampling run compare')
+    }
+    if (Date.parse(b.takenAt) < Date.parse(a.takenAt)) throw new HeapProfileFormatError(`${after.file} was taken before ${before.file}: give the profiles in the order they were taken`)
+  }
+  return notes
+}
+
+function siteRoute (first: Map<string, LiveStack>, last: Map<string, LiveStack>, profiles: readonly HeapProfile[], compare: boolean): SiteRoute | null {
+  const growth = new Map<string, number>()
+  for (const [key, stack] of last) {
+    if (stack.route === null) continue
+    const delta = stack.bytes - (compare ? first.get(key)?.bytes ?? 0 : 0)
+    growth.set(stack.route, (growth.get(stack.route) ?? 0) + delta)
+  }
+  const [route, bytes] = [...growth].reduce<[string, number] | [null, 0]>((best, entry) => (best[0] === null || entry[1] > best[1] ? entry : best), [null, 0])
+  if (route === null) return null
+  const requests = requestsOf(profiles.at(-1)!, route) - (compare ? requestsOf(profiles[0]!, route) : 0)
+  return { route, requests, bytesPerRequest: requests > 0 ? Math.round(bytes / requests) : null }
+}
+
+function requestsOf (profile: HeapProfile, route: string): number {
+  return profile.metadata?.routes.find((r) => r.route === route)?.requests ?? 0
+}
+
+function summary (profile: HeapProfile, bySite: Map<string, Map<string, LiveStack>>): HeapProfileSummary {
+  const liveBytes = sum([...bySite.values()].flatMap((stacks) => [...stacks.values()].map((s) => s.bytes)))
+  const meta = profile.metadata
+  return {
+    file: profile.file,
+    samples: profile.sampleCount,
+    liveBytes,
+    ...(meta === null
+      ? {}
+      : {
+          pid: meta.pid,
+          takenAt: meta.takenAt,
+          since: meta.since,
+          intervalBytes: meta.intervalBytes,
+          requestCounts: Object.fromEntries(meta.routes.map((r) => [r.route, r.requests]))
+        })
+  }
+}
+
+function sum (values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0)
+}
