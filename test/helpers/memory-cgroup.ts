@@ -20,7 +20,7 @@ export function createMemoryCgroup (t: Teardown, limitBytes: number): MemoryCgro
     if (existsSync(join(v1Root, 'memory.limit_in_bytes'))) {
       const dir = join(v1Root, name)
       mkdirSync(dir)
-      t.teardown(() => rmdirSync(dir))
+      t.teardown(async () => { await removeCgroup(dir) })
       writeFileSync(join(dir, 'memory.limit_in_bytes'), String(limitBytes))
       return {
         version: 'v1',
@@ -35,7 +35,7 @@ export function createMemoryCgroup (t: Teardown, limitBytes: number): MemoryCgro
     }
     const dir = join(v2Root, name)
     mkdirSync(dir)
-    t.teardown(() => rmdirSync(dir))
+    t.teardown(async () => { await removeCgroup(dir) })
     if (!existsSync(join(dir, 'memory.max'))) writeFileSync(join(v2Root, 'cgroup.subtree_control'), '+memory')
     writeFileSync(join(dir, 'memory.max'), String(limitBytes))
     if (existsSync(join(dir, 'memory.swap.max'))) writeFileSync(join(dir, 'memory.swap.max'), '0')
@@ -47,6 +47,26 @@ export function createMemoryCgroup (t: Teardown, limitBytes: number): MemoryCgro
     }
   } catch (error) {
     return `cannot create a memory cgroup here (${(error as Error).message}); needs root and a writable cgroup hierarchy`
+  }
+}
+
+/**
+ * Removes a cgroup once its last task has left: a child SIGKILLed in teardown can still be listed
+ * for a moment after its exit event (measured once in a fresh-clone CI run: EBUSY). Gives up after
+ * 2 s, naming what is left in it.
+ */
+async function removeCgroup (dir: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmdirSync(dir)
+      return
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= 40) {
+        const procs = existsSync(join(dir, 'cgroup.procs')) ? readFileSync(join(dir, 'cgroup.procs'), 'latin1').trim() : ''
+        throw new Error(`cannot remove the cgroup ${dir} (${(error as Error).message}); processes still in it: ${procs === '' ? 'none' : procs}`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
   }
 }
 

@@ -25,7 +25,7 @@ t.test('snapshot options have explicit defaults', async (t) => {
   })
   t.same(resolved.rateLimit.takeSnapshot, { max: 2, timeWindow: 600_000 })
   t.same(resolved.rateLimit.snapshotFiles, { max: 60, timeWindow: 60_000 })
-  t.same(resolveOptions({ auth: false, rateLimit: false }).rateLimit, { memory: false, gcStats: false, takeSnapshot: false, snapshotFiles: false, metrics: false })
+  t.same(resolveOptions({ auth: false, rateLimit: false }).rateLimit, { memory: false, gcStats: false, takeSnapshot: false, snapshotFiles: false, metrics: false, heapProfile: false })
   const given = resolveOptions({
     auth: false,
     rateLimit: { takeSnapshot: { max: 1, timeWindow: '1 hour' }, snapshotFiles: false },
@@ -116,7 +116,7 @@ t.test('the headroom guard refuses with 503, the figures and Retry-After; nothin
       statusCode: 503,
       code: 'FST_MEMDIAG_INSUFFICIENT_HEADROOM',
       error: 'Service Unavailable',
-      message: /^Not enough memory headroom for a heap snapshot: a snapshot needs about .* more than the .* available \(the budget of snapshot.maxHeapUsedBytes 1.0 KiB\)$/,
+      message: /^Not enough memory headroom for a heap snapshot: a snapshot needs about .* more than the .* available \(the budget of snapshot.maxHeapUsedBytes 1.0 KiB\); the sampling heap profile is available: GET \/heap-profile/,
       heapUsedBytes: Number,
       estimatedBytes: Number,
       availableBytes: Number,
