@@ -42,20 +42,23 @@ export interface LiveRun {
  */
 export async function watchLive (t: Test, apps: readonly LiveApp[], run: LiveRun): Promise<Watched[]> {
   const records = apps.map((app) => join(tmpdir(), `memdiag-live-${app.name}-${process.pid}.json`))
-  const urls = await Promise.all(apps.map((app, i) => startService(t, app.env, records[i]!)))
-  const watched = await Promise.all(urls.map((url) => loadAndWatch(url, run)))
+  const state: { watched?: Watched[] } = {}
+  // Registered before any service starts (and so run after they are killed): a start that fails
+  // leaves no recording behind either.
   t.teardown(() => {
     for (const [i, app] of apps.entries()) {
-      if (!t.passing()) {
+      if (!t.passing() && state.watched !== undefined) {
         const kept = join(tmpdir(), `live-verdict-${app.name}-${process.pid}.json`)
-        const label = { name: `live-verdict-${app.name}-${process.pid}`, description: `the live verdict test's ${app.name} service, kept on a failure`, expected: app.expected, command: 'test/helpers/live-service.ts', loadStartedAt: watched[i]!.loadStartedAt }
+        const label = { name: `live-verdict-${app.name}-${process.pid}`, description: `the live verdict test's ${app.name} service, kept on a failure`, expected: app.expected, command: 'test/helpers/live-service.ts', loadStartedAt: state.watched[i]!.loadStartedAt }
         writeFileSync(kept, JSON.stringify(readRecording(records[i]!, label)) + '\n')
         console.error(`live verdict: the ${app.name} service's memory series: ${kept}`)
       }
       rmSync(records[i]!, { force: true })
     }
   })
-  return watched
+  const urls = await Promise.all(apps.map((app, i) => startService(t, app.env, records[i]!)))
+  state.watched = await Promise.all(urls.map((url) => loadAndWatch(url, run)))
+  return state.watched
 }
 
 async function startService (t: Test, env: Record<string, string>, record: string): Promise<string> {
