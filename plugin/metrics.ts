@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import type { CgroupProbe } from './cgroup.js'
 import { unexplainedBytes } from './memory-probe.js'
 import { createProcessStatusReader } from './process-status.js'
@@ -77,7 +78,8 @@ function defineMetrics (
   gauge('memdiag_process_resident_memory_bytes', 'Resident set size of the process.', () => process.memoryUsage.rss())
   gauge('memdiag_external_memory_bytes', 'Memory of C++ objects bound to JS objects, including array buffers.', () => process.memoryUsage().external)
   gauge('memdiag_array_buffers_bytes', 'Memory of ArrayBuffers and Buffers (process.memoryUsage().arrayBuffers), part of external.', () => process.memoryUsage().arrayBuffers)
-  const status = createProcessStatusReader()
+  // One read of /proc/self/status per scrape, not one per gauge that shows a field of it.
+  const status = readOncePerScrape(createProcessStatusReader())
   gauge('memdiag_resident_anonymous_bytes', 'Resident anonymous memory (RssAnon of /proc/self/status; absent without /proc).', () => status()?.rssAnonBytes ?? null)
   gauge('memdiag_resident_file_bytes', 'Resident file-backed memory (RssFile of /proc/self/status; absent without /proc).', () => status()?.rssFileBytes ?? null)
   gauge('memdiag_threads', 'Threads of the process (absent without /proc).', () => status()?.threads ?? null)
@@ -131,5 +133,21 @@ function defineMetrics (
     snapshotTaken: () => taken.inc(),
     snapshotRefused: (reason) => refused.inc({ reason }),
     unregister
+  }
+}
+
+const SCRAPE_MS = 100
+
+/** The reading of `read`, taken again only when the last one is older than a scrape takes. */
+function readOncePerScrape<T> (read: () => T): () => T {
+  let takenAt = -Infinity
+  let value: T
+  return () => {
+    const now = performance.now()
+    if (now - takenAt > SCRAPE_MS) {
+      value = read()
+      takenAt = now
+    }
+    return value
   }
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Registry, collectDefaultMetrics } from 'prom-client'
 import { execFileSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parsePrometheusText } from '../helpers/prometheus-text.js'
 import { AUTH, TOKEN, build, tempDir } from '../helpers/build-app.js'
@@ -53,6 +53,21 @@ t.test('GET /metrics: memdiag_* metrics beside the default ones, behind the toke
     t.ok(sample !== undefined && sample.value > 0, `${name} = ${sample?.value}`)
   }
   t.equal(families.get('memdiag_heap_used_bytes')?.type, 'gauge')
+  t.test('memory outside the heap: the kernel\'s view beside V8\'s', async (t) => {
+    const value = (name: string) => families.get(name)?.samples[0]?.value
+    const status = readFileSync('/proc/self/status', 'utf8')
+    const kB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)![1]) * 1024
+    const anon = value('memdiag_resident_anonymous_bytes')!
+    t.ok(Math.abs(anon - kB('RssAnon')) < 64 * 1024 * 1024, `resident anonymous ${anon} is RssAnon (${kB('RssAnon')})`)
+    t.ok(value('memdiag_resident_file_bytes')! > 0)
+    t.ok(value('memdiag_threads')! >= 2, `threads ${value('memdiag_threads')}: the main one and V8's helpers`)
+    t.ok(value('memdiag_array_buffers_bytes')! <= value('memdiag_external_memory_bytes')!, 'array buffers are part of external')
+    const unexplained = value('memdiag_unexplained_memory_bytes')!
+    t.ok(unexplained > 0 && unexplained < anon, `unexplained ${unexplained}: anonymous RSS less the heap and external`)
+    const growth = families.get('memdiag_unexplained_growth_bytes_per_minute')
+    t.equal(growth?.type, 'gauge')
+    t.ok(growth!.samples.length <= 1 && growth!.samples.every((s) => Number.isFinite(s.value)), 'the trend\'s slope of it, or nothing before two samples')
+  })
   const verdicts = families.get('memdiag_leak_verdict')!.samples
   t.same(verdicts.map((s) => s.labels.verdict).sort(), ['growing-heap', 'growing-native', 'insufficient-data', 'steady'])
   t.same(verdicts.filter((s) => s.value === 1).map((s) => s.labels.verdict), ['insufficient-data'], 'exactly one verdict is current')
