@@ -61,6 +61,15 @@ export const KINDS: LeakKind[] = [
 // with none then and then happens); at 4 KiB about 30, so that the growth shows in every interval.
 const PROFILE_INTERVAL_BYTES = 4 * 1024
 
+/** A leak inside an npm library: lru-cache holds what the app hands it (test/analysis/leak-corpus-library.test.ts). */
+export const LIBRARY_KIND: LeakKind = {
+  name: 'lru-cache misused: a TTL and no max, keyed per request',
+  path: '/quotes',
+  className: 'QuoteSnapshot',
+  collection: 'Array',
+  perRequest: 1
+}
+
 export async function runLeakCorpusApp (t: Test, path: string | null): Promise<LeakReport> {
   return (await runLeakCorpusWithProfiles(t, path)).report
 }
@@ -126,17 +135,21 @@ export function checkProfileSite (t: Test, kind: LeakKind, sites: GrowingSitesRe
     return
   }
   const constructor = first.stack.find((frame) => frame.functionName === kind.className)
-  const fixtureLine = fixtureLineOf(`class ${kind.className} `)
+  const fixtureLine = constructorLine(kind.className)
   t.match(constructor?.source, { url: FIXTURE, line: fixtureLine },
     `${kind.className}'s constructor (leak-corpus-app.ts:${fixtureLine}) is on the first site's stack: ${first.stack.slice(0, 5).map((f) => f.functionName).join(' ← ')}`)
   t.equal(first.route?.route, `POST ${kind.path}`, 'attributed to the leaking route, by its handler on the stack')
   t.equal(first.route?.requests, 2 * REQUESTS_PER_PHASE, 'the route\'s requests from the first profile to the last')
-  t.notOk(sites.sites.slice(0, 3).some((site) => site.route?.route === 'GET /busy'), 'the busy route is not among the first three sites')
+  // No claim on the next sites: requests of the busy route in flight at each read are live, and
+  // one of its sites grows in both intervals about one run in four (116 kB once, beside /render's 136 kB).
   t.end()
 }
 
 const FIXTURE = new URL('../fixtures/leak-corpus-app.ts', import.meta.url).href
 
-function fixtureLineOf (text: string): number {
-  return readFileSync(new URL(FIXTURE), 'utf8').split('\n').findIndex((line) => line.includes(text)) + 1
+/** Where the class's constructor starts in the fixture (1-based): the line V8 gives its function. */
+function constructorLine (className: string): number {
+  const lines = readFileSync(new URL(FIXTURE), 'utf8').split('\n')
+  const start = lines.findIndex((line) => line.startsWith(`class ${className} `))
+  return lines.findIndex((line, i) => i > start && line.trimStart().startsWith('constructor (')) + 1
 }
