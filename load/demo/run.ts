@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { findGrowingSites, findLeaks } from '../../analysis/index.js'
-import type { GrowingSitesReport, LeakReport } from '../../analysis/index.js'
+import type { LeakReport } from '../../analysis/index.js'
 import { drive } from '../drive.js'
 import type { TargetName } from '../targets.js'
 import type { DemoOptions } from './options.js'
@@ -25,7 +25,6 @@ interface PhaseOptions {
 }
 
 type DrivenPhase = PhaseResult & { midFile?: string }
-
 
 /**
  * The demo from start to verdict: starts the app, drives the fixed endpoint then the leaking one
