@@ -1,6 +1,7 @@
 import { integerProblem } from '../../plugin/integer-check.js'
 import { HeapProfileFormatError } from '../errors.js'
 import { appCall } from './app-frames.js'
+import { diskSourcePositions } from './disk-source-maps.js'
 import { frameKey, liveStacks } from './live-sites.js'
 import type { LiveStack, SiteFrame } from './live-sites.js'
 import { readHeapProfile } from './read-heap-profile.js'
@@ -14,6 +15,13 @@ export interface FindGrowingSitesOptions {
    * @defaultValue 10
    */
   readonly top?: number
+  /**
+   * Map frames the profile gives no original position for through the source maps found on
+   * disk: the `.map` named by each script's `//# sourceMappingURL=` (or an inline map), when the
+   * script's path exists on this machine.
+   * @defaultValue true
+   */
+  readonly sourceMaps?: boolean
 }
 
 export interface HeapProfileSummary {
@@ -97,7 +105,8 @@ export async function findGrowingSites (files: readonly string[], options: FindG
   const profiles: HeapProfile[] = []
   for (const file of files) profiles.push(await readHeapProfile(file))
   const notes = checkSeries(profiles)
-  const stacks = profiles.map(liveStacks)
+  const onDisk = options.sourceMaps === false ? {} : await diskSourcePositions(profiles.map((p) => p.head), profiles.at(-1)?.metadata?.sourcePositions ?? {})
+  const stacks = profiles.map((profile) => liveStacks(profile, { ...onDisk, ...profile.metadata?.sourcePositions }))
   const summaries = profiles.map((profile, i) => summary(profile, stacks[i]!))
   const last = stacks.length - 1
   const compare = profiles.length > 1
