@@ -9,7 +9,7 @@
 // long-lived processes): here that design measured a carry-over larger than the effect. In the
 // order off → 512 KiB → 32 KiB the variant served right after `off` read 32-43% less CPU per
 // request than the others (three runs, 12,000 warm-up requests per switch); reversed, 32 KiB read
-// -37%. A process that has sampled keeps a cost after the sampler stops (see docs/heap-profiles.md),
+// -37%. Whether a process keeps a cost after its sampler stops is not settled (docs/heap-profiles.md),
 // so each round here starts three new processes, one per variant, loaded at once on one core; the
 // process's own luck is then noise that the rounds' median and interval carry.
 // --hold-minutes M: afterwards, the three variants under the same load for M minutes (the issue's
