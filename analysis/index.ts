@@ -22,6 +22,6 @@ export type { RequestCounts } from './request-counts.js'
 export type { RouteShare } from './route-attribution.js'
 export { findGrowingSites } from './heap-profile/find-growing-sites.js'
 export type {
-  FindGrowingSitesOptions, GrowingSite, GrowingSitesReport, HeapProfileSummary, SiteFrame, SiteRoute
+  AppCallSite, FindGrowingSitesOptions, GrowingSite, GrowingSitesReport, HeapProfileSummary, SiteFrame, SiteRoute
 } from './heap-profile/find-growing-sites.js'
 export { formatGrowingSites } from './heap-profile/format-growing-sites.js'

@@ -33,12 +33,22 @@ async function serve (intervalBytes: number): Promise<number> {
   return port
 }
 
-async function profileFigures (): Promise<{ samples: number, bytes: number, readMs: number } | null> {
+export interface ProfileFigures {
+  samples: number
+  bytes: number
+  readMs: number
+  /** `/memory`'s `heapProfile.memory` after the read: the profiler's own samples, nodes and estimated bytes. */
+  held: { samples: number, nodes: number, estimatedBytes: number }
+}
+
+async function profileFigures (): Promise<ProfileFigures | null> {
+  const headers = { authorization: `Bearer ${TOKEN}` }
   const started = performance.now()
-  const res = await app!.inject({ url: '/_diagnostics/heap-profile', headers: { authorization: `Bearer ${TOKEN}` } })
+  const res = await app!.inject({ url: '/_diagnostics/heap-profile', headers })
   const readMs = performance.now() - started
   if (res.statusCode !== 200) return null
-  return { samples: (JSON.parse(res.body) as { samples: unknown[] }).samples.length, bytes: res.rawPayload.length, readMs }
+  const memory = (await app!.inject({ url: '/_diagnostics/memory', headers })).json() as { heapProfile: { memory: ProfileFigures['held'] } }
+  return { samples: (JSON.parse(res.body) as { samples: unknown[] }).samples.length, bytes: res.rawPayload.length, readMs, held: memory.heapProfile.memory }
 }
 
 process.send?.({ port: await serve(Number(process.argv[2])) })

@@ -1,7 +1,8 @@
 // npm run demo: reproduce the "new tenant connection on every request" leak and name the culprit
-// with the library's leak finder (three snapshots per phase), with the plugin's trend verdict.
+// with the library's leak finder (three snapshots per phase), the sampling heap profile over the
+// leaking phase, and the plugin's trend verdict.
 //   [--phase-seconds 30] [--fixed-seconds 2 × phase-seconds] [--warmup-seconds 5] [--connections 10]
-//   [--leaking-connections 2] [--leaking-requests 3000] [--tenants 20] [--out demo-report]
+//   [--leaking-connections 2] [--leaking-requests 3000] [--tenants 20] [--profile-interval-kib 32] [--out demo-report]
 import { DEMO_USAGE, parseDemoArguments } from './demo/options.js'
 import type { DemoOptions } from './demo/options.js'
 import { renderTerminalReport, writeReportFiles } from './demo/report.js'

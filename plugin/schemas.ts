@@ -144,7 +144,12 @@ export const heapProfileStatusResponse = objectOf({
   intervalBytes: nullableInteger,
   stackDepth: nullableInteger,
   since: nullableString,
-  stoppedByOtherAt: nullableString
+  stoppedByOtherAt: nullableString,
+  memory: {
+    type: ['object', 'null'],
+    required: ['samples', 'nodes', 'estimatedBytes', 'readAt'],
+    properties: { samples: integer, nodes: integer, estimatedBytes: integer, readAt: { type: 'string' } }
+  }
 })
 
 /** A `.heapprofile` (JSON) or a gzipped pprof, sent as bytes: declared for documentation. */

@@ -1,6 +1,8 @@
 import { integerProblem } from '../../plugin/integer-check.js'
 import { HeapProfileFormatError } from '../errors.js'
-import { liveStacks } from './live-sites.js'
+import { appCall } from './app-frames.js'
+import { diskSourcePositions } from './disk-source-maps.js'
+import { frameKey, liveStacks } from './live-sites.js'
 import type { LiveStack, SiteFrame } from './live-sites.js'
 import { readHeapProfile } from './read-heap-profile.js'
 import type { HeapProfile } from './read-heap-profile.js'
@@ -13,6 +15,13 @@ export interface FindGrowingSitesOptions {
    * @defaultValue 10
    */
   readonly top?: number
+  /**
+   * Map frames the profile gives no original position for through the source maps found on
+   * disk: the `.map` named by each script's `//# sourceMappingURL=` (or an inline map), when the
+   * script's path exists on this machine.
+   * @defaultValue true
+   */
+  readonly sourceMaps?: boolean
 }
 
 export interface HeapProfileSummary {
@@ -49,6 +58,23 @@ export interface GrowingSite extends SiteFrame {
   readonly route: SiteRoute | null
 }
 
+/**
+ * Where the application's own code asked for what grew: the innermost frame outside
+ * `node_modules` and Node on the growing stacks, with the function it called there. A leak inside
+ * a library (a connection, a cache) is allocated by dozens of the library's functions; summed by
+ * the app's call into it, it is one line: `postModel → createConnection`.
+ */
+export interface AppCallSite {
+  /** The app's function (where it starts: the profile knows functions, not the calling line). */
+  readonly frame: SiteFrame
+  /** The function it called toward the allocations; null when it allocated them itself. */
+  readonly callee: SiteFrame | null
+  /** Live bytes allocated under this call in each profile. */
+  readonly bytes: readonly number[]
+  readonly growthBytes: number
+  readonly route: SiteRoute | null
+}
+
 export interface GrowingSitesReport {
   readonly profiles: readonly HeapProfileSummary[]
   /**
@@ -58,6 +84,8 @@ export interface GrowingSitesReport {
   readonly sites: readonly GrowingSite[]
   /** Sites that grew in every interval, before `top` cut them (with one profile: 0). */
   readonly growingCount: number
+  /** The same growth summed by the app's call that led to it (the same ranking and `top`). */
+  readonly appCalls: readonly AppCallSite[]
   readonly notes: readonly string[]
 }
 
@@ -77,27 +105,29 @@ export async function findGrowingSites (files: readonly string[], options: FindG
   const profiles: HeapProfile[] = []
   for (const file of files) profiles.push(await readHeapProfile(file))
   const notes = checkSeries(profiles)
-  const stacks = profiles.map(liveStacks)
+  const onDisk = options.sourceMaps === false ? {} : await diskSourcePositions(profiles.map((p) => p.head), profiles.at(-1)?.metadata?.sourcePositions ?? {})
+  const stacks = profiles.map((profile) => liveStacks(profile, { ...onDisk, ...profile.metadata?.sourcePositions }))
   const summaries = profiles.map((profile, i) => summary(profile, stacks[i]!))
-  const siteKeys = new Set(stacks.flatMap((bySite) => [...bySite.keys()]))
   const last = stacks.length - 1
+  const compare = profiles.length > 1
   const sites: GrowingSite[] = []
-  for (const key of siteKeys) {
-    const perProfile = stacks.map((bySite) => bySite.get(key) ?? new Map<string, LiveStack>())
-    const bytes = perProfile.map((byStack) => sum([...byStack.values()].map((s) => s.bytes)))
-    const grew = bytes.every((b, i) => i === 0 || b > bytes[i - 1]!)
-    if (profiles.length > 1 && !grew) continue
+  for (const { perProfile, bytes } of growingGroups(stacks, compare)) {
     const lastStacks = [...perProfile[last]!.values()]
-    if (lastStacks.length === 0) continue
     const biggest = lastStacks.reduce((a, b) => (b.bytes > a.bytes ? b : a))
     sites.push({
       ...biggest.frames[0]!,
       bytes,
-      growthBytes: profiles.length > 1 ? bytes[last]! - bytes[0]! : bytes[0]!,
+      growthBytes: compare ? bytes[last]! - bytes[0]! : bytes[0]!,
       stack: biggest.frames,
-      route: siteRoute(perProfile[0]!, perProfile[last]!, profiles, profiles.length > 1)
+      route: siteRoute(perProfile[0]!, perProfile[last]!, profiles, compare)
     })
   }
+  const appCalls: AppCallSite[] = []
+  for (const { perProfile, bytes } of growingGroups(stacks.map(byAppCall), compare)) {
+    const call = appCall([...perProfile[last]!.values()][0]!.frames)!
+    appCalls.push({ ...call, bytes, growthBytes: compare ? bytes[last]! - bytes[0]! : bytes[0]!, route: siteRoute(perProfile[0]!, perProfile[last]!, profiles, compare) })
+  }
+  appCalls.sort((a, b) => b.growthBytes - a.growthBytes)
   sites.sort((a, b) => b.growthBytes - a.growthBytes)
   if (profiles.length === 1) {
     notes.unshift(`One profile: live bytes by allocation site since sampling began${summaries[0]!.since === undefined ? '' : ` (${summaries[0]!.since})`}, largest first. ` +
@@ -105,7 +135,42 @@ export async function findGrowingSites (files: readonly string[], options: FindG
   } else if (sites.length === 0) {
     notes.push('No allocation site grew in every interval. A slow leak may need more load between the profiles, or a smaller sampling interval (POST /heap-profile?intervalBytes=32768).')
   }
-  return { profiles: summaries, sites: sites.slice(0, top), growingCount: profiles.length > 1 ? sites.length : 0, notes }
+  return { profiles: summaries, sites: sites.slice(0, top), growingCount: compare ? sites.length : 0, appCalls: appCalls.slice(0, top), notes }
+}
+
+type StackGroups = Map<string, Map<string, LiveStack>>
+
+/** The groups (sites, or app calls) with live bytes in the last profile that grew in every interval (with one profile: all of them). */
+function growingGroups (groups: readonly StackGroups[], compare: boolean): Array<{ perProfile: Array<Map<string, LiveStack>>, bytes: number[] }> {
+  const keys = new Set(groups.flatMap((byKey) => [...byKey.keys()]))
+  const found = []
+  for (const key of keys) {
+    const perProfile = groups.map((byKey) => byKey.get(key) ?? new Map<string, LiveStack>())
+    const bytes = perProfile.map((byStack) => sum([...byStack.values()].map((s) => s.bytes)))
+    if (compare && !bytes.every((b, i) => i === 0 || b > bytes[i - 1]!)) continue
+    if (perProfile.at(-1)!.size === 0) continue
+    found.push({ perProfile, bytes })
+  }
+  return found
+}
+
+/** The stacks of one profile grouped by the app's call on them (stacks without app code left out). */
+function byAppCall (bySite: StackGroups): StackGroups {
+  const byCall: StackGroups = new Map()
+  for (const stacks of bySite.values()) {
+    for (const [stackKey, stack] of stacks) {
+      const call = appCall(stack.frames)
+      if (call === null) continue
+      const key = `${frameKey(call.frame)} → ${call.callee === null ? '' : frameKey(call.callee)}`
+      let group = byCall.get(key)
+      if (group === undefined) {
+        group = new Map()
+        byCall.set(key, group)
+      }
+      group.set(stackKey, stack)
+    }
+  }
+  return byCall
 }
 
 // Samples of objects alive since sampling began: profiles compare only within one sampling run.

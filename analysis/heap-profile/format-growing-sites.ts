@@ -1,5 +1,5 @@
 import { bytes } from '../format.js'
-import type { GrowingSite, GrowingSitesReport, SiteFrame } from './find-growing-sites.js'
+import type { AppCallSite, GrowingSite, GrowingSitesReport, SiteFrame } from './find-growing-sites.js'
 
 const STACK_FRAMES = 8
 
@@ -17,8 +17,28 @@ export function formatGrowingSites (report: GrowingSitesReport): string {
       : `Allocation sites whose live bytes grew in every interval (${report.growingCount}), most growth first; a site is the function that allocated, where it starts:`)
     report.sites.forEach((site, i) => lines.push('', ...siteLines(site, i + 1, one)))
   }
+  if (report.appCalls.length > 0) {
+    lines.push('', one
+      ? 'Live bytes by the app\'s own call that led to them (its innermost frame outside node_modules, and what it called), most first:'
+      : 'The same growth by the app\'s own call that led to it (its innermost frame outside node_modules, and what it called), most growth first:')
+    report.appCalls.forEach((call, i) => lines.push('', ...appCallLines(call, i + 1, one)))
+  }
   if (report.notes.length > 0) lines.push('', 'Notes:', ...report.notes.map((note) => `- ${note}`))
   return lines.join('\n') + '\n'
+}
+
+function appCallLines (call: AppCallSite, rank: number, one: boolean): string[] {
+  return [
+    `${rank}. ${where(call.frame)}${call.callee === null ? '' : ` → ${where(call.callee)}`}`,
+    one ? `   live: ${bytes(call.growthBytes)}` : `   live: ${call.bytes.map((b) => bytes(b)).join(' → ')} (+${bytes(call.growthBytes)})`,
+    ...routeLines(call.route)
+  ]
+}
+
+function routeLines (route: GrowingSite['route']): string[] {
+  if (route === null) return []
+  const perRequest = route.bytesPerRequest === null ? '' : `, ${bytes(route.bytesPerRequest)} per request`
+  return [`   route: ${route.route} (its handler is on the stack; ${route.requests} requests${perRequest})`]
 }
 
 function siteLines (site: GrowingSite, rank: number, one: boolean): string[] {
@@ -26,10 +46,7 @@ function siteLines (site: GrowingSite, rank: number, one: boolean): string[] {
     `${rank}. ${where(site)}`,
     one ? `   live: ${bytes(site.growthBytes)}` : `   live: ${site.bytes.map((b) => bytes(b)).join(' → ')} (+${bytes(site.growthBytes)})`
   ]
-  if (site.route !== null) {
-    const perRequest = site.route.bytesPerRequest === null ? '' : `, ${bytes(site.route.bytesPerRequest)} per request`
-    lines.push(`   route: ${site.route.route} (its handler is on the stack; ${site.route.requests} requests${perRequest})`)
-  }
+  lines.push(...routeLines(site.route))
   lines.push('   stack:', ...site.stack.slice(0, STACK_FRAMES).map((frame) => `     at ${where(frame)}`))
   if (site.stack.length > STACK_FRAMES) lines.push(`     … ${site.stack.length - STACK_FRAMES} more`)
   return lines

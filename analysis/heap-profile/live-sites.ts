@@ -21,14 +21,14 @@ export interface LiveStack {
 /**
  * Every stack with live bytes in the profile, keyed by the allocating function (its name, url,
  * line and column: what stays the same from one profile of the process to the next) and then
- * by the whole stack.
+ * by the whole stack. `positions`: the original positions of source-mapped frames (by default the
+ * ones the process added).
  */
-export function liveStacks (profile: HeapProfile): Map<string, Map<string, LiveStack>> {
+export function liveStacks (profile: HeapProfile, positions: Readonly<Record<string, SiteFrame['source']>> = profile.metadata?.sourcePositions ?? {}): Map<string, Map<string, LiveStack>> {
   const handlers = new Map<string, string>()
   for (const { route, handler } of profile.metadata?.routes ?? []) {
     if (handler !== null) handlers.set(positionKey(handler), route)
   }
-  const positions = profile.metadata?.sourcePositions ?? {}
   const bySite = new Map<string, Map<string, LiveStack>>()
   const pending: Array<{ node: ProfileNode, callers: SiteFrame[], route: string | null }> =
     profile.head.children.map((node) => ({ node, callers: [], route: null }))

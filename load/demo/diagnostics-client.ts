@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream } from 'node:stream/web'
@@ -39,6 +39,22 @@ export class DiagnosticsClient {
       throw error
     }
     return { id: res.headers.get('x-heap-snapshot-id') ?? '', bytes: output.bytesWritten }
+  }
+
+  /** POST /heap-profile: starts V8's sampling heap profiler (201, or 200 when it already ran so). */
+  async startHeapProfile (intervalBytes: number): Promise<void> {
+    const res = await fetch(`${this.#base}/heap-profile?intervalBytes=${intervalBytes}`, { method: 'POST', headers: this.#headers })
+    if (res.status !== 201 && res.status !== 200) throw new Error(`POST /heap-profile answered ${res.status}: ${(await res.text()).slice(0, 500)}`)
+    await res.arrayBuffer()
+  }
+
+  /** GET /heap-profile: the profile of live memory now, written to `file` (`.heapprofile` JSON). */
+  async heapProfileTo (file: string, { sourceMaps }: { sourceMaps: boolean }): Promise<{ bytes: number }> {
+    const res = await fetch(`${this.#base}/heap-profile${sourceMaps ? '?sourceMaps=true' : ''}`, { headers: this.#headers })
+    const body = Buffer.from(await res.arrayBuffer())
+    if (res.status !== 200) throw new Error(`GET /heap-profile answered ${res.status}: ${body.toString('utf8').slice(0, 500)}`)
+    await writeFile(file, body, { mode: 0o600 })
+    return { bytes: body.length }
   }
 
   async #json<T> (path: string): Promise<T> {

@@ -1,12 +1,13 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { formatLeakReport } from '../../analysis/index.js'
-import type { LeakCandidate, LeakReport } from '../../analysis/index.js'
+import { formatGrowingSites, formatLeakReport } from '../../analysis/index.js'
+import type { AppCallSite, GrowingSitesReport, LeakCandidate, LeakReport } from '../../analysis/index.js'
 import { renderMemoryChart } from './chart.js'
 import type { SnapshotMark } from './chart.js'
 import { mb, phaseTable, renderMarkdownTable, renderTextTable } from './phases.js'
 import type { PhaseResult } from './phases.js'
 import { timeToLimitText } from './plugin-verdict.js'
+import { profileVerdictLine } from './profile-verdict.js'
 import type { Sample } from './sampler.js'
 import { perRequestOf } from './verdict.js'
 
@@ -17,6 +18,10 @@ export interface DemoResult {
   /** find-leaks over A B C (the fixed phase) and C D E (the leaking one). */
   fixedReport: LeakReport
   leakingReport: LeakReport
+  /** find-leaks over the heap profiles read with C, D and E (sampling started at C). */
+  profileReport: GrowingSitesReport
+  /** Its first growing call from the app's own code under the leaking endpoint. */
+  profileCulprit: AppCallSite | null
   fixedLeaks: LeakCandidate[]
   culprit: LeakCandidate | null
   verdict: string
@@ -27,6 +32,13 @@ export interface DemoResult {
 }
 
 const TOP = 3
+
+const PROFILE_SITES = 2
+
+/** The profile comparison with its first sites and app calls, for display. */
+function topSitesOf (report: GrowingSitesReport): GrowingSitesReport {
+  return { ...report, sites: report.sites.slice(0, PROFILE_SITES), appCalls: report.appCalls.slice(0, TOP) }
+}
 
 /** The report with only its first candidates, for display. */
 function topOf (report: LeakReport): LeakReport {
@@ -49,6 +61,8 @@ export function renderTerminalReport (result: DemoResult): string {
     `find-leaks A B C (${fixed.endpoint}), first ${TOP} candidates:\n${formatLeakReport(topOf(result.fixedReport))}`,
     `find-leaks C D E (${leaking.endpoint}), first ${TOP} candidates:\n${formatLeakReport(topOf(result.leakingReport))}`,
     ...(culprit === null ? [] : [`Retainer path of the culprit:\n  ${pathText(culprit)}\n`]),
+    `find-leaks C.heapprofile D.heapprofile E.heapprofile (the sampling heap profile over the same interval), first ${PROFILE_SITES} sites and ${TOP} app calls:\n${formatGrowingSites(topSitesOf(result.profileReport))}`,
+    profileVerdictLine(result.profileCulprit, leaking.endpoint),
     ...(hasFinalVerdict(final) ? [`The plugin's own trend verdict (GET /memory) at the end: ${final.verdict}: ${final.verdictReason}`] : []),
     result.verdict
   ].join('\n')
@@ -94,6 +108,16 @@ export function renderMarkdownReport (result: DemoResult): string {
     formatLeakReport(topOf(result.leakingReport)),
     '```',
     '',
+    `## find-leaks C D E over the heap profiles (${leaking.endpoint})`,
+    '',
+    'The sampling heap profile (`POST /_diagnostics/heap-profile?intervalBytes=32768` before snapshot C, `GET /_diagnostics/heap-profile` after C, D and E): what a snapshot refused by the guard would leave you with.',
+    '',
+    `**${profileVerdictLine(result.profileCulprit, leaking.endpoint)}**`,
+    '',
+    '```',
+    formatGrowingSites(topSitesOf(result.profileReport)),
+    '```',
+    '',
     '## Culprit',
     '',
     culprit === null ? 'No leak candidate above the noise for the leaking requests.' : culpritSection(culprit, leaking),
@@ -118,8 +142,18 @@ function culpritSection (culprit: LeakCandidate, leaking: PhaseResult): string {
 
 /** report.json: the verdict and its figures, for a script. */
 export function renderJsonReport (result: DemoResult): string {
-  const { verdict, culprit, fixed, leaking, fixedLeaks, samples } = result
-  return JSON.stringify({ verdict, culprit, phases: [fixed, leaking], fixedLeaks, fixedReport: topOf(result.fixedReport), leakingReport: topOf(result.leakingReport), samples }, null, 2)
+  const { verdict, culprit, profileCulprit, fixed, leaking, fixedLeaks, samples } = result
+  return JSON.stringify({
+    verdict,
+    culprit,
+    profileCulprit,
+    phases: [fixed, leaking],
+    fixedLeaks,
+    fixedReport: topOf(result.fixedReport),
+    leakingReport: topOf(result.leakingReport),
+    profileReport: topSitesOf(result.profileReport),
+    samples
+  }, null, 2)
 }
 
 /** memory.svg: the samples over the three phases, each snapshot marked. */

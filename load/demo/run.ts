@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { findLeaks } from '../../analysis/index.js'
+import { findGrowingSites, findLeaks } from '../../analysis/index.js'
 import type { LeakReport } from '../../analysis/index.js'
 import { drive } from '../drive.js'
 import type { TargetName } from '../targets.js'
@@ -8,6 +8,7 @@ import type { DemoOptions } from './options.js'
 import { mb } from './phases.js'
 import type { PhaseResult } from './phases.js'
 import { pluginVerdict } from './plugin-verdict.js'
+import { profileCulprit } from './profile-verdict.js'
 import { readingShown } from './progress.js'
 import type { DemoResult } from './report.js'
 import type { DemoSession } from './session.js'
@@ -47,6 +48,11 @@ export async function runDemo (options: DemoOptions, session: DemoSession): Prom
   // last snapshot, so a phase needs its own three snapshots.
   const a = await snapshot(session, snapshotDir, 'A')
   const fixed = await runPhase(session, snapshotDir, options, { name: 'fixed', target: 'posts', seconds: options.fixedSeconds, midSnapshot: 'B', connections: options.connections })
+  // The sampling heap profile over the same interval as the snapshots C → D → E: a profile is
+  // read just after each of them (in production, what is left when the guard refuses a snapshot).
+  await session.client().startHeapProfile(options.profileIntervalBytes)
+  const profiles: string[] = []
+  session.heapProfiles = profiles
   const c = await snapshot(session, snapshotDir, 'C')
   const leaking = await runPhase(session, snapshotDir, options, {
     name: 'leaking', target: 'leaking-posts', seconds: options.phaseSeconds, midSnapshot: 'D', connections: options.leakingConnections, maxRequests: options.leakingRequests
@@ -59,6 +65,7 @@ export async function runDemo (options: DemoOptions, session: DemoSession): Prom
 
   const fixedReport = await leaksOver(session, [a, fixed.midFile!, c], 'A→B→C')
   const leakingReport = await leaksOver(session, [c, leaking.midFile!, e], 'C→D→E')
+  const profileReport = await findGrowingSites(profiles)
   const fixedLeaks = aboveNoise(fixedReport, fixed.endpoint)
   const culprit = aboveNoise(leakingReport, leaking.endpoint)[0] ?? null
   return {
@@ -66,6 +73,8 @@ export async function runDemo (options: DemoOptions, session: DemoSession): Prom
     leaking,
     fixedReport,
     leakingReport,
+    profileReport,
+    profileCulprit: profileCulprit(profileReport, leaking.endpoint),
     fixedLeaks,
     culprit,
     verdict: verdictLine(culprit, leaking, fixed, fixedLeaks),
@@ -131,7 +140,18 @@ async function snapshot (session: DemoSession, snapshotDir: string, label: strin
     rssLeftBytes: rssBefore === null || memory === null ? null : memory.process.rss - rssBefore
   })
   session.progress.say(`snapshot ${label}: ${mb(bytes)} gzipped in ${((Date.now() - started) / 1000).toFixed(1)} s → ${file}`)
+  if (session.heapProfiles !== null) await heapProfile(session, snapshotDir, label)
   return file
+}
+
+/** Reads the heap profile through the plugin into `snapshotDir`, next to the snapshot `label`. */
+async function heapProfile (session: DemoSession, snapshotDir: string, label: string): Promise<void> {
+  const file = join(snapshotDir, `${label}.heapprofile`)
+  const started = Date.now()
+  // source maps only in the last: Node parses and then keeps each map, which later profiles would show as growth
+  const { bytes } = await session.client().heapProfileTo(file, { sourceMaps: label === 'E' })
+  session.heapProfiles!.push(file)
+  session.progress.say(`heap profile ${label}: ${(bytes / 1024).toFixed(0)} KB in ${((Date.now() - started) / 1000).toFixed(1)} s → ${file}`)
 }
 
 async function leaksOver (session: DemoSession, files: string[], label: string): Promise<LeakReport> {

@@ -20,6 +20,8 @@ export class DemoSession {
   readonly token = randomBytes(24).toString('base64url')
   readonly progress: Progress
   readonly snapshotMarks: SnapshotMark[] = []
+  /** The heap profiles read so far, each right after a snapshot; null until sampling starts. */
+  heapProfiles: string[] | null = null
   /** Shown on the progress line and recorded with each sample. */
   phase = 'start-up'
   #app: AppProcess | null = null

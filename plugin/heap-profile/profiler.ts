@@ -1,5 +1,6 @@
 import { HeapProfileNotRunningError, HeapProfilerBusyError, HeapProfileSettingsConflictError, HeapProfilerUnavailableError } from '../errors.js'
-import type { HeapProfileStatus } from '../types/reports.js'
+import type { HeapProfileStatus, ProfilerMemory } from '../types/reports.js'
+import { profilerMemory } from './profiler-memory.js'
 import type { SamplingProfile } from './sampling-profile.js'
 
 export interface SamplingSettings {
@@ -36,6 +37,7 @@ export function createHeapProfiler ({ post, available }: { post: InspectorPost, 
   const self = Symbol('fastify-memory-diagnostics heap profiler')
   let running: { settings: SamplingSettings, since: Date } | null = null
   let lostAt: Date | null = null
+  let memory: ProfilerMemory | null = null
 
   function ensureAvailable (): void {
     if (!available) throw new HeapProfilerUnavailableError()
@@ -45,6 +47,7 @@ export function createHeapProfiler ({ post, available }: { post: InspectorPost, 
   // and say so instead of answering an empty profile.
   function lose (): never {
     running = null
+    memory = null
     if (owner === self) owner = null
     lostAt = new Date()
     throw new HeapProfilerBusyError('it was stopped by another user of the heap profiler in this process (another inspector session, DevTools); POST /heap-profile starts it again')
@@ -76,6 +79,7 @@ export function createHeapProfiler ({ post, available }: { post: InspectorPost, 
       owner = self
       running = { settings: { ...settings }, since: new Date() }
       lostAt = null
+      memory = null
       return true
     },
 
@@ -89,12 +93,14 @@ export function createHeapProfiler ({ post, available }: { post: InspectorPost, 
         if (NOT_STARTED.test((error as Error).message)) lose()
         throw error
       }
+      memory = profilerMemory(answer.profile, new Date())
       return { profile: answer.profile, settings: running.settings, since: running.since }
     },
 
     stop () {
       if (running === null) return false
       running = null
+      memory = null
       if (owner === self) owner = null
       try {
         post('HeapProfiler.stopSampling')
@@ -112,7 +118,8 @@ export function createHeapProfiler ({ post, available }: { post: InspectorPost, 
         intervalBytes: running?.settings.intervalBytes ?? null,
         stackDepth: running?.settings.stackDepth ?? null,
         since: running?.since.toISOString() ?? null,
-        stoppedByOtherAt: lostAt?.toISOString() ?? null
+        stoppedByOtherAt: lostAt?.toISOString() ?? null,
+        memory
       }
     }
   }

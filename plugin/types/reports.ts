@@ -190,6 +190,28 @@ export interface HeapProfileStatus {
   since: string | null
   /** When this plugin found its sampling stopped by another user of the profiler, if it did. */
   stoppedByOtherAt: string | null
+  /**
+   * What the profiler held at the last read of its profile (V8 tells nothing without one, and a
+   * read forces a full GC): null before the first read of the running sampling.
+   */
+  memory: ProfilerMemory | null
+}
+
+/**
+ * The sampling heap profiler's own native memory. It is bounded by the live heap: a sample is
+ * kept only while its object lives, and about one object per `intervalBytes` allocated is
+ * sampled, so the samples held stay near live bytes sampled since the start ÷ `intervalBytes`
+ * (a 1 GB heap at 512 KiB: ~2,000 samples, under 1 MB).
+ */
+export interface ProfilerMemory {
+  /** Live samples (objects sampled and still alive). */
+  samples: number
+  /** Nodes of the allocation-stack tree (a node per distinct frame path with live samples under it). */
+  nodes: number
+  /** An estimate from per-sample and per-node costs measured once (280 B each, the high end): V8 exposes no figure. */
+  estimatedBytes: number
+  /** When the profile these figures come from was read (ISO 8601). */
+  readAt: string
 }
 
 export interface MemoryReport extends MemoryReading {

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib'
 // holds live, and where each route's handler is.
 
 export interface FixtureStack {
-  /** Outermost first: `'name@line'`, all in one script. */
+  /** Outermost first: `'name@line'` in the app's script, or `'name@line@url'` in another. */
   frames: string[]
   bytes: number
 }
@@ -27,8 +27,8 @@ export interface FixtureProfile {
 const URL = 'file:///srv/app.js'
 
 function frame (text: string) {
-  const [functionName = '', line = '0'] = text.split('@')
-  return { functionName, scriptId: '42', url: URL, lineNumber: Number(line) - 1, columnNumber: 4 }
+  const [functionName = '', line = '0', url = URL] = text.split('@')
+  return { functionName, scriptId: url === URL ? '42' : url, url, lineNumber: Number(line) - 1, columnNumber: 4 }
 }
 
 export function profileJson ({ stacks, requests = {}, handlers = {}, since = '2026-01-01T00:00:00.000Z', takenAt = '2026-01-01T00:10:00.000Z', pid = 4242, metadata = true, sources = {} }: FixtureProfile): object {
@@ -90,6 +90,30 @@ export function leakSeries (): FixtureProfile[] {
       { frames: ['processTicks@1', 'busyHandler@20', 'makeGarbage@25'], bytes: [90_000, 20_000, 70_000][i]! },
       // a cache filled once
       { frames: ['main@2', 'fillCache@40'], bytes: 50_000 }
+    ]
+  }))
+}
+
+const MONGOOSE = 'file:///srv/node_modules/mongoose/lib/mongoose.js'
+const DRIVER = 'file:///srv/node_modules/mongodb/lib/mongo_client.js'
+
+/**
+ * A leak inside a library: the handler's `postModel@20` calls the library's `createConnection`
+ * and `model`, each allocating through several of the library's functions; the driver's own
+ * callbacks allocate too, with no app frame on their stack.
+ */
+export function librarySeries (): FixtureProfile[] {
+  const handlers = { 'POST /leaking-posts': 'handler@10' }
+  const app = ['processTicks@1@node:internal/process/task_queues', 'handler@10', 'postModel@20']
+  return [0, 1, 2].map((i) => ({
+    handlers,
+    requests: { 'POST /leaking-posts': 1000 * i },
+    takenAt: `2026-01-01T00:1${i}:00.000Z`,
+    stacks: [
+      { frames: [...app, `createConnection@409@${MONGOOSE}`, `Connection@7@${MONGOOSE}`], bytes: 9_000 * i + 1 },
+      { frames: [...app, `createConnection@409@${MONGOOSE}`, `MongoClient@3@${DRIVER}`, 'addListener@615@node:events'], bytes: 8_000 * i + 1 },
+      { frames: [...app, `model@1441@${MONGOOSE}`, `compile@5@${MONGOOSE}`], bytes: 10_000 * i + 1 },
+      { frames: ['processTicks@1@node:internal/process/task_queues', `connect@50@${DRIVER}`], bytes: 30_000 * i + 1 }
     ]
   }))
 }

@@ -6,7 +6,7 @@ import { fileKind } from '../../analysis/file-kind.js'
 import { errorCodes, findGrowingSites, formatGrowingSites } from '../../analysis/index.js'
 import type { GrowingSitesReport } from '../../analysis/index.js'
 import { gzipFile, rootedGraph, snapshotText } from './fixtures.js'
-import { leakSeries, writeProfiles } from './heap-profile-fixtures.js'
+import { leakSeries, librarySeries, writeProfiles } from './heap-profile-fixtures.js'
 
 async function run (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
   let stdout = ''
@@ -34,6 +34,24 @@ t.test('the sites that grew in every interval, most growth first, with their rou
   const text = formatGrowingSites(report)
   t.match(text, /1\. Session \(file:\/\/\/srv\/app\.js:30:5\)\n {3}live: 64\.0 kB → 128\.0 kB → 192\.0 kB \(\+128\.0 kB\)\n {3}route: POST \/leak \(its handler is on the stack; 2000 requests, 64 B per request\)/)
   t.match(text, / {5}at leakHandler \(file:\/\/\/srv\/app\.js:10:5\)/)
+})
+
+t.test('a leak inside a library: the growth summed by the app\'s own call into it, with the function it called', async (t) => {
+  const report = await findGrowingSites(writeProfiles(t.testdir(), librarySeries()))
+  t.same(report.sites.map((s) => s.functionName), ['connect', 'compile', 'Connection', 'addListener'], 'the library\'s sites, each small')
+  t.same(report.appCalls.map((c) => `${c.frame.functionName} → ${c.callee?.functionName ?? '-'}`), ['postModel → createConnection', 'postModel → model'],
+    'summed by the app\'s call: the driver\'s own callbacks, with no app frame, are left out')
+  t.match(report.appCalls[0], {
+    frame: { functionName: 'postModel', url: 'file:///srv/app.js', line: 20 },
+    callee: { functionName: 'createConnection', url: 'file:///srv/node_modules/mongoose/lib/mongoose.js', line: 409 },
+    bytes: [2, 17_002, 34_002],
+    growthBytes: 34_000,
+    route: { route: 'POST /leaking-posts', requests: 2000, bytesPerRequest: 17 }
+  })
+  const text = formatGrowingSites(report)
+  t.match(text, /\nThe same growth by the app's own call that led to it \(its innermost frame outside node_modules, and what it called\), most growth first:\n\n1\. postModel \(file:\/\/\/srv\/app\.js:20:5\) → createConnection \(file:\/\/\/srv\/node_modules\/mongoose\/lib\/mongoose\.js:409:5\)\n {3}live: 2 B → 17\.0 kB → 34\.0 kB \(\+34\.0 kB\)\n {3}route: POST \/leaking-posts \(its handler is on the stack; 2000 requests, 17 B per request\)\n/)
+  const one = formatGrowingSites(await findGrowingSites(writeProfiles(t.testdir(), [librarySeries()[2]!])))
+  t.match(one, /\nLive bytes by the app's own call that led to them [^\n]*\n\n1\. postModel [^\n]* → createConnection [^\n]*\n {3}live: 34\.0 kB\n/)
 })
 
 t.test('a site that did not grow in one interval is left out; --top cuts', async (t) => {

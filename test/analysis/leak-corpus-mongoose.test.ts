@@ -1,19 +1,26 @@
 // The leak the project is about, end to end: the demo app's POST /leaking-posts (a new Mongoose
 // connection per request, never closed) against the project's wire server, with the correct
 // POST /posts under load alongside, three snapshots through the plugin, then findLeaks.
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { findLeaks } from '../../analysis/index.js'
+import type { Test } from 'tap'
+import { findGrowingSites, findLeaks } from '../../analysis/index.js'
+import type { GrowingSitesReport } from '../../analysis/index.js'
 import { drive } from '../../load/drive.js'
 import type { TargetName } from '../../load/targets.js'
 import { freePort } from '../../load/free-port.js'
 import { startChildApp } from '../helpers/child-app.js'
-import { downloadSnapshot } from '../helpers/leak-load.js'
+import { downloadHeapProfile, downloadSnapshot, startHeapProfile } from '../helpers/leak-load.js'
 import { tempDir } from '../helpers/build-app.js'
 
 const TOKEN = 'leak-corpus-mongoose-token-0123456789'
 const TENANTS = 8
 const PHASE_SECONDS = 3
+// The heap profile of the same run: a leaking request keeps ~70 kB spread over dozens of the
+// driver's functions; at 8 KiB the app's two calls into Mongoose (createConnection, then the
+// model's compile, ~1.2–1.5 × apart) are ranked from several hundred samples each.
+const PROFILE_INTERVAL_BYTES = 8 * 1024
 
 t.test('the demo\'s tenant connection leak: NativeConnection first with the driver\'s objects it drags, about 1 per POST /leaking-posts', async (t) => {
   const port = await freePort()
@@ -23,17 +30,26 @@ t.test('the demo\'s tenant connection leak: NativeConnection first with the driv
   const dir = tempDir(t, 'memdiag-corpus-mongoose-')
   const load = (target: TargetName, seconds: number, connections: number) =>
     drive({ target, url: app.url, durationSeconds: seconds, connections, tenants: TENANTS, render: false })
-  const snapshot = (name: string) => downloadSnapshot({ url: app.url, diagnostics: '/_diagnostics', token: TOKEN }, join(dir, `${name}.heapsnapshot.gz`))
+  const diagnostics = { url: app.url, diagnostics: '/_diagnostics', token: TOKEN }
+  const profiles: string[] = []
+  const snapshot = async (name: string) => {
+    const file = await downloadSnapshot(diagnostics, join(dir, `${name}.heapsnapshot.gz`))
+    // source maps only in the last: Node parses and keeps each map, which later profiles would show as growth
+    profiles.push(await downloadHeapProfile(diagnostics, join(dir, `${name}.heapprofile`), { sourceMaps: name === 'C' }))
+    return file
+  }
 
   // warm-up: every tenant's correct connection exists, and the leaking path has run before
   await load('posts', 1, 4)
   await load('leaking-posts', 1, 1)
+  await startHeapProfile(diagnostics, PROFILE_INTERVAL_BYTES)
   const files = [await snapshot('A')]
   for (const name of ['B', 'C']) {
     await Promise.all([load('leaking-posts', PHASE_SECONDS, 2), load('posts', PHASE_SECONDS, 2)])
     files.push(await snapshot(name))
   }
   await app.close()
+  t.test('the heap profiles of the same run', async (t) => checkProfiles(t, await findGrowingSites(profiles)))
 
   const report = await findLeaks(files)
   const [first] = report.candidates
@@ -56,3 +72,26 @@ t.test('the demo\'s tenant connection leak: NativeConnection first with the driv
   t.ok(leaking !== undefined && Math.abs(leaking.objectsPerRequest - 1) <= 0.1, `${leaking?.objectsPerRequest.toFixed(3) ?? 'no figure'} per POST /leaking-posts, truly 1 (±10%)`)
   t.ok(requests.every((interval) => (interval['POST /leaking-posts'] ?? 0) > 20 && (interval['POST /posts'] ?? 0) > 20), 'both routes were under load in each interval')
 })
+
+/**
+ * The first growing site is one of the driver's or Mongoose's allocations with the tenant code
+ * on its stack, and summed by the app's call into the library the first is the tenant code's
+ * `createConnection`, attributed to POST /leaking-posts.
+ */
+function checkProfiles (t: Test, sites: GrowingSitesReport): void {
+  t.comment(sites.appCalls.slice(0, 3).map((c, i) => `#${i + 1} ${c.frame.functionName} → ${c.callee?.functionName ?? '-'} +${c.growthBytes} B, ` +
+    `${c.route?.route ?? 'no route'} ${c.route?.bytesPerRequest ?? '?'} B per request`).join('\n'))
+  const tenantCode = new URL('../../demo-app/tenants/leaking-tenant-connections.ts', import.meta.url).href
+  const [site] = sites.sites
+  t.ok(site?.stack.some((frame) => frame.functionName === 'postModel' && frame.source?.url === tenantCode),
+    `the first growing site (${site?.functionName ?? 'none'}) has the tenant code's postModel on its stack`)
+  t.equal(site?.route?.route, 'POST /leaking-posts', 'attributed to the leaking route')
+  const [call] = sites.appCalls
+  t.match(call, { frame: { functionName: 'postModel', source: { url: tenantCode } }, callee: { functionName: 'createConnection', url: /node_modules\/mongoose\// } },
+    'the first growing app call: postModel → mongoose.createConnection')
+  const lines = readFileSync(new URL(tenantCode), 'utf8').split('\n')
+  t.match(lines[call?.frame.source?.line ?? 0], /mongoose\.createConnection\(/, 'postModel\'s first line is the createConnection call')
+  t.equal(call?.route?.route, 'POST /leaking-posts', 'attributed to the leaking route')
+  t.ok((call?.route?.bytesPerRequest ?? 0) > 5_000, `${call?.route?.bytesPerRequest ?? '?'} B per POST /leaking-posts under that call`)
+  t.notOk(sites.appCalls.slice(0, 3).some((c) => c.route?.route === 'POST /posts'), 'the correct route is not among the first three app calls')
+}

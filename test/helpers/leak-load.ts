@@ -19,6 +19,11 @@ export interface LeakLoad {
   dir: string
   /** Snapshots to take: the first after the warm-up. */
   snapshots: number
+  /**
+   * Also sample the heap from the start of the run (`POST …/heap-profile?intervalBytes=`) and
+   * read a profile (`GET …/heap-profile`) right after each snapshot, over the same intervals.
+   */
+  heapProfile?: { intervalBytes: number }
 }
 
 /**
@@ -29,6 +34,13 @@ export interface LeakLoad {
  * Returns the files, in order.
  */
 export async function loadWithSnapshots (load: LeakLoad): Promise<string[]> {
+  return (await loadWithSnapshotsAndProfiles(load)).snapshots
+}
+
+/** `loadWithSnapshots`, and the heap profiles read after each snapshot when `load.heapProfile` asks for them. */
+export async function loadWithSnapshotsAndProfiles (load: LeakLoad): Promise<{ snapshots: string[], profiles: string[] }> {
+  if (load.heapProfile !== undefined) await startHeapProfile(load, load.heapProfile.intervalBytes)
+  const profiles: string[] = []
   // with a callback autocannon returns its instance, which can be stopped
   const busy = autocannon({ url: `${load.url}${load.busyPath}`, connections: 4, duration: 3600 }, () => {})
   const files: string[] = []
@@ -40,11 +52,31 @@ export async function loadWithSnapshots (load: LeakLoad): Promise<string[]> {
         await autocannon({ url: `${load.url}${load.leak.path}`, method: load.leak.method, connections: 4, amount: load.requestsPerPhase })
       }
       files.push(await downloadSnapshot(load, join(load.dir, `snapshot-${i}.heapsnapshot.gz`)))
+      if (load.heapProfile !== undefined) {
+        // source maps only in the last: Node parses and keeps each map, which later profiles would show as growth
+        profiles.push(await downloadHeapProfile(load, join(load.dir, `profile-${i}.heapprofile`), { sourceMaps: i === load.snapshots - 1 }))
+      }
     }
   } finally {
     busy.stop()
   }
-  return files
+  return { snapshots: files, profiles }
+}
+
+/** `POST {diagnostics}/heap-profile?intervalBytes=`: starts the sampling heap profiler. */
+export async function startHeapProfile (load: Pick<LeakLoad, 'url' | 'diagnostics' | 'token'>, intervalBytes: number): Promise<void> {
+  const res = await fetch(`${load.url}${load.diagnostics}/heap-profile?intervalBytes=${intervalBytes}`, { method: 'POST', headers: { authorization: `Bearer ${load.token}` } })
+  const body = await res.text()
+  if (res.status !== 201) throw new Error(`POST heap-profile answered ${res.status}: ${body.slice(0, 500)}`)
+}
+
+/** `GET {diagnostics}/heap-profile`: the profile of live memory now, written to `file`. */
+export async function downloadHeapProfile (load: Pick<LeakLoad, 'url' | 'diagnostics' | 'token'>, file: string, { sourceMaps }: { sourceMaps: boolean }): Promise<string> {
+  const res = await fetch(`${load.url}${load.diagnostics}/heap-profile${sourceMaps ? '?sourceMaps=true' : ''}`, { headers: { authorization: `Bearer ${load.token}` } })
+  const body = Buffer.from(await res.arrayBuffer())
+  if (res.status !== 200) throw new Error(`GET heap-profile answered ${res.status}: ${body.toString('utf8').slice(0, 500)}`)
+  await writeFile(file, body, { mode: 0o600 })
+  return file
 }
 
 /** `POST {diagnostics}/heap-snapshot?download=true`: the snapshot, gzip'ed, written to `file`. */

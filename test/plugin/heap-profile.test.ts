@@ -21,6 +21,7 @@ t.test('POST starts, a second POST with the same settings answers the running st
   t.same(again.json(), started.json(), 'the same sampling, the same since')
   const memory = (await app.inject({ url: '/diag/memory', headers: AUTH })).json()
   t.same(memory.heapProfile, started.json(), '/memory shows the profiler state')
+  t.equal(memory.heapProfile.memory, null, 'and no memory figure before a read')
 
   const stopped = await app.inject({ method: 'DELETE', url: '/diag/heap-profile', headers: AUTH })
   t.equal(stopped.statusCode, 204)
@@ -29,6 +30,26 @@ t.test('POST starts, a second POST with the same settings answers the running st
   const notRunning = await app.inject({ url: '/diag/heap-profile', headers: AUTH })
   t.equal(notRunning.statusCode, 409)
   t.match(notRunning.json(), { code: 'FST_MEMDIAG_HEAP_PROFILE_NOT_RUNNING', message: /POST \/heap-profile/ })
+})
+
+t.test('/memory shows what the profiler held at the last read: samples, nodes and an estimate of its bytes; none before a read or after a stop', async (t) => {
+  const { app } = await build(t, {}, { prefix: '/diag' })
+  t.equal((await app.inject({ method: 'POST', url: '/diag/heap-profile?intervalBytes=1024', headers: AUTH })).statusCode, 201)
+  const heapProfile = async () => (await app.inject({ url: '/diag/memory', headers: AUTH })).json().heapProfile
+  t.equal((await heapProfile()).memory, null, 'nothing known before the first read')
+  for (let i = 0; i < 2000; i++) kept.push({ i, payload: new Array(64).fill(i) })
+  const res = await app.inject({ url: '/diag/heap-profile', headers: AUTH })
+  const profile = res.json()
+  let nodes = 0
+  const count = (node: { children: unknown[] }): void => { nodes++; node.children.forEach((child) => count(child as { children: unknown[] })) }
+  count(profile.head)
+  const { memory } = await heapProfile()
+  t.ok(profile.samples.length > 100, `${profile.samples.length} samples of ~1 MB kept at 1 KiB`)
+  t.match(memory, { samples: profile.samples.length, nodes, readAt: String })
+  t.equal(memory.estimatedBytes, 280 * (memory.samples + memory.nodes), '280 B per sample and per node, the high end measured')
+  t.ok(Date.parse(memory.readAt) >= Date.parse(profile.memoryDiagnostics.takenAt) - 1000, 'from that read')
+  t.equal((await app.inject({ method: 'DELETE', url: '/diag/heap-profile', headers: AUTH })).statusCode, 204)
+  t.equal((await heapProfile()).memory, null, 'forgotten with the sampling it belonged to')
 })
 
 t.test('a POST with other settings while it runs is a 409 naming the running ones', async (t) => {

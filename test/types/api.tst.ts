@@ -6,7 +6,7 @@ import type * as Plugin from '../../plugin/index.js'
 import type * as Analysis from '../../analysis/index.js'
 import type {
   AuthOptions, AuthStrategy, ContainerMemory, ErrorBody, EstimateBasis, GcKind, GcOptions, GcPeriod, GcStats,
-  HeadroomSource, HeadroomVerdict, HeapProfileOptions, HeapProfileStatus, HeapTrend, MemoryDiagnosticsOptions, MemoryLimit, MemoryReading, MemoryReport,
+  HeadroomSource, HeadroomVerdict, HeapProfileOptions, HeapProfileStatus, ProfilerMemory, HeapTrend, MemoryDiagnosticsOptions, MemoryLimit, MemoryReading, MemoryReport,
   MetricsOptions, MetricsRegistry, OutsideHeap, PauseStats, RateLimitOptions, RetainedMemory, Allocator, RouteRateLimit,
   SeriesTrend, SnapshotCost, SnapshotEstimate, SnapshotOptions, SnapshotStatus, SystemMemory, TimeToLimit,
   TrendOptions, TrendReport, TrendThresholds, TrendVerdict, WrittenSnapshot
@@ -15,7 +15,7 @@ import type {
   CollectionKind, DiffHeapSnapshotsOptions, DiffProgress, FindLeaksOptions, FindLeaksProgress, FormatHeapDiffOptions,
   HeapDiff, HeapDiffRow, HeapDiffSortKey, HeapDiffTotals, HeapSnapshot, LeakCandidate, LeakCollection, LeakReport,
   LeakSnapshotSummary, LeakStep, ParseHeapSnapshotOptions, ReadProgress, RequestCounts, RetainerPath, RetainerStep,
-  RouteShare, SnapshotSummary, FindGrowingSitesOptions, GrowingSite, GrowingSitesReport, HeapProfileSummary, SiteFrame, SiteRoute
+  RouteShare, SnapshotSummary, AppCallSite, FindGrowingSitesOptions, GrowingSite, GrowingSitesReport, HeapProfileSummary, SiteFrame, SiteRoute
 } from '../../analysis/index.js'
 
 describe('"."', () => {
@@ -58,7 +58,9 @@ describe('"."', () => {
   test('the answers: /memory, /gc-stats, the 201 of POST /heap-snapshot, errors', () => {
     expect<keyof MemoryReport>().type.toBe<keyof MemoryReading | 'snapshot' | 'heapProfile' | 'trend'>()
     expect<MemoryReport['heapProfile']>().type.toBe<HeapProfileStatus>()
-    expect<keyof HeapProfileStatus>().type.toBe<'available' | 'running' | 'intervalBytes' | 'stackDepth' | 'since' | 'stoppedByOtherAt'>()
+    expect<keyof HeapProfileStatus>().type.toBe<'available' | 'running' | 'intervalBytes' | 'stackDepth' | 'since' | 'stoppedByOtherAt' | 'memory'>()
+    expect<HeapProfileStatus['memory']>().type.toBe<ProfilerMemory | null>()
+    expect<keyof ProfilerMemory>().type.toBe<'samples' | 'nodes' | 'estimatedBytes' | 'readAt'>()
     expect<MemoryReport['snapshot']>().type.toBe<SnapshotStatus>()
     expect<MemoryReport['trend']>().type.toBe<TrendReport>()
     expect<MemoryReading['container']>().type.toBe<ContainerMemory>()
@@ -159,5 +161,8 @@ describe('"./analysis"', () => {
     expect<GrowingSite['route']>().type.toBe<SiteRoute | null>()
     expect<GrowingSite['stack']>().type.toBe<readonly SiteFrame[]>()
     expect<GrowingSite>().type.toBeAssignableTo<SiteFrame>()
+    expect<GrowingSitesReport['appCalls']>().type.toBe<readonly AppCallSite[]>()
+    expect<AppCallSite['callee']>().type.toBe<SiteFrame | null>()
+    expect<keyof FindGrowingSitesOptions>().type.toBe<'top' | 'sourceMaps'>()
   })
 })

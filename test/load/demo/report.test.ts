@@ -24,6 +24,20 @@ t.test('the terminal report: phase table, both finder reports, the culprit\'s pa
   t.equal(text.split('\n').at(-1), result.verdict)
 })
 
+t.test('the terminal report: the heap profiles\' comparison and what it names, beside the snapshots\' finder', async (t) => {
+  const result = await recorded()
+  const text = renderTerminalReport(result)
+  t.match(text, /\nfind-leaks C\.heapprofile D\.heapprofile E\.heapprofile \(the sampling heap profile over the same interval\), first 2 sites and 3 app calls:\nProfile 1: /)
+  t.match(text, /\n1\. postModel \(file:\/\/\/app\/demo-app\/tenants\/leaking-tenant-connections\.ts:22:5; runs as [^)]+\) → createConnection \(\/app\/node_modules\/mongoose\/lib\/mongoose\.js:409:64\)\n/)
+  t.notMatch(text, /\n3\. [^\n]*\n {3}live: [^\n]*\n {3}stack:/, 'two sites with their stacks, not all of them')
+  t.match(text, /\nHeap profile \(C D E\): POST \/leaking-posts grows 22\.1 kB of live heap per request allocated under postModel \([^)]*demo-app\/tenants\/leaking-tenant-connections\.ts:22\) → createConnection \([^)]*node_modules\/mongoose\/lib\/mongoose\.js:409\), the first growing app call\.\n/)
+})
+
+t.test('the profile\'s verdict line without a growing app call under the leaking route', async (t) => {
+  const result = { ...await recorded(), profileCulprit: null }
+  t.match(renderTerminalReport(result), /\nHeap profile: no allocation by the app's own code grew in every interval under POST \/leaking-posts\.\n/)
+})
+
 t.test('without a culprit or a final verdict, those lines are left out', async (t) => {
   const result = { ...await recorded(), culprit: null, final: null }
   const text = renderTerminalReport(result)
@@ -42,6 +56,7 @@ t.test('report.md: its sections in order, the verdict in bold, every snapshot wi
     '## Heap snapshots (marked on the chart)',
     '## find-leaks A B C (POST /posts), first 3 candidates',
     '## find-leaks C D E (POST /leaking-posts), first 3 candidates',
+    '## find-leaks C D E over the heap profiles (POST /leaking-posts)',
     '## Culprit'
   ])
   t.match(markdown, `\n**${result.verdict}**\n\n![heapUsed and RSS over time](memory.svg)\n`)
@@ -68,7 +83,9 @@ t.test('report.json, memory.svg and report.md are written into the output folder
   t.equal(await readFile(files.markdown, 'utf8'), renderMarkdownReport(result))
   t.equal(await readFile(files.chart, 'utf8'), renderChart(result))
   const json = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'))
-  t.same(Object.keys(json), ['verdict', 'culprit', 'phases', 'fixedLeaks', 'fixedReport', 'leakingReport', 'samples'])
+  t.same(Object.keys(json), ['verdict', 'culprit', 'profileCulprit', 'phases', 'fixedLeaks', 'fixedReport', 'leakingReport', 'profileReport', 'samples'])
+  t.equal(json.profileCulprit.callee.functionName, 'createConnection')
+  t.equal(json.profileReport.sites.length, 2)
   t.equal(json.leakingReport.candidates.length, 3)
   t.same(json, JSON.parse(renderJsonReport(result)))
   t.match(renderChart(result), />leaking \/leaking-posts</, 'the chart shades the three phases')
