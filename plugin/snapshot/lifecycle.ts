@@ -15,6 +15,7 @@ import { detectAllocator, retainedMemory } from './retained.js'
 import { newSnapshotId } from './names.js'
 import type { OpenedSnapshot, SnapshotStore } from './store.js'
 import { expectedBlockMs, writeSnapshotFile } from './writer.js'
+import type { ResolvedRedaction } from '../types/options.js'
 import type { HeadroomVerdict, RetainedMemory, SnapshotStatus, WrittenSnapshot } from '../types/reports.js'
 
 /** What the snapshot holding the lock is doing. */
@@ -70,7 +71,7 @@ export interface SnapshotLifecycle {
 export interface SnapshotLifecycleOptions {
   store: SnapshotStore
   cgroup: CgroupProbe
-  settings: HeadroomSettings & { cacheLineEnds: boolean }
+  settings: HeadroomSettings & { cacheLineEnds: boolean, redact?: ResolvedRedaction | false }
   /** Called synchronously right before V8 writes; an object returned goes into the 201 as `requests`. */
   beforeWrite?: (() => Record<string, unknown> | undefined) | undefined
   /** V8's `writeHeapSnapshot` unless given (see heap-writer.ts). */
@@ -173,7 +174,7 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite,
   function write (id: string, createdAt: Date, log: FastifyBaseLogger): WrittenSnapshot {
     try {
       const leftByLast = retainedMemory(allocator, readRss()?.rssBytes ?? null, state.last).retainedBytes
-      const written = writeSnapshotFile(store.dir, id, { cacheLineEnds: settings.cacheLineEnds, proc: PROC_SELF, createdAt, beforeWrite, writeHeap })
+      const written = writeSnapshotFile(store.dir, id, { cacheLineEnds: settings.cacheLineEnds, proc: PROC_SELF, createdAt, beforeWrite, writeHeap, redaction: settings.redact ?? false })
       state.last = written
       // What it needed had nothing been left to reuse: what it added, plus all the last snapshot
       // left in the process (it may have reused every byte of it). Learning what it added alone
@@ -201,8 +202,8 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite,
     // destination writes asynchronously and says nothing of when; a synchronous one makes it certain.
     await nextLoopTurn()
     const file = write(id, createdAt, log)
-    const { bytes, durationMs, peakRssBytes, extraRssBytes, costFactor, peakRssIsUpperBound } = file
-    log.info({ snapshotId: id, bytes, durationMs, heapUsedBytes: file.heapUsedBytes, peakRssBytes, extraRssBytes, costFactor, peakRssIsUpperBound },
+    const { bytes, durationMs, peakRssBytes, extraRssBytes, costFactor, peakRssIsUpperBound, redaction } = file
+    log.info({ snapshotId: id, bytes, durationMs, heapUsedBytes: file.heapUsedBytes, peakRssBytes, extraRssBytes, costFactor, peakRssIsUpperBound, redaction },
       'fastify-memory-diagnostics: heap snapshot written')
     applyRetention(log, id)
     written(file)

@@ -10,8 +10,10 @@ import { heapComposition } from './cost-model.js'
 import { v8HeapWriter } from './heap-writer.js'
 import type { HeapWriter } from './heap-writer.js'
 import { snapshotPaths } from './names.js'
+import { writeRedactedSnapshot } from './redact.js'
+import type { ResolvedRedaction } from '../types/options.js'
 import { checkSnapshotDir } from './store.js'
-import type { WrittenSnapshot } from '../types/reports.js'
+import type { RedactionReport, WrittenSnapshot } from '../types/reports.js'
 
 // Measured on Node 20: the event loop is blocked about this long per MB of heapUsed.
 const BLOCK_MS_PER_MB = 70
@@ -38,11 +40,13 @@ export interface WriteOptions {
   beforeWrite?: (() => Record<string, unknown> | undefined) | undefined
   /** V8's `writeHeapSnapshot` unless given. */
   writeHeap?: HeapWriter | undefined
+  /** `snapshot.redact`: the file written is the redacted one (see redact.ts). */
+  redaction?: ResolvedRedaction | false
 }
 
 /** Writes snapshot `id` into `dir` (created and checked at registration, checked again here). */
-export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, proc, createdAt, beforeWrite, writeHeap = v8HeapWriter }: WriteOptions): WrittenSnapshot {
-  const { temp: tempPath, file: filePath } = snapshotPaths(dir, id)
+export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, proc, createdAt, beforeWrite, writeHeap = v8HeapWriter, redaction = false }: WriteOptions): WrittenSnapshot {
+  const { temp: tempPath, file: filePath, raw: rawPath } = snapshotPaths(dir, id)
   const started = performance.now()
   cacheScriptLineEnds(cacheLineEnds)
   const heapUsedBytes = process.memoryUsage().heapUsed
@@ -50,6 +54,7 @@ export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, pro
   const peak = measurePeakRss(proc)
   let bytes: number
   let requests: Record<string, unknown> | undefined
+  let redacted: RedactionReport | undefined
   try {
     checkSnapshotDir(dir)
     // Created here first, exclusively and chmod'ed (whatever the umask), so the snapshot is
@@ -58,7 +63,8 @@ export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, pro
     chmodSync(tempPath, 0o600)
     const counts = beforeWrite?.()
     if (counts !== null && typeof counts === 'object') requests = counts
-    writeHeap(tempPath)
+    if (redaction === false) writeHeap(tempPath)
+    else redacted = writeRedactedSnapshot({ writeHeap, raw: rawPath, out: tempPath, redaction, closeLeftovers: (path) => { closeDescriptorsOf(path, proc) } })
     bytes = statSync(tempPath).size
     renameSync(tempPath, filePath)
   } catch (error) {
@@ -76,7 +82,8 @@ export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, pro
     ...heap,
     createdAt: createdAt.toISOString(),
     ...peak.finish(heapUsedBytes),
-    ...(requests === undefined ? {} : { requests })
+    ...(requests === undefined ? {} : { requests }),
+    ...(redacted === undefined ? {} : { redaction: redacted })
   }
 }
 

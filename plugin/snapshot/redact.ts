@@ -1,0 +1,155 @@
+import { execFileSync } from 'node:child_process'
+import { chmodSync, closeSync, constants, openSync, rmSync } from 'node:fs'
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads'
+import type { WorkerOptions } from 'node:worker_threads'
+import { REQUEST_COUNT_MARK_PREFIX } from '../request-counter.js'
+import type { HeapWriter } from './heap-writer.js'
+import { redactDescriptor } from './redact-copy.js'
+import type { RedactSettings, RedactSummary } from './redact-stream.js'
+import type { ResolvedRedaction } from '../types/options.js'
+import type { RedactionReport } from '../types/reports.js'
+import { redactJob, redactWorkerUrl, WorkerState } from './redact-worker.js'
+import type { RedactOutcome } from './redact-worker.js'
+
+
+export interface RedactedWriteOptions {
+  writeHeap: HeapWriter
+  /** Where V8 writes: a named pipe, or a raw file removed at once when no pipe can be made. */
+  raw: string
+  /** The redacted file, already created (0600). */
+  out: string
+  redaction: ResolvedRedaction
+  /** Closes what a failed `writeHeap` left open on `raw` (Node 20 leaves its descriptor). */
+  closeLeftovers: (path: string) => void
+}
+
+// The worker starts in ~30-100 ms; far longer means it never will (a loader that cannot load it).
+const START_TIMEOUT_MS = 10_000
+// After V8 is done the worker has at most a pipe's buffer and a chunk left to rewrite.
+const FINISH_TIMEOUT_MS = 60_000
+// Its JS heap holds a chunk's worth of small objects; the bitsets and buffers are outside it.
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 }
+
+export function redactSettings (redaction: ResolvedRedaction): RedactSettings {
+  return { keepShorterThan: redaction.keepShorterThan, keepPrefixes: [REQUEST_COUNT_MARK_PREFIX] }
+}
+
+/**
+ * Writes a redacted snapshot into `out`, synchronously like `writeHeapSnapshot`: V8 writes into a
+ * named pipe that a worker thread reads, rewrites and writes to `out` while the main thread is
+ * blocked in V8. Where no pipe can be made (no `mkfifo`), V8 writes a raw file (0600) that is
+ * rewritten then removed at once.
+ */
+export function writeRedactedSnapshot (options: RedactedWriteOptions): RedactionReport {
+  if (makePipe(options.raw)) return { ...throughPipe(options), via: 'pipe' }
+  return { ...throughFile(options), via: 'file' }
+}
+
+function makePipe (path: string): boolean {
+  try {
+    execFileSync('mkfifo', ['-m', '600', '--', path], { stdio: 'ignore' })
+  } catch {
+    rmSync(path, { force: true })
+    return false
+  }
+  chmodSync(path, 0o600)
+  return true
+}
+
+function throughPipe ({ writeHeap, raw, out, redaction, closeLeftovers }: RedactedWriteOptions): RedactSummary {
+  const state = new Int32Array(new SharedArrayBuffer(4))
+  const { port1, port2 } = new MessageChannel()
+  let worker: Worker | null = null
+  try {
+    worker = startWorker(redactWorkerUrl(), {
+      workerData: redactJob({ pipe: raw, out, settings: redactSettings(redaction), state, port: port2 }),
+      transferList: [port2],
+      resourceLimits: WORKER_LIMITS
+    })
+    worker.unref()
+    Atomics.wait(state, 0, WorkerState.starting, START_TIMEOUT_MS)
+    if (Atomics.load(state, 0) === WorkerState.starting) {
+      throw new Error(`the redaction worker did not start within ${START_TIMEOUT_MS / 1000} s`)
+    }
+    if (Atomics.load(state, 0) === WorkerState.reading) {
+      try {
+        writeHeap(raw)
+      } catch (error) {
+        closeLeftovers(raw)
+        releaseReader(raw, state)
+        waitUntilDone(state)
+        throw error
+      }
+      waitUntilDone(state)
+    }
+    const outcome = receiveMessageOnPort(port1)?.message as RedactOutcome | undefined
+    if (outcome === undefined) throw new Error('the redaction worker ended without an answer')
+    if ('error' in outcome) throw new Error(`redaction failed: ${outcome.error}`)
+    return outcome.summary
+  } catch (error) {
+    if (Atomics.load(state, 0) !== WorkerState.done) void worker?.terminate()
+    throw error
+  } finally {
+    port1.close()
+    rmSync(raw, { force: true })
+  }
+}
+
+/**
+ * From the TypeScript sources (the tests, `node --import tsx`) the worker registers tsx itself:
+ * Node 20's workers do not inherit the main thread's loader hooks. Built, it is plain JavaScript.
+ */
+function startWorker (url: URL, options: WorkerOptions): Worker {
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, options)
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}) })`
+  return new Worker(bootstrap, { ...options, eval: true })
+}
+
+function waitUntilDone (state: Int32Array): void {
+  const deadline = Date.now() + FINISH_TIMEOUT_MS
+  while (Atomics.load(state, 0) !== WorkerState.done) {
+    const left = deadline - Date.now()
+    if (left <= 0) throw new Error(`the redaction worker did not finish within ${FINISH_TIMEOUT_MS / 1000} s of the snapshot`)
+    Atomics.wait(state, 0, WorkerState.reading, left)
+  }
+}
+
+/**
+ * When V8 failed before opening the pipe, the worker waits in `open` for a writer: one that opens
+ * and closes at once lets it see the end. ENXIO until the worker is in `open`: tried again.
+ */
+function releaseReader (pipe: string, state: Int32Array): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  for (let attempt = 0; attempt < 1000 && Atomics.load(state, 0) !== WorkerState.done; attempt++) {
+    try {
+      closeSync(openSync(pipe, constants.O_WRONLY | constants.O_NONBLOCK))
+      return
+    } catch {
+      Atomics.wait(pause, 0, 0, 5)
+    }
+  }
+}
+
+function throughFile ({ writeHeap, raw, out, redaction, closeLeftovers }: RedactedWriteOptions): RedactSummary {
+  try {
+    closeSync(openSync(raw, 'wx', 0o600))
+    chmodSync(raw, 0o600)
+    try {
+      writeHeap(raw)
+    } catch (error) {
+      closeLeftovers(raw)
+      throw error
+    }
+    const input = openSync(raw, 'r')
+    rmSync(raw) // gone from the directory at once; read through the descriptor
+    const output = openSync(out, 'r+')
+    try {
+      return redactDescriptor(input, output, redactSettings(redaction))
+    } finally {
+      closeSync(input)
+      closeSync(output)
+    }
+  } finally {
+    rmSync(raw, { force: true })
+  }
+}
