@@ -55,8 +55,13 @@ export const KINDS: LeakKind[] = [
   { name: 'a global array', path: '/log', className: 'RequestLogRecord', collection: 'Array', perRequest: 1 }
 ]
 
-export async function runLeakCorpusApp (t: Test, path: string | null): Promise<LeakReport> {
-  const app = await startChildApp(t, 'test/fixtures/leak-corpus-app.ts', { TOKEN, SNAPSHOT_DIR: tempDir(t) })
+/** How the corpus app takes its snapshots: `redact` turns `snapshot.redact` on. */
+export interface CorpusRun {
+  redact?: boolean
+}
+
+export async function runLeakCorpusApp (t: Test, path: string | null, { redact = false }: CorpusRun = {}): Promise<LeakReport> {
+  const app = await startChildApp(t, 'test/fixtures/leak-corpus-app.ts', { TOKEN, SNAPSHOT_DIR: tempDir(t), REDACT: redact ? '1' : '0' })
   const files = await loadWithSnapshots({
     url: app.url,
     diagnostics: '/_diagnostics',
@@ -78,8 +83,8 @@ export function describe (report: LeakReport): string {
 }
 
 /** The first candidate of a run driving only `kind`'s route (and the busy one): its class, collection, objects per request. */
-export async function checkLeakKind (t: Test, kind: LeakKind): Promise<void> {
-  const report = await runLeakCorpusApp(t, kind.path)
+export async function checkLeakKind (t: Test, kind: LeakKind, run: CorpusRun = {}): Promise<void> {
+  const report = await runLeakCorpusApp(t, kind.path, run)
   t.comment(describe(report))
   const [first] = report.candidates
   if (first === undefined) {
