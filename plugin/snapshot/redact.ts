@@ -21,6 +21,8 @@ export interface RedactedWriteOptions {
   redaction: ResolvedRedaction
   /** Closes what a failed `writeHeap` left open on `raw` (Node 20 leaves its descriptor). */
   closeLeftovers: (path: string) => void
+  /** `file` skips the pipe (the bench and the tests of the fallback); the pipe where it can be made otherwise. */
+  via?: 'pipe' | 'file'
 }
 
 // The worker starts in ~30-100 ms; far longer means it never will (a loader that cannot load it).
@@ -41,7 +43,7 @@ export function redactSettings (redaction: ResolvedRedaction): RedactSettings {
  * rewritten then removed at once.
  */
 export function writeRedactedSnapshot (options: RedactedWriteOptions): RedactionReport {
-  if (makePipe(options.raw)) return { ...throughPipe(options), via: 'pipe' }
+  if (options.via !== 'file' && makePipe(options.raw)) return { ...throughPipe(options), via: 'pipe' }
   return { ...throughFile(options), via: 'file' }
 }
 
@@ -95,12 +97,16 @@ function throughPipe ({ writeHeap, raw, out, redaction, closeLeftovers }: Redact
   }
 }
 
+// Node 20's workers do not inherit the main thread's loader hooks (22 and 24 do).
+const WORKERS_INHERIT_HOOKS = Number(process.versions.node.split('.')[0]) >= 22
+
 /**
- * From the TypeScript sources (the tests, `node --import tsx`) the worker registers tsx itself:
- * Node 20's workers do not inherit the main thread's loader hooks. Built, it is plain JavaScript.
+ * Built, the worker is plain JavaScript. From the TypeScript sources (the tests, `node --import
+ * tsx`) on Node 20, it registers tsx itself; that leaves one MessagePort per worker in the main
+ * thread (measured: 1 per snapshot), which only the sources on Node 20 pay.
  */
 function startWorker (url: URL, options: WorkerOptions): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, options)
+  if (!url.pathname.endsWith('.ts') || WORKERS_INHERIT_HOOKS) return new Worker(url, options)
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}) })`
   return new Worker(bootstrap, { ...options, eval: true })
 }
