@@ -42,7 +42,6 @@ const OPEN_BRACE = 0x7b
 const CLOSE_BRACE = 0x7d
 const COLON = 0x3a
 const ZERO = 0x30
-const NINE = 0x39
 const LETTER_U = 0x75
 
 const HEADER_LIMIT = 1 << 20

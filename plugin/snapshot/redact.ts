@@ -11,7 +11,6 @@ import type { RedactionReport } from '../types/reports.js'
 import { redactJob, redactWorkerUrl, WorkerState } from './redact-worker.js'
 import type { RedactOutcome } from './redact-worker.js'
 
-
 export interface RedactedWriteOptions {
   writeHeap: HeapWriter
   /** Where V8 writes: a named pipe, or a raw file removed at once when no pipe can be made. */
@@ -89,7 +88,7 @@ function throughPipe ({ writeHeap, raw, out, redaction, closeLeftovers }: Redact
     if ('error' in outcome) throw new Error(`redaction failed: ${outcome.error}`)
     return outcome.summary
   } catch (error) {
-    if (Atomics.load(state, 0) !== WorkerState.done) void worker?.terminate()
+    if (Atomics.load(state, 0) !== WorkerState.done) worker?.terminate().catch(() => {})
     throw error
   } finally {
     port1.close()
