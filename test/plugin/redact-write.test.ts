@@ -6,6 +6,7 @@ import Fastify from 'fastify'
 import t from 'tap'
 import { memoryDiagnostics } from '../../plugin/index.js'
 import type { MemoryDiagnosticsOptions } from '../../plugin/index.js'
+import { redactionCost } from '../../plugin/snapshot/cost-model.js'
 import { redactedPlaceholder } from '../../plugin/snapshot/redact-stream.js'
 import { writeRedactedSnapshot } from '../../plugin/snapshot/redact.js'
 import type { RedactedWriteOptions } from '../../plugin/snapshot/redact.js'
@@ -72,6 +73,11 @@ t.test('snapshot.redact through the plugin: the 201 and /memory say it, and the 
   const off = (await plain.inject({ method: 'POST', url: '/heap-snapshot', headers: AUTH })).json()
   t.equal(off.redaction, undefined, 'off by default')
   t.equal((await plain.inject({ method: 'GET', url: '/memory', headers: AUTH })).json().snapshot.estimate.redactionBytes, 0)
+})
+
+t.test('what redaction costs: its worker and buffers, and 2 bits per possible string', async (t) => {
+  t.equal(redactionCost({ largeObjectBytes: 0, otherHeapBytes: 0 }), 24 * 1024 * 1024)
+  t.equal(redactionCost({ largeObjectBytes: 0, otherHeapBytes: 12e6 }) - redactionCost({ largeObjectBytes: 0, otherHeapBytes: 0 }), 250_000, 'a million strings at most in 12 MB: 250 KB')
 })
 
 t.test('snapshot.redact: bad settings fail registration', async (t) => {
