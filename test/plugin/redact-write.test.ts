@@ -7,6 +7,8 @@ import t from 'tap'
 import { memoryDiagnostics } from '../../plugin/index.js'
 import type { MemoryDiagnosticsOptions } from '../../plugin/index.js'
 import { redactionCost } from '../../plugin/snapshot/cost-model.js'
+import { newSnapshotId } from '../../plugin/snapshot/names.js'
+import { createSnapshotStore } from '../../plugin/snapshot/store.js'
 import { redactedPlaceholder } from '../../plugin/snapshot/redact-stream.js'
 import { writeRedactedSnapshot } from '../../plugin/snapshot/redact.js'
 import type { RedactedWriteOptions } from '../../plugin/snapshot/redact.js'
@@ -73,6 +75,13 @@ t.test('snapshot.redact through the plugin: the 201 and /memory say it, and the 
   const off = (await plain.inject({ method: 'POST', url: '/heap-snapshot', headers: AUTH })).json()
   t.equal(off.redaction, undefined, 'off by default')
   t.equal((await plain.inject({ method: 'GET', url: '/memory', headers: AUTH })).json().snapshot.estimate.redactionBytes, 0)
+})
+
+t.test('a raw pipe or file left by a process that is gone (killed mid-snapshot) is removed by retention', async (t) => {
+  const dir = tempDir(t)
+  const dead = `heap-${newSnapshotId()}.999999999.raw.heapsnapshot.tmp`
+  writeFileSync(join(dir, dead), '', { mode: 0o600 })
+  t.same(createSnapshotStore({ dir, maxFiles: 3, maxAgeMs: 3_600_000 }).applyRetention(), [dead])
 })
 
 t.test('what redaction costs: its worker and buffers, and 2 bits per possible string', async (t) => {
