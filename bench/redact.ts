@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
 import { writeHeapSnapshot } from 'node:v8'
 import { measurePeakRss } from '../plugin/snapshot/peak-rss.js'
-import { writeRedactedSnapshot } from '../plugin/snapshot/redact.js'
+import { startRedaction } from '../plugin/snapshot/redact.js'
 
 const run = promisify(execFile)
 const VARIANTS = ['write', 'redact', 'file'] as const
@@ -27,7 +27,7 @@ const GOAL_TIME_RATIO = 1.3
 
 interface Figures { wallMs: number, cpuMs: number, extraRssBytes: number, bytes: number, redactedStrings: number, strings: number, heapUsedBytes: number }
 
-function child (variant: Variant, records: number): void {
+async function child (variant: Variant, records: number): Promise<void> {
   const held = Array.from({ length: records }, (_, i) => ({
     id: i,
     email: `user-${i}@example.com`,
@@ -44,8 +44,12 @@ function child (variant: Variant, records: number): void {
     const started = performance.now()
     const cpu = process.cpuUsage()
     let summary = { strings: 0, redactedStrings: 0 }
-    if (variant === 'write') writeHeapSnapshot(out)
-    else summary = writeRedactedSnapshot({ writeHeap: (path) => { writeHeapSnapshot(path) }, raw: join(dir, 'raw'), out, redaction: { keepShorterThan: 0 }, closeLeftovers: () => {}, via: variant === 'file' ? 'file' : 'pipe' })
+    if (variant === 'write') {
+      writeHeapSnapshot(out)
+    } else {
+      const redaction = await startRedaction({ raw: join(dir, 'raw'), out, redaction: { keepShorterThan: 0 }, via: variant === 'file' ? 'file' : 'pipe' })
+      summary = redaction.write({ writeHeap: (path) => { writeHeapSnapshot(path) }, closeLeftovers: () => {} })
+    }
     const wallMs = performance.now() - started
     const used = process.cpuUsage(cpu)
     const cpuMs = (used.user + used.system) / 1000
@@ -89,5 +93,5 @@ async function parent (records: number, runs: number): Promise<void> {
 }
 
 const { values } = parseArgs({ options: { child: { type: 'string' }, records: { type: 'string', default: '300000' }, runs: { type: 'string', default: '3' } } })
-if (values.child !== undefined) child(values.child as Variant, Number(values.records))
+if (values.child !== undefined) await child(values.child as Variant, Number(values.records))
 else await parent(Number(values.records), Number(values.runs))

@@ -16,7 +16,7 @@ export interface RedactJob {
   job: typeof JOB
   /** The named pipe V8 writes into. */
   pipe: string
-  /** The redacted file, created (0600) by the main thread. */
+  /** The redacted file, created (0600) by the main thread before V8 writes. */
   out: string
   settings: RedactSettings
   state: Int32Array
@@ -46,18 +46,18 @@ function setState (state: Int32Array, value: number): void {
 function run ({ pipe, out, settings, state, port }: RedactJob): void {
   let outcome: RedactOutcome
   try {
-    const output = openSync(out, 'r+')
+    setState(state, WorkerState.reading)
+    // blocks this thread until V8 opens the pipe to write
+    const input = openSync(pipe, 'r')
     try {
-      setState(state, WorkerState.reading)
-      // blocks this thread until V8 opens the pipe to write
-      const input = openSync(pipe, 'r')
+      const output = openSync(out, 'r+')
       try {
         outcome = { summary: redactDescriptor(input, output, settings) }
       } finally {
-        closeSync(input)
+        closeSync(output)
       }
     } finally {
-      closeSync(output)
+      closeSync(input)
     }
   } catch (error) {
     outcome = { error: (error as Error).message }

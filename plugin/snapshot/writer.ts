@@ -10,8 +10,7 @@ import { heapComposition } from './cost-model.js'
 import { v8HeapWriter } from './heap-writer.js'
 import type { HeapWriter } from './heap-writer.js'
 import { snapshotPaths } from './names.js'
-import { writeRedactedSnapshot } from './redact.js'
-import type { ResolvedRedaction } from '../types/options.js'
+import type { StartedRedaction } from './redact.js'
 import { checkSnapshotDir } from './store.js'
 import type { RedactionReport, WrittenSnapshot } from '../types/reports.js'
 
@@ -40,13 +39,13 @@ export interface WriteOptions {
   beforeWrite?: (() => Record<string, unknown> | undefined) | undefined
   /** V8's `writeHeapSnapshot` unless given. */
   writeHeap?: HeapWriter | undefined
-  /** `snapshot.redact`: the file written is the redacted one (see redact.ts). */
-  redaction?: ResolvedRedaction | false
+  /** `snapshot.redact`, started (see redact.ts): the file written is the redacted one. */
+  redaction?: StartedRedaction | null
 }
 
 /** Writes snapshot `id` into `dir` (created and checked at registration, checked again here). */
-export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, proc, createdAt, beforeWrite, writeHeap = v8HeapWriter, redaction = false }: WriteOptions): WrittenSnapshot {
-  const { temp: tempPath, file: filePath, raw: rawPath } = snapshotPaths(dir, id)
+export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, proc, createdAt, beforeWrite, writeHeap = v8HeapWriter, redaction = null }: WriteOptions): WrittenSnapshot {
+  const { temp: tempPath, file: filePath } = snapshotPaths(dir, id)
   const started = performance.now()
   cacheScriptLineEnds(cacheLineEnds)
   const heapUsedBytes = process.memoryUsage().heapUsed
@@ -63,11 +62,12 @@ export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, pro
     chmodSync(tempPath, 0o600)
     const counts = beforeWrite?.()
     if (counts !== null && typeof counts === 'object') requests = counts
-    if (redaction === false) writeHeap(tempPath)
-    else redacted = writeRedactedSnapshot({ writeHeap, raw: rawPath, out: tempPath, redaction, closeLeftovers: (path) => { closeDescriptorsOf(path, proc) } })
+    if (redaction === null) writeHeap(tempPath)
+    else redacted = redaction.write({ writeHeap, closeLeftovers: (path) => { closeDescriptorsOf(path, proc) } })
     bytes = statSync(tempPath).size
     renameSync(tempPath, filePath)
   } catch (error) {
+    redaction?.abort()
     closeDescriptorsOf(tempPath, proc)
     rmSync(tempPath, { force: true })
     throw new SnapshotFailedError((error as Error).message)

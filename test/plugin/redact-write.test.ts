@@ -10,15 +10,15 @@ import { redactionCost } from '../../plugin/snapshot/cost-model.js'
 import { newSnapshotId } from '../../plugin/snapshot/names.js'
 import { createSnapshotStore } from '../../plugin/snapshot/store.js'
 import { redactedPlaceholder } from '../../plugin/snapshot/redact-stream.js'
-import { writeRedactedSnapshot } from '../../plugin/snapshot/redact.js'
-import type { RedactedWriteOptions } from '../../plugin/snapshot/redact.js'
+import { startRedaction, writeRedactedSnapshot } from '../../plugin/snapshot/redact.js'
+import type { RedactedWrite, RedactionStart } from '../../plugin/snapshot/redact.js'
 import { rootedGraph, snapshotText } from '../analysis/fixtures.js'
 import { AUTH, build, tempDir } from '../helpers/build-app.js'
 
 const SECRET = 'Bearer 6f1e0c2b9a8d7e6f5a4b3c2d1e0f'
 const SNAPSHOT = snapshotText(rootedGraph([{ type: 'object', name: 'Session', id: 5, size: 24, edges: [{ type: 'property', name: 'token', to: 3 }] }, { type: 'string', name: SECRET, id: 7, size: 48 }]))
 
-function options (t: Parameters<typeof tempDir>[0], writeHeap: (path: string) => void, extra: Partial<RedactedWriteOptions> = {}) {
+function options (t: Parameters<typeof tempDir>[0], writeHeap: (path: string) => void, extra: Partial<RedactionStart & RedactedWrite> = {}) {
   const dir = tempDir(t)
   const out = join(dir, 'out.heapsnapshot')
   closeSync(openSync(out, 'wx', 0o600))
@@ -29,7 +29,7 @@ function options (t: Parameters<typeof tempDir>[0], writeHeap: (path: string) =>
 for (const via of ['pipe', 'file'] as const) {
   t.test(`through the ${via}: the file written is the redacted snapshot, and nothing else is left`, async (t) => {
     const { dir, out, options: opts } = options(t, (path) => { writeFileSync(path, SNAPSHOT) }, { via })
-    const report = writeRedactedSnapshot(opts)
+    const report = await writeRedactedSnapshot(opts)
     t.same(report, { strings: 7, redactedStrings: 1, keptValues: 0, via })
     const strings = (JSON.parse(readFileSync(out, 'utf8')) as { strings: string[] }).strings
     t.notOk(strings.includes(SECRET))
@@ -40,16 +40,25 @@ for (const via of ['pipe', 'file'] as const) {
 
   t.test(`through the ${via}: a writer that fails leaves its error, closes what it left, and nothing hangs`, async (t) => {
     const { dir, closed, options: opts } = options(t, () => { throw new Error('ENOSPC: no space left on device') }, { via })
-    t.throws(() => writeRedactedSnapshot(opts), /ENOSPC/)
+    await t.rejects(writeRedactedSnapshot(opts), /ENOSPC/)
     t.same(closed, [opts.raw], 'the descriptors left on the raw path are closed')
     t.same(readdirSync(dir), ['out.heapsnapshot'])
   })
 
   t.test(`through the ${via}: what is no snapshot fails the write, never passes through`, async (t) => {
     const { options: opts } = options(t, (path) => { writeFileSync(path, SNAPSHOT.slice(0, SNAPSHOT.length / 2)) }, { via })
-    t.throws(() => writeRedactedSnapshot(opts), /ended before its string table/)
+    await t.rejects(writeRedactedSnapshot(opts), /ended before its string table/)
   })
 }
+
+t.test('a redaction started and never written (the write failed before V8): abort releases the worker and the pipe', async (t) => {
+  const { dir, options: opts } = options(t, () => {})
+  const started = await startRedaction(opts)
+  t.ok(readdirSync(dir).includes('raw'), 'the pipe is made before the event loop blocks')
+  started.abort()
+  started.abort()
+  t.same(readdirSync(dir), ['out.heapsnapshot'])
+})
 
 t.test('a writer that fails after writing part of the pipe: its error, not a hang', async (t) => {
   const { options: opts } = options(t, (path) => {
@@ -58,7 +67,7 @@ t.test('a writer that fails after writing part of the pipe: its error, not a han
     closeSync(fd)
     throw new Error('EIO: i/o error')
   })
-  t.throws(() => writeRedactedSnapshot(opts), /EIO/)
+  await t.rejects(writeRedactedSnapshot(opts), /EIO/)
 })
 
 t.test('snapshot.redact through the plugin: the 201 and /memory say it, and the guard counts it', async (t) => {
