@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { AuthStrategy, ResolvedOptions, ResolvedTrendThresholds, RouteRateLimit } from './types/options.js'
+import type { AuthStrategy, ResolvedOptions, ResolvedRedaction, ResolvedTrendThresholds, RouteRateLimit } from './types/options.js'
 
 const MIB = 1024 * 1024
 const KIB = 1024
@@ -42,8 +42,11 @@ export const DEFAULTS = {
     sendTimeoutMs: 30_000,
     maxFiles: 3,
     maxAgeMs: HOUR,
-    cacheLineEnds: true
+    cacheLineEnds: true,
+    redact: false
   },
+  // the settings of `snapshot.redact: true`, or of an object that leaves them out
+  redact: { keepShorterThan: 0 },
   heapProfile: { continuous: false, intervalBytes: 512 * KIB, stackDepth: 128 },
   trend: {
     intervalMs: 5000,
@@ -66,6 +69,7 @@ export const DEFAULTS = {
   gc: Defaults<ResolvedOptions['gc']>
   snapshot: Defaults<ResolvedOptions['snapshot']>
   heapProfile: Defaults<ResolvedOptions['heapProfile']>
+  redact: Defaults<ResolvedRedaction>
   trend: Defaults<Omit<ResolvedOptions['trend'], 'thresholds'>> & {
     thresholds: Defaults<Omit<ResolvedTrendThresholds, 'minSpanMs'>> & { minSpanMs: (windowMs: number) => number }
   }

@@ -12,6 +12,7 @@ export type {
   MetricsOptions,
   MetricsRegistry,
   RateLimitOptions,
+  RedactOptions,
   RouteRateLimit,
   SnapshotOptions,
   TrendOptions,
@@ -20,7 +21,7 @@ export type {
 export type { HeapTrend, MemoryLimit, SeriesTrend, TimeToLimit, TrendReport, TrendVerdict } from './types/trend.js'
 export type {
   Allocator, ContainerMemory, EstimateBasis, GcKind, GcPeriod, GcStats, HeadroomSource, HeadroomVerdict, HeapProfileStatus, MemoryReading,
-  MemoryReport, OutsideHeap, PauseStats, ProfilerMemory, RetainedMemory, SnapshotCost, SnapshotEstimate, SnapshotStatus, SystemMemory, WrittenSnapshot
+  MemoryReport, OutsideHeap, PauseStats, ProfilerMemory, RedactionReport, RetainedMemory, SnapshotCost, SnapshotEstimate, SnapshotStatus, SystemMemory, WrittenSnapshot
 } from './types/reports.js'
 
 /** Secured routes to hunt memory leaks in production. See the README for the contract. */

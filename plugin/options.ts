@@ -5,7 +5,7 @@ import { InvalidOptionError } from './errors.js'
 import { booleanOption, integerBetween, nonNegativeInteger, optionalObject, positiveInteger, stringOption } from './option-checks.js'
 import { HEAP_PROFILE_LIMITS } from './heap-profile/limits.js'
 import { resolveTrendThresholds } from './trend/thresholds.js'
-import type { AuthOptions, GcOptions, HeapProfileOptions, MemoryDiagnosticsOptions, MetricsOptions, RateLimitOptions, ResolvedAuth, ResolvedOptions, ResolvedSnapshot, RouteRateLimit, SnapshotOptions, TrendOptions } from './types/options.js'
+import type { AuthOptions, GcOptions, HeapProfileOptions, MemoryDiagnosticsOptions, MetricsOptions, RateLimitOptions, ResolvedAuth, ResolvedOptions, ResolvedRedaction, ResolvedSnapshot, RouteRateLimit, SnapshotOptions, TrendOptions } from './types/options.js'
 
 const MIN_TOKEN_LENGTH = 16
 
@@ -140,8 +140,20 @@ function resolveSnapshot (snapshot: SnapshotOptions | undefined): ResolvedSnapsh
     maxFiles: positiveInteger(snapshot?.maxFiles, defaults.maxFiles, 'snapshot.maxFiles'),
     maxAgeMs: positiveInteger(snapshot?.maxAgeMs, defaults.maxAgeMs, 'snapshot.maxAgeMs'),
     sendTimeoutMs: positiveInteger(snapshot?.sendTimeoutMs, defaults.sendTimeoutMs, 'snapshot.sendTimeoutMs'),
-    cacheLineEnds
+    cacheLineEnds,
+    redact: resolveRedaction(snapshot?.redact)
   }
+}
+
+function resolveRedaction (redact: SnapshotOptions['redact']): ResolvedRedaction | false {
+  if (redact === undefined || redact === false) return DEFAULTS.snapshot.redact
+  if (redact === true) return { ...DEFAULTS.redact }
+  if (redact === null || typeof redact !== 'object' || Array.isArray(redact)) {
+    throw new InvalidOptionError('`snapshot.redact` must be true, false or { keepShorterThan }')
+  }
+  const unknown = Object.keys(redact).filter((key) => key !== 'keepShorterThan')
+  if (unknown.length > 0) throw new InvalidOptionError(`\`snapshot.redact\` has no option ${unknown.map((key) => `\`${key}\``).join(', ')}`)
+  return { keepShorterThan: nonNegativeInteger(redact.keepShorterThan, DEFAULTS.redact.keepShorterThan, 'snapshot.redact.keepShorterThan') }
 }
 
 function routeRateLimit (rateLimit: RateLimitOptions | undefined, route: keyof typeof DEFAULTS.rateLimit): RouteRateLimit | false {

@@ -1,5 +1,5 @@
 import { SnapshotCoolingDownError, SnapshotInProgressError } from './errors.js'
-import { ALLOCATORS, ESTIMATE_BASES, HEADROOM_SOURCES } from './types/reports.js'
+import { ALLOCATORS, ESTIMATE_BASES, HEADROOM_SOURCES, REDACTION_PATHS } from './types/reports.js'
 import { MEMORY_LIMITS, TREND_VERDICTS } from './types/trend.js'
 
 export const errorResponse = {
@@ -62,7 +62,8 @@ const headroomFigures = {
     learnedRatio: nullableNumber,
     marginBytes: integer,
     largeObjectBytes: integer,
-    otherHeapBytes: integer
+    otherHeapBytes: integer,
+    redactionBytes: integer
   }),
   reusableBytes: integer
 }
@@ -91,7 +92,8 @@ export const writtenSnapshotResponse = {
   ...objectOf(writtenSnapshotFields),
   properties: {
     ...writtenSnapshotFields,
-    requests: objectOf({ at: integer, counts: routeCounts, sincePrevious: routeCounts })
+    requests: objectOf({ at: integer, counts: routeCounts, sincePrevious: routeCounts }),
+    redaction: objectOf({ strings: integer, redactedStrings: integer, keptValues: integer, via: { type: 'string', enum: [...REDACTION_PATHS] } })
   }
 }
 

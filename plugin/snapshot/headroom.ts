@@ -1,6 +1,7 @@
-import { estimateSnapshotCost } from './cost-model.js'
+import { estimateSnapshotCost, redactionCost } from './cost-model.js'
 import type { HeapComposition, LearnedCost } from './cost-model.js'
 import { formatBytes } from '../format-bytes.js'
+import type { ResolvedRedaction } from '../types/options.js'
 import type { ContainerMemory, HeadroomSource, HeadroomVerdict, SnapshotEstimate } from '../types/reports.js'
 
 export interface HeadroomSettings {
@@ -8,6 +9,8 @@ export interface HeadroomSettings {
   guard: boolean
   marginBytes: number
   maxHeapUsedBytes: number | null
+  /** `snapshot.redact`: its cost is added to the estimate. */
+  redact?: ResolvedRedaction | false
 }
 
 export interface HeadroomFigures {
@@ -65,7 +68,8 @@ export function availableHeadroom (figures: HeadroomFigures, estimatedBytes: num
 /** Whether a heap snapshot fits in the memory really available now, with the figures that decided. */
 export function checkHeadroom (figures: HeadroomFigures, settings: HeadroomSettings): HeadroomVerdict {
   const { heapUsedBytes, reusableBytes } = figures
-  const estimate = estimateSnapshotCost(figures.heap, figures.learned, settings.marginBytes)
+  const redactionBytes = settings.redact === undefined || settings.redact === false ? 0 : redactionCost(figures.heap)
+  const estimate = estimateSnapshotCost(figures.heap, figures.learned, settings.marginBytes, redactionBytes)
   const { estimatedBytes } = estimate
   const { source, bytes: availableBytes, detail } = availableHeadroom(figures, estimatedBytes, settings)
   const fits = estimatedBytes <= availableBytes
@@ -87,5 +91,6 @@ export function checkHeadroom (figures: HeadroomFigures, settings: HeadroomSetti
 function describe (estimate: SnapshotEstimate): string {
   const bound = `the bound for ${formatBytes(estimate.otherHeapBytes)} of regular heap and ${formatBytes(estimate.largeObjectBytes)} of large objects`
   const scaled = estimate.learnedRatio === null ? bound : `${estimate.learnedRatio} × ${bound}, learned from the last snapshot`
-  return `${scaled} + ${formatBytes(estimate.marginBytes)} margin`
+  const redaction = estimate.redactionBytes > 0 ? ` + ${formatBytes(estimate.redactionBytes)} for redaction` : ''
+  return `${scaled}${redaction} + ${formatBytes(estimate.marginBytes)} margin`
 }

@@ -12,9 +12,12 @@ import { checkHeadroom } from './headroom.js'
 import type { HeadroomFigures, HeadroomSettings } from './headroom.js'
 import { PROC_SELF, readRss } from './peak-rss.js'
 import { detectAllocator, retainedMemory } from './retained.js'
-import { newSnapshotId } from './names.js'
+import { newSnapshotId, snapshotPaths } from './names.js'
+import { startRedaction } from './redact.js'
+import type { StartedRedaction } from './redact.js'
 import type { OpenedSnapshot, SnapshotStore } from './store.js'
 import { expectedBlockMs, writeSnapshotFile } from './writer.js'
+import type { ResolvedRedaction } from '../types/options.js'
 import type { HeadroomVerdict, RetainedMemory, SnapshotStatus, WrittenSnapshot } from '../types/reports.js'
 
 /** What the snapshot holding the lock is doing. */
@@ -70,7 +73,7 @@ export interface SnapshotLifecycle {
 export interface SnapshotLifecycleOptions {
   store: SnapshotStore
   cgroup: CgroupProbe
-  settings: HeadroomSettings & { cacheLineEnds: boolean }
+  settings: HeadroomSettings & { cacheLineEnds: boolean, redact?: ResolvedRedaction | false }
   /** Called synchronously right before V8 writes; an object returned goes into the 201 as `requests`. */
   beforeWrite?: (() => Record<string, unknown> | undefined) | undefined
   /** V8's `writeHeapSnapshot` unless given (see heap-writer.ts). */
@@ -170,10 +173,26 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite,
     }
   }
 
-  function write (id: string, createdAt: Date, log: FastifyBaseLogger): WrittenSnapshot {
+  function failed (id: string, error: Error, log: FastifyBaseLogger): Error {
+    state.lastFailure = { id, error }
+    log.error({ snapshotId: id, err: error }, 'fastify-memory-diagnostics: heap snapshot failed')
+    return error
+  }
+
+  /** `snapshot.redact`'s worker, started before the event loop blocks (see redact.ts). */
+  async function startRedactionOf (id: string, redact: ResolvedRedaction, log: FastifyBaseLogger): Promise<StartedRedaction> {
+    const { raw, temp } = snapshotPaths(store.dir, id)
+    try {
+      return await startRedaction({ raw, out: temp, redaction: redact })
+    } catch (error) {
+      throw failed(id, new SnapshotFailedError((error as Error).message), log)
+    }
+  }
+
+  function write (id: string, createdAt: Date, log: FastifyBaseLogger, redaction: StartedRedaction | null): WrittenSnapshot {
     try {
       const leftByLast = retainedMemory(allocator, readRss()?.rssBytes ?? null, state.last).retainedBytes
-      const written = writeSnapshotFile(store.dir, id, { cacheLineEnds: settings.cacheLineEnds, proc: PROC_SELF, createdAt, beforeWrite, writeHeap })
+      const written = writeSnapshotFile(store.dir, id, { cacheLineEnds: settings.cacheLineEnds, proc: PROC_SELF, createdAt, beforeWrite, writeHeap, redaction })
       state.last = written
       // What it needed had nothing been left to reuse: what it added, plus all the last snapshot
       // left in the process (it may have reused every byte of it). Learning what it added alone
@@ -183,9 +202,7 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite,
         : { extraRssBytes: written.extraRssBytes + leftByLast, largeObjectBytes: written.largeObjectBytes, otherHeapBytes: written.otherHeapBytes }
       return written
     } catch (error) {
-      state.lastFailure = { id, error: error as Error }
-      log.error({ snapshotId: id, err: error }, 'fastify-memory-diagnostics: heap snapshot failed')
-      throw error
+      throw failed(id, error as Error, log)
     }
   }
 
@@ -200,9 +217,11 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite,
     // flight usually completes, so that the line above goes out. Best effort: pino's default
     // destination writes asynchronously and says nothing of when; a synchronous one makes it certain.
     await nextLoopTurn()
-    const file = write(id, createdAt, log)
-    const { bytes, durationMs, peakRssBytes, extraRssBytes, costFactor, peakRssIsUpperBound } = file
-    log.info({ snapshotId: id, bytes, durationMs, heapUsedBytes: file.heapUsedBytes, peakRssBytes, extraRssBytes, costFactor, peakRssIsUpperBound },
+    // no await when redaction is off: the write follows the loop turn above at once
+    const started = settings.redact === undefined || settings.redact === false ? null : await startRedactionOf(id, settings.redact, log)
+    const file = write(id, createdAt, log, started)
+    const { bytes, durationMs, peakRssBytes, extraRssBytes, costFactor, peakRssIsUpperBound, redaction } = file
+    log.info({ snapshotId: id, bytes, durationMs, heapUsedBytes: file.heapUsedBytes, peakRssBytes, extraRssBytes, costFactor, peakRssIsUpperBound, redaction },
       'fastify-memory-diagnostics: heap snapshot written')
     applyRetention(log, id)
     written(file)

@@ -9,7 +9,8 @@ const SNAPSHOT_ID = new RegExp(SNAPSHOT_ID_PATTERN)
 const FILE_NAME = /^heap-[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9a-f]{16}\.heapsnapshot$/
 // The writer's pid is in the temporary name so that processes sharing the directory (a cluster)
 // only clean up temporary files whose writer is gone.
-const TEMP_NAME = /^heap-[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9a-f]{16}\.([0-9]+)\.heapsnapshot\.tmp$/
+// `.raw`: what V8 writes into when the snapshot is redacted (a named pipe, or a file read at once).
+const TEMP_NAME = /^heap-[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9a-f]{16}\.([0-9]+)\.(?:raw\.)?heapsnapshot\.tmp$/
 
 export function newSnapshotId (now: Date = new Date()): string {
   const basic = now.toISOString().replace(/[-:]/g, '')
@@ -26,8 +27,12 @@ export function snapshotFileName (id: string): string {
 }
 
 /** Where a snapshot is written (`temp`, by this process) and where it is once complete (`file`). */
-export function snapshotPaths (dir: string, id: string): { file: string, temp: string } {
-  return { file: join(dir, snapshotFileName(id)), temp: join(dir, `heap-${id}.${process.pid}.heapsnapshot.tmp`) }
+export function snapshotPaths (dir: string, id: string): { file: string, temp: string, raw: string } {
+  return {
+    file: join(dir, snapshotFileName(id)),
+    temp: join(dir, `heap-${id}.${process.pid}.heapsnapshot.tmp`),
+    raw: join(dir, `heap-${id}.${process.pid}.raw.heapsnapshot.tmp`)
+  }
 }
 
 export function isSnapshotFileName (name: string): boolean {

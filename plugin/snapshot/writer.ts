@@ -10,8 +10,9 @@ import { heapComposition } from './cost-model.js'
 import { v8HeapWriter } from './heap-writer.js'
 import type { HeapWriter } from './heap-writer.js'
 import { snapshotPaths } from './names.js'
+import type { StartedRedaction } from './redact.js'
 import { checkSnapshotDir } from './store.js'
-import type { WrittenSnapshot } from '../types/reports.js'
+import type { RedactionReport, WrittenSnapshot } from '../types/reports.js'
 
 // Measured on Node 20: the event loop is blocked about this long per MB of heapUsed.
 const BLOCK_MS_PER_MB = 70
@@ -38,10 +39,12 @@ export interface WriteOptions {
   beforeWrite?: (() => Record<string, unknown> | undefined) | undefined
   /** V8's `writeHeapSnapshot` unless given. */
   writeHeap?: HeapWriter | undefined
+  /** `snapshot.redact`, started (see redact.ts): the file written is the redacted one. */
+  redaction?: StartedRedaction | null
 }
 
 /** Writes snapshot `id` into `dir` (created and checked at registration, checked again here). */
-export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, proc, createdAt, beforeWrite, writeHeap = v8HeapWriter }: WriteOptions): WrittenSnapshot {
+export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, proc, createdAt, beforeWrite, writeHeap = v8HeapWriter, redaction = null }: WriteOptions): WrittenSnapshot {
   const { temp: tempPath, file: filePath } = snapshotPaths(dir, id)
   const started = performance.now()
   cacheScriptLineEnds(cacheLineEnds)
@@ -50,6 +53,7 @@ export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, pro
   const peak = measurePeakRss(proc)
   let bytes: number
   let requests: Record<string, unknown> | undefined
+  let redacted: RedactionReport | undefined
   try {
     checkSnapshotDir(dir)
     // Created here first, exclusively and chmod'ed (whatever the umask), so the snapshot is
@@ -58,10 +62,12 @@ export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, pro
     chmodSync(tempPath, 0o600)
     const counts = beforeWrite?.()
     if (counts !== null && typeof counts === 'object') requests = counts
-    writeHeap(tempPath)
+    if (redaction === null) writeHeap(tempPath)
+    else redacted = redaction.write({ writeHeap, closeLeftovers: (path) => { closeDescriptorsOf(path, proc) } })
     bytes = statSync(tempPath).size
     renameSync(tempPath, filePath)
   } catch (error) {
+    redaction?.abort()
     closeDescriptorsOf(tempPath, proc)
     rmSync(tempPath, { force: true })
     throw new SnapshotFailedError((error as Error).message)
@@ -76,7 +82,8 @@ export function writeSnapshotFile (dir: string, id: string, { cacheLineEnds, pro
     ...heap,
     createdAt: createdAt.toISOString(),
     ...peak.finish(heapUsedBytes),
-    ...(requests === undefined ? {} : { requests })
+    ...(requests === undefined ? {} : { requests }),
+    ...(redacted === undefined ? {} : { redaction: redacted })
   }
 }
 

@@ -189,6 +189,27 @@ export interface SnapshotOptions {
    * process whose code coverage another tool measures through V8. @defaultValue `true`
    */
   cacheLineEnds?: boolean
+  /**
+   * Replace the values of strings in each snapshot as it is written (tokens, passwords, users'
+   * data), keeping what the analysis reads: class, function, property and variable names, script
+   * URLs, ids, sizes, the graph and the request-count marks. `true`, or settings. V8 writes into a
+   * pipe that a worker thread rewrites: the raw snapshot never reaches the disk (without `mkfifo`,
+   * into a 0600 file removed at once). Off by default: see docs/security.md#redaction for why and
+   * for what it does not hide (property names, dictionary keys).
+   * @defaultValue `false`
+   */
+  redact?: boolean | RedactOptions
+}
+
+/** `snapshot.redact` as settings. */
+export interface RedactOptions {
+  /** Keep string values shorter than this many characters (enums, short codes). @defaultValue `0` (none) */
+  keepShorterThan?: number
+}
+
+/** `snapshot.redact` resolved: false when off. */
+export interface ResolvedRedaction {
+  keepShorterThan: number
 }
 
 /** V8's sampling heap profiler behind `/heap-profile`; the query of `POST /heap-profile` overrides the two settings. */
@@ -255,7 +276,7 @@ export interface MemoryDiagnosticsOptions {
 type Filled<T> = { [K in keyof T]-?: Exclude<T[K], undefined> }
 
 export type ResolvedAuth = Filled<Omit<AuthOptions, 'tokens'>> & { tokens: string[] }
-export type ResolvedSnapshot = Filled<SnapshotOptions>
+export type ResolvedSnapshot = Filled<Omit<SnapshotOptions, 'redact'>> & { redact: ResolvedRedaction | false }
 
 export interface ResolvedOptions {
   auth: ResolvedAuth | false

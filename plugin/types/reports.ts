@@ -110,6 +110,8 @@ export interface SnapshotEstimate {
   marginBytes: number
   largeObjectBytes: number
   otherHeapBytes: number
+  /** What `snapshot.redact` adds (its worker thread, buffers and bitsets); 0 when off. */
+  redactionBytes: number
 }
 
 /** Which constraint bounded the memory available to a snapshot. One list, also the schema's enum. */
@@ -168,6 +170,22 @@ export interface WrittenSnapshot extends SnapshotCost {
   createdAt: string
   /** What the `beforeWrite` hook returned (the per-route request counts), when it returned an object. */
   requests?: Record<string, unknown>
+  /** When `snapshot.redact` is on: what was replaced. */
+  redaction?: RedactionReport
+}
+
+/** How the raw snapshot reached the redactor: `pipe` (it never touched a disk) or `file` (briefly: no `mkfifo`). */
+export const REDACTION_PATHS = ['pipe', 'file'] as const
+
+/** `redaction` in the `201` of a redacted snapshot. */
+export interface RedactionReport {
+  /** Entries of the snapshot's string table. */
+  strings: number
+  /** Entries replaced by `<redacted N chars>`: string values, and script sources. */
+  redactedStrings: number
+  /** String values kept: empty, shorter than `keepShorterThan`, or the plugin's request-count marks. */
+  keptValues: number
+  via: typeof REDACTION_PATHS[number]
 }
 
 /** The `snapshot` section of `GET /memory`: would one be allowed now, why, and what the last one cost and left. */

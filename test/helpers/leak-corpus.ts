@@ -70,13 +70,18 @@ export const LIBRARY_KIND: LeakKind = {
   perRequest: 1
 }
 
-export async function runLeakCorpusApp (t: Test, path: string | null): Promise<LeakReport> {
-  return (await runLeakCorpusWithProfiles(t, path)).report
+/** How the corpus app takes its snapshots: `redact` turns `snapshot.redact` on. */
+export interface CorpusRun {
+  redact?: boolean
+}
+
+export async function runLeakCorpusApp (t: Test, path: string | null, run: CorpusRun = {}): Promise<LeakReport> {
+  return (await runLeakCorpusWithProfiles(t, path, run)).report
 }
 
 /** One corpus run: the snapshots' leak report, and the comparison of the heap profiles read after each snapshot. */
-export async function runLeakCorpusWithProfiles (t: Test, path: string | null): Promise<{ report: LeakReport, sites: GrowingSitesReport }> {
-  const app = await startChildApp(t, 'test/fixtures/leak-corpus-app.ts', { TOKEN, SNAPSHOT_DIR: tempDir(t) })
+export async function runLeakCorpusWithProfiles (t: Test, path: string | null, { redact = false }: CorpusRun = {}): Promise<{ report: LeakReport, sites: GrowingSitesReport }> {
+  const app = await startChildApp(t, 'test/fixtures/leak-corpus-app.ts', { TOKEN, SNAPSHOT_DIR: tempDir(t), REDACT: redact ? '1' : '0' })
   const { snapshots, profiles } = await loadWithSnapshotsAndProfiles({
     url: app.url,
     diagnostics: '/_diagnostics',
@@ -99,8 +104,8 @@ export function describe (report: LeakReport): string {
 }
 
 /** The first candidate of a run driving only `kind`'s route (and the busy one): its class, collection, objects per request. */
-export async function checkLeakKind (t: Test, kind: LeakKind): Promise<void> {
-  const { report, sites } = await runLeakCorpusWithProfiles(t, kind.path)
+export async function checkLeakKind (t: Test, kind: LeakKind, run: CorpusRun = {}): Promise<void> {
+  const { report, sites } = await runLeakCorpusWithProfiles(t, kind.path, run)
   t.test('the heap profiles of the same run', (t) => checkProfileSite(t, kind, sites))
   t.comment(describe(report))
   const [first] = report.candidates

@@ -21,6 +21,7 @@ const GROUPS: Record<string, string> = {
   GcOptions: 'gc',
   SnapshotOptions: 'snapshot',
   HeapProfileOptions: 'heapProfile',
+  RedactOptions: 'redact',
   TrendOptions: 'trend',
   TrendThresholds: 'trend.thresholds',
   MetricsOptions: 'metrics'

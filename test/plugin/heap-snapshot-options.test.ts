@@ -21,7 +21,8 @@ t.test('snapshot options have explicit defaults', async (t) => {
     maxFiles: 3,
     maxAgeMs: 3_600_000,
     sendTimeoutMs: 30_000,
-    cacheLineEnds: true
+    cacheLineEnds: true,
+    redact: false
   })
   t.same(resolved.rateLimit.takeSnapshot, { max: 2, timeWindow: 600_000 })
   t.same(resolved.rateLimit.snapshotFiles, { max: 60, timeWindow: 60_000 })
@@ -29,7 +30,7 @@ t.test('snapshot options have explicit defaults', async (t) => {
   const given = resolveOptions({
     auth: false,
     rateLimit: { takeSnapshot: { max: 1, timeWindow: '1 hour' }, snapshotFiles: false },
-    snapshot: { dir: 'relative/dir', guard: false, marginBytes: 0, maxHeapUsedBytes: 512 * MIB, maxFiles: 1, maxAgeMs: 1000, sendTimeoutMs: 500, cacheLineEnds: false }
+    snapshot: { dir: 'relative/dir', guard: false, marginBytes: 0, maxHeapUsedBytes: 512 * MIB, maxFiles: 1, maxAgeMs: 1000, sendTimeoutMs: 500, cacheLineEnds: false, redact: true }
   })
   t.same(given.snapshot, {
     dir: join(process.cwd(), 'relative/dir'),
@@ -39,8 +40,11 @@ t.test('snapshot options have explicit defaults', async (t) => {
     maxFiles: 1,
     maxAgeMs: 1000,
     sendTimeoutMs: 500,
-    cacheLineEnds: false
+    cacheLineEnds: false,
+    redact: { keepShorterThan: 0 }
   })
+  t.same(resolveOptions({ auth: false, snapshot: { redact: { keepShorterThan: 8 } } }).snapshot.redact, { keepShorterThan: 8 })
+  t.same(resolveOptions({ auth: false, snapshot: { redact: {} } }).snapshot.redact, { keepShorterThan: 0 })
   t.same(given.rateLimit.takeSnapshot, { max: 1, timeWindow: '1 hour' })
   t.equal(given.rateLimit.snapshotFiles, false)
 })

@@ -34,9 +34,11 @@ t.test('the bound: 15 × regular-space bytes + the edges of huge objects, min(15
     learnedRatio: null,
     marginBytes: 64 * MIB,
     largeObjectBytes: 1 * MIB,
-    otherHeapBytes: 10 * MIB
+    otherHeapBytes: 10 * MIB,
+    redactionBytes: 0
   })
   t.ok(ESTIMATE_BASES.includes(estimate.basis))
+  t.equal(estimateSnapshotCost({ largeObjectBytes: 1 * MIB, otherHeapBytes: 10 * MIB }, null, 64 * MIB, 30 * MIB).estimatedBytes, (300 + 30 + 64) * MIB, 'redaction adds its own')
 })
 
 t.test('after a snapshot of a heap about this size, the ratio to the bound is learned, kept within [0.25, 1]', async (t) => {

@@ -7,7 +7,7 @@ import type * as Analysis from '../../analysis/index.js'
 import type {
   AuthOptions, AuthStrategy, ContainerMemory, ErrorBody, EstimateBasis, GcKind, GcOptions, GcPeriod, GcStats,
   HeadroomSource, HeadroomVerdict, HeapProfileOptions, HeapProfileStatus, ProfilerMemory, HeapTrend, MemoryDiagnosticsOptions, MemoryLimit, MemoryReading, MemoryReport,
-  MetricsOptions, MetricsRegistry, OutsideHeap, PauseStats, RateLimitOptions, RetainedMemory, Allocator, RouteRateLimit,
+  MetricsOptions, MetricsRegistry, OutsideHeap, PauseStats, RateLimitOptions, RedactOptions, RedactionReport, RetainedMemory, Allocator, RouteRateLimit,
   SeriesTrend, SnapshotCost, SnapshotEstimate, SnapshotOptions, SnapshotStatus, SystemMemory, TimeToLimit,
   TrendOptions, TrendReport, TrendThresholds, TrendVerdict, WrittenSnapshot
 } from '../../plugin/index.js'
@@ -75,8 +75,11 @@ describe('"."', () => {
     expect<HeadroomVerdict['basis']>().type.toBe<EstimateBasis>()
     expect<HeadroomVerdict['estimate']>().type.toBe<SnapshotEstimate>()
     expect<keyof WrittenSnapshot>().type.toBe<
-      keyof SnapshotCost | 'id' | 'filePath' | 'bytes' | 'durationMs' | 'heapUsedBytes' | 'largeObjectBytes' | 'otherHeapBytes' | 'createdAt' | 'requests'
+      keyof SnapshotCost | 'id' | 'filePath' | 'bytes' | 'durationMs' | 'heapUsedBytes' | 'largeObjectBytes' | 'otherHeapBytes' | 'createdAt' | 'requests' | 'redaction'
     >()
+    expect<WrittenSnapshot['redaction']>().type.toBe<RedactionReport | undefined>()
+    expect<keyof RedactionReport>().type.toBe<'strings' | 'redactedStrings' | 'keptValues' | 'via'>()
+    expect<RedactionReport['via']>().type.toBe<'pipe' | 'file'>()
     expect<keyof GcStats>().type.toBe<'sinceStart' | 'window' | 'timestamp'>()
     expect<GcStats['window']>().type.toBe<GcPeriod & { windowMs: number }>()
     expect<GcPeriod['kinds']>().type.toBe<Record<GcKind, PauseStats>>()
@@ -108,6 +111,8 @@ describe('"."', () => {
     expect<RateLimitOptions['takeSnapshot']>().type.toBe<RouteRateLimit | false | undefined>()
     expect<MemoryDiagnosticsOptions['gc']>().type.toBe<GcOptions | undefined>()
     expect<MemoryDiagnosticsOptions['snapshot']>().type.toBe<SnapshotOptions | undefined>()
+    expect<SnapshotOptions['redact']>().type.toBe<boolean | RedactOptions | undefined>()
+    expect<keyof RedactOptions>().type.toBe<'keepShorterThan'>()
     expect<MemoryDiagnosticsOptions['trend']>().type.toBe<TrendOptions | undefined>()
     expect<keyof TrendOptions>().type.toBe<'intervalMs' | 'capacityMs' | 'thresholds'>()
     expect<TrendOptions['thresholds']>().type.toBe<TrendThresholds | undefined>()
