@@ -39,8 +39,10 @@ export interface StartedRedaction {
 const START_TIMEOUT_MS = 30_000
 // After V8 is done the worker has at most a pipe's buffer and a chunk left to rewrite.
 const FINISH_TIMEOUT_MS = 60_000
-// Its JS heap holds a chunk's worth of small objects; the bitsets and buffers are outside it.
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 }
+// Its JS heap holds a chunk's worth of small objects (12-38 MB measured); the bitsets and buffers
+// are outside it. Generous on purpose: a worker stopped at its limit while V8 writes would leave
+// the pipe open with no one reading, and the blocked main thread waiting on it for ever.
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 }
 
 export function redactSettings (redaction: ResolvedRedaction): RedactSettings {
   return { keepShorterThan: redaction.keepShorterThan, keepPrefixes: [REQUEST_COUNT_MARK_PREFIX] }
