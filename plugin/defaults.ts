@@ -59,6 +59,17 @@ export const DEFAULTS = {
     }
   },
   metrics: { route: false, auth: true },
+  upload: {
+    prefix: '',
+    forcePathStyle: false,
+    removeLocalAfterUpload: false,
+    retries: 2,
+    retryDelayMs: 1000,
+    timeoutMs: 30_000,
+    // 8 MiB parts, 2 in flight: about 24 MiB held by an upload (the part being filled and two sent)
+    partSizeBytes: 8 * MIB,
+    queueSize: 2
+  },
   cgroup: { root: '/sys/fs/cgroup', procSelfCgroup: '/proc/self/cgroup' }
 } as const satisfies {
   auth: Exclude<ResolvedOptions['auth'], false>
@@ -70,5 +81,6 @@ export const DEFAULTS = {
     thresholds: Defaults<Omit<ResolvedTrendThresholds, 'minSpanMs'>> & { minSpanMs: (windowMs: number) => number }
   }
   metrics: Defaults<Omit<Exclude<ResolvedOptions['metrics'], null>, 'registry'>>
+  upload: Defaults<Required<Omit<Exclude<ResolvedOptions['upload'], null>, 'bucket' | 'endpoint' | 'region' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId' | 'presignExpiresSeconds'>>>
   cgroup: Defaults<ResolvedOptions['cgroup']>
 }
