@@ -57,7 +57,8 @@ export function createObjectStore (sdk: AwsSdk, options: ResolvedUpload): Object
     region: options.region ?? (process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'),
     forcePathStyle: options.forcePathStyle,
     maxAttempts: SDK_MAX_ATTEMPTS,
-    requestHandler: { requestTimeout: options.timeoutMs, connectionTimeout: options.timeoutMs, httpAgent, httpsAgent }
+    // an inactivity timeout (a stalled store), not a total one: a big part on a slow link is no failure
+    requestHandler: { socketTimeout: options.timeoutMs, connectionTimeout: options.timeoutMs, httpAgent, httpsAgent }
   })
   const inFlight = new Set<Upload>()
   const running = new Set<Promise<UploadReport>>()

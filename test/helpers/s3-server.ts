@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CreateBucketCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, GetObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3'
 import type { Teardown } from './build-app.js'
 
 export interface S3Server {
@@ -26,6 +26,8 @@ export interface S3Server {
   createBucket (name: string): Promise<void>
   /** The multipart uploads still open in a bucket (what a failed upload must not leave). */
   openUploads (bucket: string): Promise<Array<{ key: string, uploadId: string }>>
+  /** An object's bytes, downloaded with the SDK. */
+  download (bucket: string, key: string): Promise<Buffer>
   /** The environment the SDK's default chain reads these credentials from. */
   env: Record<string, string>
 }
@@ -126,6 +128,10 @@ export async function startS3Server (t: Teardown, { checkSignatures = false }: S
     async openUploads (bucket) {
       const listed = await direct.send(new ListMultipartUploadsCommand({ Bucket: bucket }))
       return (listed.Uploads ?? []).map((upload) => ({ key: upload.Key ?? '', uploadId: upload.UploadId ?? '' }))
+    },
+    async download (bucket, key) {
+      const object = await direct.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+      return Buffer.from(await object.Body!.transformToByteArray())
     },
     env: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_REGION: 'us-east-1' }
   }

@@ -4,31 +4,13 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { gunzipSync } from 'node:zlib'
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
+import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import t from 'tap'
 import { heapSnapshotShape, snapshotsIdle } from '../fixtures/snapshot-app.js'
 import { build, tempDir, AUTH as headers, TOKEN } from '../helpers/build-app.js'
 import { startChildApp } from '../helpers/child-app.js'
-import type { Teardown } from '../helpers/build-app.js'
+import { useEnv } from '../helpers/process-env.js'
 import { startS3Server } from '../helpers/s3-server.js'
-import type { S3Server } from '../helpers/s3-server.js'
-
-/** The SDK's default chain reads these: set for this test, restored after it. */
-export function useEnv (t: Teardown, env: Record<string, string>): void {
-  const before = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]))
-  Object.assign(process.env, env)
-  t.teardown(() => {
-    for (const [name, value] of Object.entries(before)) {
-      if (value === undefined) delete process.env[name]
-      else process.env[name] = value
-    }
-  })
-}
-
-export async function download (s3: S3Server, bucket: string, key: string): Promise<Buffer> {
-  const object = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
-  return Buffer.from(await object.Body!.transformToByteArray())
-}
 
 const host = hostname().replace(/[^A-Za-z0-9._-]/g, '_')
 
@@ -59,7 +41,7 @@ t.test('uploads', async (t) => {
 
     const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: 'heaps', Prefix: 'prod/api/' }))
     t.same(listed.Contents?.map((object) => [object.Key, object.Size]), [[upload.key, upload.bytes]], 'listed with the size the 201 says')
-    const stored = await download(s3, 'heaps', upload.key)
+    const stored = await s3.download('heaps', upload.key)
     t.ok(gunzipSync(stored).equals(local), 'the object gunzips to the very bytes on disk')
     t.ok(upload.bytes < local.length / 3, `gzip'ed on the way: ${upload.bytes} of ${local.length} bytes`)
 
@@ -90,7 +72,7 @@ t.test('uploads', async (t) => {
     t.match(status.upload, { bucket: 'heaps', key: `${host}/${process.pid}/heap-${id}.heapsnapshot.gz`, attempts: 1 })
     t.equal(status.localFile, false, 'removed once uploaded')
     t.notOk(existsSync(`${dir}/heap-${id}.heapsnapshot`))
-    t.ok(heapSnapshotShape(gunzipSync(await download(s3, 'heaps', status.upload.key)).toString('utf8')).nodesMatchCount)
+    t.ok(heapSnapshotShape(gunzipSync(await s3.download('heaps', status.upload.key)).toString('utf8')).nodesMatchCount)
     t.ok(seen.has('uploading') || seen.has('writing'), `statuses seen: ${[...seen].join(', ')}`)
     const gone = await app.inject({ method: 'GET', url: `/heap-snapshot/${id}`, headers })
     t.equal(gone.statusCode, 404)
@@ -107,7 +89,7 @@ t.test('uploads', async (t) => {
     const uploaded = await app.inject({ method: 'POST', url: `/heap-snapshot/${id}/upload`, headers })
     t.equal(uploaded.statusCode, 201, uploaded.body)
     t.equal(uploaded.json().upload.key, `later/${host}/${process.pid}/heap-${id}.heapsnapshot.gz`)
-    t.ok(gunzipSync(await download(s3, 'heaps', uploaded.json().upload.key)).equals(readFileSync(`${dir}/heap-${id}.heapsnapshot`)))
+    t.ok(gunzipSync(await s3.download('heaps', uploaded.json().upload.key)).equals(readFileSync(`${dir}/heap-${id}.heapsnapshot`)))
     const status = await app.inject({ method: 'GET', url: `/heap-snapshot/${id}/status`, headers })
     t.match(status.json(), { id, status: 'done', upload: { key: uploaded.json().upload.key }, localFile: true })
     const unknown = await app.inject({ method: 'POST', url: '/heap-snapshot/20200101T000000.000Z-0123456789abcdef/upload', headers })
@@ -124,7 +106,7 @@ t.test('uploads', async (t) => {
     const { upload, takenAt, samples } = json.json()
     t.match(upload.key, new RegExp(`^profiles/${host}/${process.pid}/heap-profile-\\d{8}T\\d{6}\\.\\d{3}Z\\.heapprofile\\.gz$`))
     t.equal(upload.key.includes(takenAt.replace(/[-:]/g, '')), true)
-    const profile = JSON.parse(gunzipSync(await download(s3, 'heaps', upload.key)).toString('utf8'))
+    const profile = JSON.parse(gunzipSync(await s3.download('heaps', upload.key)).toString('utf8'))
     t.equal(profile.samples.length, samples)
     t.equal(profile.memoryDiagnostics.pid, process.pid)
     t.ok(profile.head.children !== undefined, 'a DevTools .heapprofile')
@@ -132,7 +114,7 @@ t.test('uploads', async (t) => {
     const pprof = await app.inject({ method: 'POST', url: '/heap-profile/upload?format=pprof', headers })
     t.equal(pprof.statusCode, 201)
     t.match(pprof.json().upload.key, /\.pb\.gz$/)
-    const stored = await download(s3, 'heaps', pprof.json().upload.key)
+    const stored = await s3.download('heaps', pprof.json().upload.key)
     t.ok(gunzipSync(stored).length > 0, 'one gzip layer: the pprof\'s own')
     t.notOk(gunzipSync(stored).subarray(0, 2).equals(Buffer.from([0x1f, 0x8b])), 'not gzip\'ed twice')
     t.equal(kept.length, 2000)
