@@ -67,10 +67,10 @@ function xmlField (xml: string, name: string): string {
 }
 
 async function waitUntilListening (endpoint: string, stderr: () => string, exited: Promise<unknown>): Promise<void> {
-  const deadline = Date.now() + 20_000
-  let gone = false
-  exited.then(() => { gone = true }, () => { gone = true })
-  while (Date.now() < deadline && !gone) {
+  const deadline = Date.now() + 60_000
+  const state = { gone: false }
+  exited.then(() => { state.gone = true }, () => { state.gone = true })
+  while (Date.now() < deadline && !state.gone) {
     try {
       await fetch(`${endpoint}/moto-api/`)
       return
@@ -78,7 +78,7 @@ async function waitUntilListening (endpoint: string, stderr: () => string, exite
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }
-  throw new Error(`moto's server did not start${gone ? ' (it exited)' : ' within 20 s'}: is moto installed (python3 -m pip install 'moto[server]')?\n${stderr()}`)
+  throw new Error(`moto's server did not start${state.gone ? ' (it exited)' : ' within 60 s'}: is moto installed (python3 -m pip install 'moto[server]')?\n${stderr()}`)
 }
 
 export interface S3ServerOptions {

@@ -19,7 +19,6 @@ async function register (t: Test, upload: unknown): Promise<void> {
   await app.ready()
 }
 
-
 t.test('credentials in the options fail registration, pointing at the SDK\'s chain', async (t) => {
   for (const key of ['credentials', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'AWS_SECRET_ACCESS_KEY', 'password', 'apiKey']) {
     await t.rejects(register(t, { bucket: 'b', [key]: 'x' }), {
