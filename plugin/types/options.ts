@@ -267,7 +267,7 @@ export interface UploadOptions {
   timeoutMs?: number
   /**
    * Size of each multipart part, 5 MiB to 512 MiB. Memory held by an upload is about
-   * `partSizeBytes × (queueSize + 1)`, whatever the snapshot's size. @defaultValue `8388608` (8 MiB)
+   * `partSizeBytes × (queueSize + 1)`, whatever the snapshot's size. @defaultValue `5242880` (5 MiB)
    */
   partSizeBytes?: number
   /** Parts uploaded in parallel, 1 to 16. @defaultValue `2` */
