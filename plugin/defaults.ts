@@ -62,6 +62,19 @@ export const DEFAULTS = {
     }
   },
   metrics: { route: false, auth: true },
+  upload: {
+    prefix: '',
+    forcePathStyle: false,
+    removeLocalAfterUpload: false,
+    retries: 2,
+    retryDelayMs: 1000,
+    timeoutMs: 30_000,
+    // S3's smallest parts, 2 in flight: about 15 MiB held by an upload (the part being filled and
+    // two sent), and the shortest synchronous hashing per part (bench/upload.ts: 58 MB peak extra
+    // RSS for a 1 GB snapshot, 66-74 MB with 8 MiB parts); 10,000 parts still take 48 GiB of gzip
+    partSizeBytes: 5 * MIB,
+    queueSize: 2
+  },
   cgroup: { root: '/sys/fs/cgroup', procSelfCgroup: '/proc/self/cgroup' }
 } as const satisfies {
   auth: Exclude<ResolvedOptions['auth'], false>
@@ -74,5 +87,6 @@ export const DEFAULTS = {
     thresholds: Defaults<Omit<ResolvedTrendThresholds, 'minSpanMs'>> & { minSpanMs: (windowMs: number) => number }
   }
   metrics: Defaults<Omit<Exclude<ResolvedOptions['metrics'], null>, 'registry'>>
+  upload: Defaults<Required<Omit<Exclude<ResolvedOptions['upload'], null>, 'bucket' | 'endpoint' | 'region' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId' | 'presignExpiresSeconds'>>>
   cgroup: Defaults<ResolvedOptions['cgroup']>
 }

@@ -129,6 +129,13 @@ export const HeapProfilerUnavailableError = createError(
   501
 )
 
+/** An upload the caller asked for failed after its retries: the store's code and message, and `upload` with the attempts, under `figures`. */
+export const UploadFailedError = createError<'FST_MEMDIAG_UPLOAD_FAILED', 502, [string]>(
+  'FST_MEMDIAG_UPLOAD_FAILED',
+  'Upload to the object store failed: %s',
+  502
+)
+
 type ByCode<T> = { [K in keyof T]: { readonly prototype: { code: K } } }
 
 /** Keeps each error under its own code: a key that is not its error's code does not compile. */
@@ -160,5 +167,6 @@ export const errorCodes = byCode({
   FST_MEMDIAG_HEAP_PROFILE_SETTINGS_CONFLICT: HeapProfileSettingsConflictError,
   FST_MEMDIAG_HEAP_PROFILER_BUSY: HeapProfilerBusyError,
   FST_MEMDIAG_HEAP_PROFILE_NOT_RUNNING: HeapProfileNotRunningError,
-  FST_MEMDIAG_HEAP_PROFILER_UNAVAILABLE: HeapProfilerUnavailableError
+  FST_MEMDIAG_HEAP_PROFILER_UNAVAILABLE: HeapProfilerUnavailableError,
+  FST_MEMDIAG_UPLOAD_FAILED: UploadFailedError
 })

@@ -14,14 +14,17 @@ export type {
   RateLimitOptions,
   RedactOptions,
   RouteRateLimit,
+  ServerSideEncryption,
   SnapshotOptions,
   TrendOptions,
-  TrendThresholds
+  TrendThresholds,
+  UploadOptions
 } from './types/options.js'
 export type { HeapTrend, MemoryLimit, SeriesTrend, TimeToLimit, TrendReport, TrendVerdict } from './types/trend.js'
 export type {
   Allocator, ContainerMemory, EstimateBasis, GcKind, GcPeriod, GcStats, HeadroomSource, HeadroomVerdict, HeapProfileStatus, MemoryReading,
-  MemoryReport, OutsideHeap, PauseStats, ProfilerMemory, RedactionReport, RetainedMemory, SnapshotCost, SnapshotEstimate, SnapshotStatus, SystemMemory, WrittenSnapshot
+  MemoryReport, OutsideHeap, PauseStats, ProfilerMemory, RedactionReport, RetainedMemory, SnapshotCost, SnapshotEstimate, SnapshotStatus, SystemMemory, WrittenSnapshot,
+  FailedUpload, SnapshotJobState, SnapshotJobStatus, UploadedObject, UploadReport
 } from './types/reports.js'
 
 /** Secured routes to hunt memory leaks in production. See the README for the contract. */

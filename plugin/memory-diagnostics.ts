@@ -26,10 +26,16 @@ import { heapWriterOf } from './snapshot/heap-writer.js'
 import { createSnapshotLifecycle } from './snapshot/lifecycle.js'
 import { createSnapshotStore, prepareSnapshotDir } from './snapshot/store.js'
 import type { MemoryDiagnosticsOptions } from './types/options.js'
+import { createObjectStore } from './upload/object-store.js'
+import type { ObjectStore } from './upload/object-store.js'
+import { loadAwsSdk } from './upload/sdk.js'
+import { snapshotUpload } from './upload/snapshot-upload.js'
 
 export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: MemoryDiagnosticsOptions): Promise<void> {
   const options = resolveOptions(opts)
   const snapshotDir = prepareSnapshotDir(options.snapshot.dir)
+  // loaded before anything is started, so that a missing SDK fails registration with nothing to stop
+  const sdk = options.upload === null ? null : await loadAwsSdk({ presign: options.upload.presignExpiresSeconds !== null })
   if (options.auth === false) {
     instance.addHook('onReady', async function warnOpen () {
       instance.log.warn('fastify-memory-diagnostics: auth is disabled (`auth: false`): anyone who can reach these routes can read this process\'s memory figures')
@@ -74,6 +80,10 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     writeHeap: heapWriterOf(opts),
     refusalHint: `the sampling heap profile is available: GET ${instance.prefix}/heap-profile (live memory by allocation site, a few MB instead of a snapshot's cost; see docs/heap-profiles.md)`
   })
+  const objectStore: ObjectStore | null = sdk === null || options.upload === null ? null : createObjectStore(sdk, options.upload)
+  const upload = objectStore === null || options.upload === null
+    ? null
+    : snapshotUpload({ objectStore, store, removeLocalAfterUpload: options.upload.removeLocalAfterUpload })
   const profiler = createHeapProfiler({ post: postInspector, available: inspectorAvailable() })
   const locateHandlers = createHandlerLocations(postInspector)
   const profileSettings = { intervalBytes: options.heapProfile.intervalBytes, stackDepth: options.heapProfile.stackDepth }
@@ -84,6 +94,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   function stopBackground (): void {
     if (stopped) return
     stopped = true
+    objectStore?.close().catch((error: unknown) => { instance.log.warn({ err: error }, 'fastify-memory-diagnostics: closing the object store client failed') })
     profiler.stop()
     requestCounter.stop()
     recorder.stop()
@@ -93,6 +104,8 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   instance.addHook('onClose', async function stopDiagnostics () {
     // The metrics read the probes closed below, and the same registry may get a new instance.
     metrics?.unregister()
+    // uploads in flight are aborted (their multipart uploads too), so that the lock is released soon
+    await objectStore?.close()
     await snapshots.idle()
     stopBackground()
     snapshots.applyRetention(instance.log)
@@ -125,6 +138,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     access,
     rateLimit: options.rateLimit.heapProfile,
     defaults: profileSettings,
+    objectStore,
     readDocument ({ sourceMaps }) {
       const { profile, settings, since } = profiler.read()
       return profileDocument({ profile, settings, since, takenAt: new Date(), counts: requestCounter.counts(), handlers: locateHandlers(requestCounter.handlers()), sourceMaps })
@@ -135,6 +149,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     store,
     access,
     sendTimeoutMs: options.snapshot.sendTimeoutMs,
+    upload,
     takeSnapshotLimit: options.rateLimit.takeSnapshot,
     snapshotFilesLimit: options.rateLimit.snapshotFiles,
     metrics

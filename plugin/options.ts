@@ -5,6 +5,7 @@ import { InvalidOptionError } from './errors.js'
 import { booleanOption, integerBetween, nonNegativeInteger, optionalObject, positiveInteger, stringOption } from './option-checks.js'
 import { HEAP_PROFILE_LIMITS } from './heap-profile/limits.js'
 import { resolveTrendThresholds } from './trend/thresholds.js'
+import { resolveUpload } from './upload/upload-options.js'
 import type { AuthOptions, GcOptions, HeapProfileOptions, MemoryDiagnosticsOptions, MetricsOptions, RateLimitOptions, ResolvedAuth, ResolvedOptions, ResolvedRedaction, ResolvedSnapshot, RouteRateLimit, SnapshotOptions, TrendOptions } from './types/options.js'
 
 const MIN_TOKEN_LENGTH = 16
@@ -22,6 +23,7 @@ export function resolveOptions (opts: MemoryDiagnosticsOptions | undefined): Res
     heapProfile: resolveHeapProfile(opts.heapProfile),
     trend: resolveTrend(opts.trend),
     metrics: resolveMetrics(opts.metrics),
+    upload: resolveUpload(opts.upload),
     cgroup: resolveCgroup(opts.cgroup)
   }
 }

@@ -1,5 +1,5 @@
 import { SnapshotCoolingDownError, SnapshotInProgressError } from './errors.js'
-import { ALLOCATORS, ESTIMATE_BASES, HEADROOM_SOURCES, REDACTION_PATHS } from './types/reports.js'
+import { ALLOCATORS, ESTIMATE_BASES, HEADROOM_SOURCES, REDACTION_PATHS, SNAPSHOT_JOB_STATES } from './types/reports.js'
 import { MEMORY_LIMITS, TREND_VERDICTS } from './types/trend.js'
 
 export const errorResponse = {
@@ -87,15 +87,60 @@ const writtenSnapshotFields = {
 
 const routeCounts = { type: 'object', additionalProperties: integer } as const
 
+/** `upload` in the answers: the object stored, or the error it failed with and the attempts. */
+export const uploadReportResponse = {
+  type: 'object',
+  required: ['bucket', 'key', 'attempts'],
+  properties: {
+    bucket: string,
+    key: string,
+    bytes: integer,
+    etag: string,
+    url: string,
+    urlExpiresAt: string,
+    attempts: integer,
+    durationMs: integer,
+    error: objectOf({ code: string, message: string })
+  }
+} as const
+
 /** The `201` of `POST /heap-snapshot`: the snapshot written, and the request counts marked in it. */
 export const writtenSnapshotResponse = {
   ...objectOf(writtenSnapshotFields),
   properties: {
     ...writtenSnapshotFields,
     requests: objectOf({ at: integer, counts: routeCounts, sincePrevious: routeCounts }),
-    redaction: objectOf({ strings: integer, redactedStrings: integer, keptValues: integer, via: { type: 'string', enum: [...REDACTION_PATHS] } })
+    redaction: objectOf({ strings: integer, redactedStrings: integer, keptValues: integer, via: { type: 'string', enum: [...REDACTION_PATHS] } }),
+    upload: uploadReportResponse
   }
 }
+
+/** `GET /heap-snapshot/:id/status`. */
+export const snapshotJobResponse = {
+  type: 'object',
+  required: ['id', 'status', 'localFile'],
+  properties: {
+    id: string,
+    status: { type: 'string', enum: [...SNAPSHOT_JOB_STATES] },
+    snapshot: writtenSnapshotResponse,
+    upload: uploadReportResponse,
+    error: objectOf({ code: string, message: string }),
+    localFile: boolean
+  }
+}
+
+/** `POST /heap-snapshot/:id/upload`. */
+export const snapshotUploadResponse = objectOf({ id: string, upload: uploadReportResponse })
+
+/** The 502 of an upload asked for that failed: the error fields and the report. */
+export const uploadFailedResponse = {
+  ...errorResponse,
+  required: [...errorResponse.required, 'upload'],
+  properties: { ...errorResponse.properties, upload: uploadReportResponse }
+}
+
+/** `POST /heap-profile/upload`. */
+export const heapProfileUploadResponse = objectOf({ format: string, samples: integer, takenAt: string, upload: uploadReportResponse })
 
 export const snapshotStatusResponse = objectOf({
   allowed: boolean,

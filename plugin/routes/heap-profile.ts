@@ -1,12 +1,17 @@
+import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
+import { InvalidRequestError, UploadFailedError } from '../errors.js'
 import type { HeapProfileDocument } from '../heap-profile/profile-document.js'
 import type { HeapProfiler, SamplingSettings } from '../heap-profile/profiler.js'
 import { encodePprof } from '../heap-profile/pprof.js'
 import { HEAP_PROFILE_LIMITS } from '../heap-profile/limits.js'
 import { routeOptions } from '../route-options.js'
 import type { RouteAccess } from '../route-access.js'
-import { errorResponse, heapProfileFileResponse, heapProfileStatusResponse, noContentResponse } from '../schemas.js'
+import { errorResponse, heapProfileFileResponse, heapProfileStatusResponse, heapProfileUploadResponse, noContentResponse, uploadFailedResponse } from '../schemas.js'
 import type { RouteRateLimit } from '../types/options.js'
+import { heapProfileFileName } from '../upload/object-key.js'
+import { isFailedUpload } from '../upload/object-store.js'
+import type { ObjectStore } from '../upload/object-store.js'
 
 export interface HeapProfileRoutesOptions {
   profiler: HeapProfiler
@@ -16,6 +21,8 @@ export interface HeapProfileRoutesOptions {
   defaults: SamplingSettings
   /** The profile of live memory now, with the plugin's metadata. */
   readDocument: (options: { sourceMaps: boolean }) => HeapProfileDocument
+  /** With the `upload` option: where `POST /heap-profile/upload` puts the profile. */
+  objectStore: ObjectStore | null
 }
 
 export const HEAP_PROFILE_FORMATS = ['heapprofile', 'pprof'] as const
@@ -23,7 +30,12 @@ type HeapProfileFormat = typeof HEAP_PROFILE_FORMATS[number]
 
 const conflicts = { 409: errorResponse, 501: errorResponse }
 
-export function heapProfileRoutes (instance: FastifyInstance, { profiler, access, rateLimit, defaults, readDocument }: HeapProfileRoutesOptions): void {
+/** The profile now, as bytes in the format asked for. */
+function encoded (document: HeapProfileDocument, format: HeapProfileFormat): Buffer {
+  return format === 'pprof' ? encodePprof(document) : Buffer.from(JSON.stringify(document))
+}
+
+export function heapProfileRoutes (instance: FastifyInstance, { profiler, access, rateLimit, defaults, readDocument, objectStore }: HeapProfileRoutesOptions): void {
   const onRequest = access.onRequest(rateLimit)
 
   instance.post<{ Querystring: Partial<SamplingSettings> }>('/heap-profile', routeOptions(onRequest, {
@@ -57,7 +69,7 @@ export function heapProfileRoutes (instance: FastifyInstance, { profiler, access
     const startedAt = performance.now()
     const document = readDocument({ sourceMaps: request.query.sourceMaps })
     const pprof = request.query.format === 'pprof'
-    const body = pprof ? encodePprof(document) : Buffer.from(JSON.stringify(document))
+    const body = encoded(document, request.query.format)
     const meta = document.memoryDiagnostics
     request.log.info({ samples: document.samples.length, bytes: body.length, durationMs: Math.round(performance.now() - startedAt), format: request.query.format },
       'fastify-memory-diagnostics: heap profile read')
@@ -67,6 +79,24 @@ export function heapProfileRoutes (instance: FastifyInstance, { profiler, access
       .header('content-disposition', `attachment; filename="${name}"`)
       .header('cache-control', 'no-store')
       .send(body)
+  })
+
+  instance.post<{ Querystring: { format: HeapProfileFormat, sourceMaps: boolean } }>('/heap-profile/upload', routeOptions(onRequest, {
+    query: {
+      format: { type: 'string', enum: [...HEAP_PROFILE_FORMATS], default: 'heapprofile' },
+      sourceMaps: { type: 'boolean', default: false }
+    },
+    response: { 201: heapProfileUploadResponse, ...conflicts, 502: uploadFailedResponse }
+  }), async function uploadHeapProfile (request, reply) {
+    if (objectStore === null) throw new InvalidRequestError('no object store is configured: register the plugin with the `upload` option (see docs/object-storage.md)')
+    const { format } = request.query
+    const document = readDocument({ sourceMaps: request.query.sourceMaps })
+    const body = encoded(document, format)
+    const { takenAt } = document.memoryDiagnostics
+    // a few MB at most (live samples only): uploaded from memory; a pprof is gzip'ed already
+    const report = await objectStore.upload({ name: heapProfileFileName(takenAt, format), gzip: format !== 'pprof', open: async () => Readable.from([body]) }, request.log)
+    if (isFailedUpload(report)) throw Object.assign(new UploadFailedError(`${report.error.code}: ${report.error.message}`), { figures: { upload: report } })
+    return reply.code(201).send({ format, samples: document.samples.length, takenAt, upload: report })
   })
 
   instance.delete('/heap-profile', routeOptions(onRequest, {

@@ -1,6 +1,6 @@
 import { finished } from 'node:stream'
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { InsufficientHeadroomError, InvalidRequestError, SnapshotInProgressError, SnapshotNotFoundError } from '../errors.js'
+import { InsufficientHeadroomError, InvalidRequestError, SnapshotInProgressError, SnapshotNotFoundError, UploadFailedError } from '../errors.js'
 import { routeOptions } from '../route-options.js'
 import type { RouteRateLimit } from '../types/options.js'
 import type { DiagnosticsMetrics } from '../metrics.js'
@@ -11,7 +11,10 @@ import {
   noContentResponse,
   snapshotFileResponse,
   snapshotConflictResponse,
+  snapshotJobResponse,
   snapshotPendingResponse,
+  snapshotUploadResponse,
+  uploadFailedResponse,
   writtenSnapshotResponse
 } from '../schemas.js'
 import { isSnapshotRefusal } from '../snapshot/lifecycle.js'
@@ -19,6 +22,9 @@ import type { SnapshotLifecycle, SnapshotRefusal } from '../snapshot/lifecycle.j
 import { sendSnapshotFile } from '../snapshot/send.js'
 import { SNAPSHOT_ID_PATTERN } from '../snapshot/names.js'
 import type { SnapshotStore } from '../snapshot/store.js'
+import type { SnapshotJobStatus } from '../types/reports.js'
+import { isFailedUpload } from '../upload/object-store.js'
+import type { SnapshotUpload } from '../upload/snapshot-upload.js'
 
 export interface HeapSnapshotRoutesOptions {
   snapshots: SnapshotLifecycle
@@ -32,13 +38,18 @@ export interface HeapSnapshotRoutesOptions {
   metrics: DiagnosticsMetrics | null
   /** See `snapshot.sendTimeoutMs`. */
   sendTimeoutMs: number
+  /** With the `upload` option: uploads a snapshot written. */
+  upload: SnapshotUpload | null
 }
 
 interface TakeQuery {
   download: boolean
   gzip: boolean
   wait: boolean
+  upload: boolean
 }
+
+const NO_UPLOAD = 'no object store is configured: register the plugin with the `upload` option (see docs/object-storage.md)'
 
 interface SnapshotParams {
   id: string
@@ -52,7 +63,7 @@ const idParams = {
 }
 
 export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnapshotRoutesOptions): void {
-  const { snapshots, store, access, metrics, sendTimeoutMs } = options
+  const { snapshots, store, access, metrics, sendTimeoutMs, upload } = options
   const locationOf = (id: string) => `${instance.prefix}/heap-snapshot/${id}`
   function refuse (reply: FastifyReply, refused: SnapshotRefusal): never {
     reply.header('retry-after', refused.retryAfterSeconds)
@@ -73,7 +84,9 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
     query: {
       download: { type: 'boolean', default: false },
       gzip: gzipParameter,
-      wait: { type: 'boolean', default: true }
+      wait: { type: 'boolean', default: true },
+      // every snapshot leaves the process when a store is configured, unless asked not to
+      upload: { type: 'boolean', default: upload !== null }
     },
     response: { 201: writtenSnapshotResponse, 202: snapshotPendingResponse, 409: snapshotConflictResponse, 503: insufficientHeadroomResponse }
   }), async function takeHeapSnapshot (request, reply) {
@@ -81,6 +94,8 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
     if (download && !wait) {
       throw new InvalidRequestError('`download=true` sends the snapshot in this response: it cannot be combined with `wait=false`')
     }
+    if (request.query.upload && upload === null) throw new InvalidRequestError(`\`upload=true\`: ${NO_UPLOAD}`)
+    const uploadFile = request.query.upload ? upload : null
     const log = request.log
     let job
     try {
@@ -88,7 +103,8 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
         log,
         // ?wait=false: taken once the 202 is flushed (or the client gone), the loop being about to block
         ...(wait ? {} : { startWhen: () => new Promise<void>((resolve) => { finished(reply.raw, () => setImmediate(resolve)) }) }),
-        ...(download ? { send: (file) => sendSnapshotFile(reply, file, { statusCode: 201, gzip, location: locationOf(file.id), log, sendTimeoutMs }) } : {})
+        ...(download ? { send: (file) => sendSnapshotFile(reply, file, { statusCode: 201, gzip, location: locationOf(file.id), log, sendTimeoutMs }) } : {}),
+        ...(uploadFile === null ? {} : { upload: (file) => uploadFile(file.id, log) })
       })
     } catch (error) {
       // the lock taken, or memory grown, since the check before the limit
@@ -102,7 +118,10 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
       return reply.code(202).header('location', location).header('retry-after', 1).send({ id: job.id, status: 'in-progress', location })
     }
     const written = await job.written
-    if (!download) return reply.code(201).header('location', location).send(written)
+    if (!download) {
+      const uploaded = await job.uploaded
+      return reply.code(201).header('location', location).send(uploaded === null ? written : { ...written, upload: uploaded })
+    }
     await job.finished
     return reply
   })
@@ -127,6 +146,31 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
     return reply
   })
 
+  instance.get<{ Params: SnapshotParams }>('/heap-snapshot/:id/status', routeOptions(access.onRequest(options.snapshotFilesLimit), {
+    params: idParams,
+    response: { 200: snapshotJobResponse, 404: errorResponse }
+  }), async function snapshotJobStatus (request, reply) {
+    const { id } = request.params
+    const job = snapshots.job(id)
+    const localFile = store.exists(id)
+    // a file from before this process started: complete, nothing known of its upload
+    if (job === null && !localFile) throw new SnapshotNotFoundError()
+    const status: SnapshotJobStatus = { id, ...(job ?? { status: 'done' }), localFile }
+    return reply.send(status)
+  })
+
+  instance.post<{ Params: SnapshotParams }>('/heap-snapshot/:id/upload', routeOptions(access.onRequest(options.snapshotFilesLimit), {
+    params: idParams,
+    response: { 201: snapshotUploadResponse, 404: errorResponse, 409: errorResponse, 502: uploadFailedResponse }
+  }), async function uploadHeapSnapshot (request, reply) {
+    const { id } = request.params
+    if (upload === null) throw new InvalidRequestError(NO_UPLOAD)
+    if (!store.exists(id)) throw new SnapshotNotFoundError()
+    const report = await snapshots.uploadAgain(id, () => upload(id, request.log))
+    if (isFailedUpload(report)) throw Object.assign(new UploadFailedError(`${report.error.code}: ${report.error.message}`), { figures: { upload: report } })
+    return reply.code(201).send({ id, upload: report })
+  })
+
   instance.delete<{ Params: SnapshotParams }>('/heap-snapshot/:id', routeOptions(access.onRequest(options.snapshotFilesLimit), {
     params: idParams,
     response: { 204: noContentResponse, 404: errorResponse, 409: errorResponse }
@@ -134,7 +178,7 @@ export function heapSnapshotRoutes (instance: FastifyInstance, options: HeapSnap
     const { id } = request.params
     const phase = snapshots.phase(id)
     // cooling down, the file is complete and nothing reads it
-    if (phase === 'writing' || phase === 'sending') throw new SnapshotInProgressError()
+    if (phase === 'writing' || phase === 'sending' || phase === 'uploading') throw new SnapshotInProgressError()
     if (!await store.remove(id)) throw new SnapshotNotFoundError()
     request.log.info({ snapshotId: id }, 'fastify-memory-diagnostics: heap snapshot deleted')
     return reply.code(204).send()

@@ -18,10 +18,10 @@ import type { StartedRedaction } from './redact.js'
 import type { OpenedSnapshot, SnapshotStore } from './store.js'
 import { expectedBlockMs, writeSnapshotFile } from './writer.js'
 import type { ResolvedRedaction } from '../types/options.js'
-import type { HeadroomVerdict, RetainedMemory, SnapshotStatus, WrittenSnapshot } from '../types/reports.js'
+import type { HeadroomVerdict, RetainedMemory, SnapshotJobState, SnapshotStatus, UploadReport, WrittenSnapshot } from '../types/reports.js'
 
 /** What the snapshot holding the lock is doing. */
-export type SnapshotPhase = 'writing' | 'sending' | 'cooling-down'
+export type SnapshotPhase = 'writing' | 'sending' | 'uploading' | 'cooling-down'
 
 /** The figures `GET /memory` has already read, so that its sections agree. */
 export type StatusFigures = Pick<HeadroomFigures, 'heapUsedBytes' | 'container' | 'systemAvailableBytes'> & { rssBytes: number }
@@ -32,6 +32,16 @@ export interface TakeOptions {
   startWhen?: () => Promise<void>
   /** Sends the file just written (`?download=true`); resolves when the response is over, whichever way. */
   send?: (file: OpenedSnapshot) => Promise<void>
+  /** Uploads the file just written (after `send`), the lock held; never throws: a failure is in the report. */
+  upload?: (file: WrittenSnapshot) => Promise<UploadReport>
+}
+
+/** A recent job as `GET /heap-snapshot/:id/status` tells it. */
+export interface JobRecord {
+  status: SnapshotJobState
+  snapshot?: WrittenSnapshot
+  upload?: UploadReport
+  error?: { code: string, message: string }
 }
 
 /** What `take` refuses with (a 409 or the 503), and the `Retry-After` to answer with it. */
@@ -41,8 +51,10 @@ export interface SnapshotJob {
   id: string
   /** Settles when the file is written (or failed); the lock is released later, on its own. */
   written: Promise<WrittenSnapshot>
-  /** Settles when the whole job is over (written, sent, failed), before the cool-down. */
+  /** Settles when the whole job is over (written, sent, uploaded, failed), before the cool-down. */
   finished: Promise<void>
+  /** The upload's report once it is over; null without `upload` or when the job failed before it. */
+  uploaded: Promise<UploadReport | null>
 }
 
 export interface SnapshotLifecycle {
@@ -66,6 +78,13 @@ export interface SnapshotLifecycle {
   failure (id: string): Error | null
   /** Resolves once no snapshot holds the lock: `onClose` waits for it. */
   idle (): Promise<void>
+  /**
+   * Uploads a snapshot written earlier (a retry after a failed upload), holding the lock meanwhile
+   * so that nothing else writes or uploads; throws the 409 when the lock is held.
+   */
+  uploadAgain (id: string, upload: () => Promise<UploadReport>): Promise<UploadReport>
+  /** What a recent job did (the last 32), or null. */
+  job (id: string): JobRecord | null
   /** Applies retention, keeping `keepId`; a failure is logged, never thrown. */
   applyRetention (log: FastifyBaseLogger, keepId?: string): void
 }
@@ -94,6 +113,8 @@ const MAX_COOL_DOWN_MS = 5000
 const HEADROOM_RETRY_AFTER_SECONDS = 60
 // How long a snapshot being written or sent still takes is not known.
 const IN_PROGRESS_RETRY_AFTER_SECONDS = 1
+// Jobs whose status can still be asked for: far more than `maxFiles` ever keeps.
+const MAX_JOBS_KEPT = 32
 
 /** How long the lock is held after a write that blocked the event loop for `blockMs`. */
 export function coolDownMs (blockMs: number): number {
@@ -122,10 +143,25 @@ interface State {
   learned: LearnedCost | null
   lastFailure: { id: string, error: Error } | null
   waiting: Array<() => void>
+  /** The recent jobs, oldest first. */
+  jobs: Map<string, JobRecord>
 }
 
 export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite, writeHeap, refusalHint }: SnapshotLifecycleOptions): SnapshotLifecycle {
-  const state: State = { current: null, last: null, learned: null, lastFailure: null, waiting: [] }
+  const state: State = { current: null, last: null, learned: null, lastFailure: null, waiting: [], jobs: new Map() }
+
+  function record (id: string, update: JobRecord): void {
+    state.jobs.delete(id)
+    state.jobs.set(id, update)
+    for (const old of state.jobs.keys()) {
+      if (state.jobs.size <= MAX_JOBS_KEPT) break
+      state.jobs.delete(old)
+    }
+  }
+
+  function setPhase (id: string, phase: SnapshotPhase): void {
+    if (state.current?.id === id) state.current.phase = phase
+  }
   const allocator = detectAllocator()
 
   function verdict (figures: StatusFigures): HeadroomVerdict & { retained: RetainedMemory } {
@@ -206,7 +242,8 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite,
     }
   }
 
-  async function run (id: string, createdAt: Date, { log, startWhen, send }: TakeOptions, written: (value: WrittenSnapshot) => void): Promise<void> {
+  async function run (id: string, createdAt: Date, { log, startWhen, send, upload }: TakeOptions, written: (value: WrittenSnapshot) => void,
+    uploaded: (report: UploadReport) => void): Promise<void> {
     if (startWhen !== undefined) await startWhen()
     const heapUsedBytes = getHeapStatistics().used_heap_size
     log.info({ snapshotId: id, heapUsedBytes, expectedBlockMs: expectedBlockMs(heapUsedBytes) },
@@ -225,12 +262,23 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite,
       'fastify-memory-diagnostics: heap snapshot written')
     applyRetention(log, id)
     written(file)
-    if (send === undefined) return
-    if (state.current !== null) state.current.phase = 'sending'
-    const opened = await store.open(id, { ignoreAge: true })
-    /* c8 ignore next -- only when something outside the plugin removed the file just written */
-    if (opened === null) throw new SnapshotFailedError('the snapshot file was removed before it could be sent')
-    await send(opened)
+    if (send !== undefined) {
+      setPhase(id, 'sending')
+      record(id, { status: 'sending', snapshot: file })
+      const opened = await store.open(id, { ignoreAge: true })
+      /* c8 ignore next -- only when something outside the plugin removed the file just written */
+      if (opened === null) throw new SnapshotFailedError('the snapshot file was removed before it could be sent')
+      await send(opened)
+    }
+    if (upload !== undefined) {
+      setPhase(id, 'uploading')
+      record(id, { status: 'uploading', snapshot: file })
+      const report = await upload(file)
+      record(id, { status: 'done', snapshot: file, upload: report })
+      uploaded(report)
+      return
+    }
+    record(id, { status: 'done', snapshot: file })
   }
 
   async function coolDown (id: string, writeEndedAt: number, blockMs: number): Promise<void> {
@@ -267,6 +315,9 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite,
       const createdAt = new Date()
       const id = newSnapshotId(createdAt)
       state.current = { id, phase: 'writing', coolDownEndsAt: null }
+      record(id, { status: 'writing' })
+      let markUploaded: (report: UploadReport | null) => void = () => {}
+      const uploaded = new Promise<UploadReport | null>((resolve) => { markUploaded = resolve })
       let markWritten: (value: WrittenSnapshot) => void = () => {}
       let writeEndedAt: number | null = null
       let blockMs = 0
@@ -279,18 +330,38 @@ export function createSnapshotLifecycle ({ store, cgroup, settings, beforeWrite,
       })
       let failWritten: (error: Error) => void = () => {}
       const writtenOrFailed = Promise.race([written, new Promise<never>((_resolve, reject) => { failWritten = reject })])
-      const finished = run(id, createdAt, options, markWritten).catch((error: Error) => {
+      const finished = run(id, createdAt, options, markWritten, markUploaded).catch((error: Error) => {
         // a failure before the file was written is the job's answer; after it, the sender's
         // own business (it logs and ends its response)
+        const snapshot = state.jobs.get(id)?.snapshot
+        record(id, { status: 'failed', ...(snapshot === undefined ? {} : { snapshot }), error: { code: (error as FastifyError).code ?? error.name, message: error.message } })
         if (writeEndedAt === null) writeEndedAt = performance.now()
         failWritten(error)
+        markUploaded(null)
         throw error
       })
       finished.then(() => {}, () => {}).then(() => coolDown(id, writeEndedAt ?? performance.now(), blockMs)).catch(() => {})
       writtenOrFailed.catch(() => {})
       finished.catch(() => {})
-      return { id, written: writtenOrFailed, finished }
+      if (options.upload === undefined) markUploaded(null)
+      return { id, written: writtenOrFailed, finished, uploaded }
     },
+
+    async uploadAgain (id, upload) {
+      if (state.current !== null) throw refusedWith(new SnapshotInProgressError(), IN_PROGRESS_RETRY_AFTER_SECONDS)
+      state.current = { id, phase: 'uploading', coolDownEndsAt: null }
+      const before = state.jobs.get(id)
+      record(id, { ...before, status: 'uploading' })
+      try {
+        const report = await upload()
+        record(id, { ...before, status: 'done', upload: report })
+        return report
+      } finally {
+        release(id)
+      }
+    },
+
+    job: (id) => state.jobs.get(id) ?? null,
 
     phase: (id) => state.current?.id === id ? state.current.phase : null,
     failure: (id) => state.lastFailure?.id === id ? state.lastFailure.error : null,

@@ -22,6 +22,8 @@ export interface SnapshotStore {
   open (id: string, options?: { ignoreAge?: boolean }): Promise<OpenedSnapshot | null>
   /** Removes a snapshot; false when there was none. */
   remove (id: string): Promise<boolean>
+  /** Whether a complete snapshot with this id is on disk (expired or not). */
+  exists (id: string): boolean
   /**
    * Removes the snapshots beyond the newest `maxFiles` or last written more than `maxAgeMs` ago
    * (except `keepId`), and temporary files left by a writer that is gone (a crash, an OOM kill).
@@ -71,6 +73,10 @@ export function createSnapshotStore ({ dir, maxFiles, maxAgeMs }: SnapshotStoreO
         return null
       }
       return { id, name: snapshotFileName(id), handle, bytes: size }
+    },
+
+    exists (id) {
+      return isSnapshotId(id) && lstatSync(filePath(id), { throwIfNoEntry: false })?.isFile() === true
     },
 
     async remove (id) {

@@ -234,6 +234,67 @@ export interface HeapProfileOptions {
   stackDepth?: number
 }
 
+/** Server-side encryption asked of the store for each object (S3's `x-amz-server-side-encryption`). */
+export const SERVER_SIDE_ENCRYPTIONS = ['AES256', 'aws:kms', 'aws:kms:dsse'] as const
+export type ServerSideEncryption = typeof SERVER_SIDE_ENCRYPTIONS[number]
+
+/**
+ * An S3-compatible bucket where heap snapshots and heap profiles are uploaded, gzip'ed, through
+ * the official AWS SDK (`@aws-sdk/client-s3` and `@aws-sdk/lib-storage`, optional peer
+ * dependencies: install them to use this). One sink for both kinds of capture. Credentials are
+ * never options: the SDK's default provider chain reads them (`AWS_ACCESS_KEY_ID` and
+ * `AWS_SECRET_ACCESS_KEY`, `AWS_PROFILE`, web identity in Kubernetes, the ECS or EC2 role), and
+ * an option that looks like one fails registration. See docs/object-storage.md.
+ */
+export interface UploadOptions {
+  /** The bucket. Required. */
+  bucket: string
+  /**
+   * Put before every key (`diagnostics/checkout/`); the key then goes on with the hostname, the
+   * pid and the capture's time and id: `<prefix><hostname>/<pid>/heap-<id>.heapsnapshot.gz`.
+   * @defaultValue `''`
+   */
+  prefix?: string
+  /** The store's URL for anything but AWS S3 (MinIO, Ceph, R2, GCS's XML API). Left out: AWS S3 in `region`. */
+  endpoint?: string
+  /** Left out: what the SDK reads (`AWS_REGION`, the profile), else `us-east-1`. */
+  region?: string
+  /** `https://endpoint/bucket/key` instead of `https://bucket.endpoint/key` (MinIO and most self-hosted stores). @defaultValue `false` */
+  forcePathStyle?: boolean
+  /** The objects' storage class (`STANDARD_IA`, `GLACIER_IR`...), as the store spells it. Left out: the bucket's. */
+  storageClass?: string
+  /** Left out: the bucket's default encryption. */
+  serverSideEncryption?: ServerSideEncryption
+  /** The KMS key for `serverSideEncryption: 'aws:kms'`. Left out: the account's default key. */
+  sseKmsKeyId?: string
+  /**
+   * Remove a snapshot's local file once it is uploaded (a failed upload always keeps it, for a
+   * retry with `POST /heap-snapshot/:id/upload`). Otherwise it follows `maxFiles`/`maxAgeMs`.
+   * @defaultValue `false`
+   */
+  removeLocalAfterUpload?: boolean
+  /** Answer a presigned GET URL with each upload, valid this many seconds (1 to 604800). Left out: no URL. */
+  presign?: { expiresSeconds: number }
+  /**
+   * Whole uploads tried again after a failure that may pass (network, timeout, 5xx, throttling),
+   * each after a backoff doubling from `retryDelayMs`; a denied access or a missing bucket is not
+   * retried. The SDK's own retries of each request come on top (3 attempts).
+   * @defaultValue `2`
+   */
+  retries?: number
+  /** The first backoff, in milliseconds, doubled at each retry, with jitter. @defaultValue `1000` */
+  retryDelayMs?: number
+  /** A request to the store that sends or receives nothing for this long fails (a stalled store). @defaultValue `30000` */
+  timeoutMs?: number
+  /**
+   * Size of each multipart part, 5 MiB to 512 MiB. Memory held by an upload is about
+   * `partSizeBytes × (queueSize + 1)`, whatever the snapshot's size. @defaultValue `5242880` (5 MiB)
+   */
+  partSizeBytes?: number
+  /** Parts uploaded in parallel, 1 to 16. @defaultValue `2` */
+  queueSize?: number
+}
+
 export interface GcOptions {
   /**
    * Length of the "recent" window reported by `GET /gc-stats`, in milliseconds.
@@ -262,6 +323,8 @@ export interface MemoryDiagnosticsOptions {
   heapProfile?: HeapProfileOptions
   /** The memory sampler and the leak verdict of `GET /memory`. */
   trend?: TrendOptions
+  /** Upload heap snapshots and heap profiles to an S3-compatible bucket. Left out, nothing leaves the process. */
+  upload?: UploadOptions
   /** Prometheus metrics on a prom-client registry, and an optional `GET /metrics` route. */
   metrics?: MetricsOptions
   /**
@@ -277,6 +340,9 @@ type Filled<T> = { [K in keyof T]-?: Exclude<T[K], undefined> }
 
 export type ResolvedAuth = Filled<Omit<AuthOptions, 'tokens'>> & { tokens: string[] }
 export type ResolvedSnapshot = Filled<Omit<SnapshotOptions, 'redact'>> & { redact: ResolvedRedaction | false }
+/** `upload` checked, its defaults filled; what the SDK reads itself (endpoint, region...) stays optional. */
+export type ResolvedUpload = Filled<Pick<UploadOptions, 'bucket' | 'prefix' | 'forcePathStyle' | 'removeLocalAfterUpload' | 'retries' | 'retryDelayMs' | 'timeoutMs' | 'partSizeBytes' | 'queueSize'>> &
+  Pick<UploadOptions, 'endpoint' | 'region' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId'> & { presignExpiresSeconds: number | null }
 
 export interface ResolvedOptions {
   auth: ResolvedAuth | false
@@ -288,5 +354,6 @@ export interface ResolvedOptions {
   heapProfile: Filled<HeapProfileOptions>
   trend: Filled<Omit<TrendOptions, 'thresholds'>> & { thresholds: ResolvedTrendThresholds }
   metrics: Filled<MetricsOptions> | null
+  upload: ResolvedUpload | null
   cgroup: Filled<NonNullable<MemoryDiagnosticsOptions['cgroup']>>
 }

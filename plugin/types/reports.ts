@@ -237,3 +237,47 @@ export interface MemoryReport extends MemoryReading {
   heapProfile: HeapProfileStatus
   trend: TrendReport
 }
+
+/** A capture uploaded to the object store (`upload` in the `201` and the job status). */
+export interface UploadedObject {
+  bucket: string
+  key: string
+  /** Bytes stored: the gzip'ed size. */
+  bytes: number
+  /** The store's ETag, when it sent one. */
+  etag?: string
+  /** A presigned GET URL, with `upload.presign`. */
+  url?: string
+  urlExpiresAt?: string
+  /** Whole uploads tried (1 when the first succeeded). */
+  attempts: number
+  durationMs: number
+}
+
+/** An upload that failed for good (after its retries): the local file is kept. */
+export interface FailedUpload {
+  bucket: string
+  key: string
+  attempts: number
+  error: { code: string, message: string }
+}
+
+export type UploadReport = UploadedObject | FailedUpload
+
+/** What a snapshot job is doing: `writing`, `uploading` (the file complete), `sending`, or over: `done`, `failed`. */
+export const SNAPSHOT_JOB_STATES = ['writing', 'sending', 'uploading', 'done', 'failed'] as const
+export type SnapshotJobState = typeof SNAPSHOT_JOB_STATES[number]
+
+/** `GET /heap-snapshot/:id/status`: a recent snapshot job, its file and its upload. */
+export interface SnapshotJobStatus {
+  id: string
+  status: SnapshotJobState
+  /** Once written. */
+  snapshot?: WrittenSnapshot
+  /** Once the upload is over (or failed), with `upload` configured. */
+  upload?: UploadReport
+  /** When the job failed before its file was written. */
+  error?: { code: string, message: string }
+  /** Whether the local file is still there. */
+  localFile: boolean
+}

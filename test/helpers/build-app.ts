@@ -49,12 +49,12 @@ export function writeSmallSnapshot (path: string): void {
 /**
  * A Fastify app with the plugin registered (bearer `TOKEN`, no rate limits unless given), its
  * snapshots in a temporary directory, its log lines collected; closed in teardown. Its snapshots
- * are small files written instead of V8's (see SMALL_SNAPSHOT) unless `realSnapshots` is set.
+ * are small files written instead of V8's (see SMALL_SNAPSHOT; or by `writeHeap`) unless `realSnapshots` is set.
  */
 export async function build (
   t: Teardown,
   options: Partial<MemoryDiagnosticsOptions> = {},
-  { prefix, fastify, realSnapshots = false }: { prefix?: string, fastify?: FastifyServerOptions, realSnapshots?: boolean } = {}
+  { prefix, fastify, realSnapshots = false, writeHeap = writeSmallSnapshot }: { prefix?: string, fastify?: FastifyServerOptions, realSnapshots?: boolean, writeHeap?: (path: string) => void } = {}
 ): Promise<Built> {
   const logs: LogLine[] = []
   const app = Fastify({
@@ -70,7 +70,7 @@ export async function build (
     ...options,
     snapshot: { ...options.snapshot, dir },
     ...(prefix === undefined ? {} : { prefix }),
-    ...(realSnapshots ? {} : { [HEAP_WRITER]: writeSmallSnapshot })
+    ...(realSnapshots ? {} : { [HEAP_WRITER]: writeHeap })
   })
   await app.ready()
   return { app, dir, logs }

@@ -24,7 +24,8 @@ const GROUPS: Record<string, string> = {
   RedactOptions: 'redact',
   TrendOptions: 'trend',
   TrendThresholds: 'trend.thresholds',
-  MetricsOptions: 'metrics'
+  MetricsOptions: 'metrics',
+  UploadOptions: 'upload'
 }
 
 /** Every `@defaultValue` of the option interfaces, by option path: the first code span of the tag. */

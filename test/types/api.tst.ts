@@ -9,7 +9,7 @@ import type {
   HeadroomSource, HeadroomVerdict, HeapProfileOptions, HeapProfileStatus, ProfilerMemory, HeapTrend, MemoryDiagnosticsOptions, MemoryLimit, MemoryReading, MemoryReport,
   MetricsOptions, MetricsRegistry, OutsideHeap, PauseStats, RateLimitOptions, RedactOptions, RedactionReport, RetainedMemory, Allocator, RouteRateLimit,
   SeriesTrend, SnapshotCost, SnapshotEstimate, SnapshotOptions, SnapshotStatus, SystemMemory, TimeToLimit,
-  TrendOptions, TrendReport, TrendThresholds, TrendVerdict, WrittenSnapshot
+  TrendOptions, TrendReport, TrendThresholds, TrendVerdict, WrittenSnapshot, UploadOptions, UploadReport, UploadedObject, FailedUpload
 } from '../../plugin/index.js'
 import type {
   CollectionKind, DiffHeapSnapshotsOptions, DiffProgress, FindLeaksOptions, FindLeaksProgress, FormatHeapDiffOptions,
@@ -45,6 +45,7 @@ describe('"."', () => {
       | 'FST_MEMDIAG_HEAP_PROFILER_BUSY'
       | 'FST_MEMDIAG_HEAP_PROFILE_NOT_RUNNING'
       | 'FST_MEMDIAG_HEAP_PROFILER_UNAVAILABLE'
+      | 'FST_MEMDIAG_UPLOAD_FAILED'
     >()
     const { errorCodes } = {} as typeof Plugin
     const error: unknown = new Error('from a request')
@@ -101,7 +102,10 @@ describe('"."', () => {
   })
 
   test('the options', () => {
-    expect<keyof MemoryDiagnosticsOptions>().type.toBe<'auth' | 'rateLimit' | 'gc' | 'snapshot' | 'heapProfile' | 'trend' | 'metrics' | 'cgroup'>()
+    expect<keyof MemoryDiagnosticsOptions>().type.toBe<'auth' | 'rateLimit' | 'gc' | 'snapshot' | 'heapProfile' | 'trend' | 'metrics' | 'upload' | 'cgroup'>()
+    expect<MemoryDiagnosticsOptions['upload']>().type.toBe<UploadOptions | undefined>()
+    expect<UploadOptions['serverSideEncryption']>().type.toBe<'AES256' | 'aws:kms' | 'aws:kms:dsse' | undefined>()
+    expect<UploadReport>().type.toBe<UploadedObject | FailedUpload>()
     expect<MemoryDiagnosticsOptions['heapProfile']>().type.toBe<HeapProfileOptions | undefined>()
     expect<keyof HeapProfileOptions>().type.toBe<'continuous' | 'intervalBytes' | 'stackDepth'>()
     expect<RateLimitOptions['heapProfile']>().type.toBe<RouteRateLimit | false | undefined>()
