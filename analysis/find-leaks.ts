@@ -15,7 +15,7 @@ import { nodeLabel } from './retainer-labels.js'
 import { retainerPathTo } from './retainer-paths.js'
 import { buildRetainerTree, UNREACHED } from './retainer-tree.js'
 import type { RetainerTree } from './retainer-tree.js'
-import { attributeToRoutes, requestsPerInterval } from './route-attribution.js'
+import { attributeRoutes, requestsPerInterval } from './route-attribution.js'
 import type { RouteShare } from './route-attribution.js'
 import type { HeapSnapshot } from './snapshot.js'
 import { integerProblem } from '../plugin/integer-check.js'
@@ -97,6 +97,8 @@ export interface LeakCandidate {
   readonly sampleId: number
   /** Objects per completed request of each route, when the snapshots carry request counts. */
   readonly perRoute?: RouteShare[]
+  /** What the request counts cannot tell about `perRoute` and how to make them tell it (a snapshot more, traffic that varies per route). */
+  readonly perRouteNote?: string
 }
 
 export interface LeakDrag {
@@ -159,13 +161,18 @@ export async function findLeaks (files: string[], options: FindLeaksOptions = {}
   const requests = requestsPerInterval(marks)
   const intervals = files.length - 1
   const candidates = rankedCandidates(last, births, intervals, minPerInterval, top)
-    .map((c): LeakCandidate => requests === undefined ? c : { ...c, perRoute: attributeToRoutes(c.countPerInterval, requests) })
+    .map((c): LeakCandidate => requests === undefined ? c : withRoutes(c, requests))
   if (requests === undefined && marks.some((m) => m !== undefined)) {
     notes.push('Only some snapshots carry request counts: growth per route is not shown.')
   }
   return requests === undefined
     ? { snapshots: summaries, notes, candidates }
     : { snapshots: summaries, requestsPerInterval: requests, notes, candidates }
+}
+
+function withRoutes (candidate: LeakCandidate, requests: ReadonlyArray<Record<string, number>>): LeakCandidate {
+  const { shares, note } = attributeRoutes(candidate.countPerInterval, requests)
+  return note === undefined ? { ...candidate, perRoute: shares } : { ...candidate, perRoute: shares, perRouteNote: note }
 }
 
 function summaryOf (file: string, snapshot: HeapSnapshot, mark: RequestCounts | undefined): LeakSnapshotSummary {

@@ -39,8 +39,8 @@ function candidateLines (c: LeakCandidate, rank: number): string[] {
   if (c.drags !== undefined) lines.push(`   drags: ${dragsText(c.drags)}`)
   if (c.perRoute !== undefined && c.perRoute.length > 0) {
     const shares = c.perRoute.map((share) => `${perRequest(share.objectsPerRequest)} per ${share.route}`).join(', ')
-    const ambiguous = c.perRoute.some((share) => share.ambiguous)
-    lines.push(`   per request: ${shares}${ambiguous ? ' (ambiguous: these routes ran together in every interval; each figure assumes that route alone)' : ''}`)
+    lines.push(`   per request: ${shares}`)
+    if (c.perRouteNote !== undefined) lines.push(`   (${c.perRouteNote})`)
   }
   lines.push(`   path: ${c.retainerPath.map((step) => step.label + step.edge).join(' → ')} @${c.sampleId}`)
   return lines
