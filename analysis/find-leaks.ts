@@ -470,12 +470,13 @@ function candidateOf ({ snapshot, tree, shapes, kinds, files, dominators, firstE
   const classFile = files.of(carried === undefined ? group.sample : carriedSample(snapshot, group, carried) ?? group.sample)
   const packageName = (holderFile === undefined ? undefined : packageOfFile(holderFile)) ?? (classFile === undefined ? undefined : packageOfFile(classFile))
   const parts = [...group.classes].filter(([name]) => name !== group.objectClass)
+  const variable = group.collection === NO_COLLECTION ? undefined : variableAbove(snapshot, tree, files, group.collection)
   return {
     className: carried ?? owner ?? group.objectClass,
     objectClass: group.objectClass,
     ...(carried === undefined ? {} : { carrier: owner === undefined ? {} : { heldBy: owner } }),
     pathShape: prefix === '' ? group.objectClass : `${prefix} → ${group.objectClass}`,
-    collection,
+    collection: variable === undefined ? collection : { ...collection, variable },
     countPerInterval: [...group.counts],
     bytesPerInterval: [...group.bytes],
     liveCount: group.liveCount,
@@ -489,6 +490,31 @@ function candidateOf ({ snapshot, tree, shapes, kinds, files, dominators, firstE
     retainerPath: path.steps.map((step) => ({ label: step.label, edge: step.nodeType === 'synthetic' ? '' : step.edge ?? '' })),
     sampleId: path.nodeId
   }
+}
+
+// How far above a collection its variable may be: the collection itself, or the object that has it as a property.
+const VARIABLE_REACH = 2
+
+/**
+ * The variable of a module or function scope that the collection's path passes just above it
+ * (`const customerLookups = new Counter(...)` for `Counter.hashMap`), with the file of the
+ * function whose scope it is.
+ */
+function variableAbove (snapshot: HeapSnapshot, tree: RetainerTree, files: DefiningFiles, collection: number): { name: string, file?: string } | undefined {
+  let at = collection
+  for (let step = 0; step < VARIABLE_REACH; step++) {
+    const up = tree.parent[at] as number
+    if (up === UNREACHED || up === snapshot.rootOrdinal) return undefined
+    const edge = tree.parentEdge[at] as number
+    if (snapshot.edgeTypeNames[snapshot.edgeType[edge] as number] === 'context') {
+      const name = snapshot.strings[snapshot.edgeNameOrIndex[edge] as number] as string
+      const fn = tree.parent[up] as number
+      const file = fn === UNREACHED ? undefined : files.of(fn)
+      return file === undefined ? { name } : { name, file }
+    }
+    at = up
+  }
+  return undefined
 }
 
 /** One new object of the carried class, for the file that defines it: undefined when the carriers' tally kept none. */
@@ -525,7 +551,10 @@ function dragsOf (tallies: ReadonlyMap<string, Tally>): LeakDrag[] {
 /** The nearest object of a named class on the retainer path above `node`, the global objects aside. */
 function namedOwner (snapshot: HeapSnapshot, tree: RetainerTree, kinds: Uint8Array, node: number): string | undefined {
   const at = namedOwnerNode(snapshot, tree, kinds, node, true)
-  return at === undefined ? undefined : nodeLabel(snapshot, at)
+  if (at === undefined) return undefined
+  const owner = nodeLabel(snapshot, at)
+  // A timer whose callback the path merely passes does not own what the callback reaches (`Timeout (its (string))`).
+  return CARRIER_CLASSES.has(owner) && !CARRIER_CLASSES.has(nodeLabel(snapshot, node)) ? undefined : owner
 }
 
 /** The node `namedOwner` names; with `skipSameClass`, objects of `node`'s own class (a linked list) are passed. */

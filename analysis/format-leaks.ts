@@ -56,7 +56,9 @@ function collectionSize (c: LeakCandidate): string {
     ...(entries === undefined ? [] : [`${count(entries)} ${entries === 1 ? 'entry' : 'entries'}`]),
     ...(retainedBytes === undefined ? [] : [`retaining ${bytes(retainedBytes)}`])
   ]
-  return parts.length === 0 ? '' : ` (${parts.join(', ')})`
+  const { variable } = c.collection
+  const where = variable === undefined ? '' : `, in variable ${variable.name}${variable.file === undefined ? '' : ` of ${shortFile(variable.file)}`}`
+  return (parts.length === 0 ? '' : ` (${parts.join(', ')})`) + where
 }
 
 /** `prom-client (node_modules/prom-client/lib/counter.js, class Counter)`, or the app's file of the holder or class. */
@@ -70,7 +72,7 @@ function whereText (c: LeakCandidate): string {
 /** A path from its last `node_modules/` on, else as the snapshot names it. */
 function shortFile (file: string): string {
   const at = file.lastIndexOf('node_modules/')
-  return at === -1 ? file : file.slice(at)
+  return at === -1 ? file.replace(/^file:\/\//, '') : file.slice(at)
 }
 
 // The classes a person reads before the rest is a tail of small things.

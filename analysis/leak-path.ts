@@ -15,6 +15,11 @@ export interface LeakCollection {
   readonly entries?: number
   /** Its retained size in the last snapshot, in bytes, when the finder found the collection itself. */
   readonly retainedBytes?: number
+  /**
+   * The variable of a module or function scope that holds it (or its holder) on the path, and the
+   * file of the function whose scope that is: `customerLookups` in `app.mjs`.
+   */
+  readonly variable?: { readonly name: string, readonly file?: string }
 }
 
 const PLAIN_NAME = /^\.[A-Za-z_$][A-Za-z_$]*$/
