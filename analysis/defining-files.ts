@@ -9,7 +9,7 @@ import type { HeapSnapshot } from './snapshot.js'
 export class DefiningFiles {
   readonly #snapshot: HeapSnapshot
   readonly #firstEdge: Uint32Array
-  readonly #names: { map: number, prototype: number, constructor: number, shared: number, scripts: readonly number[] }
+  readonly #names: { map: number, prototype: number, constructor: number, shared: number, function: number, scripts: readonly number[] }
   readonly #closure: number
 
   constructor (snapshot: HeapSnapshot, firstEdge: Uint32Array) {
@@ -21,6 +21,7 @@ export class DefiningFiles {
       prototype: index('prototype'),
       constructor: index('constructor'),
       shared: index('shared'),
+      function: index('function'),
       scripts: [index('script_or_debug_info'), index('script')].filter((i) => i !== -1)
     }
     this.#closure = snapshot.nodeTypeNames.indexOf('closure')
@@ -40,6 +41,16 @@ export class DefiningFiles {
       return file === '' || file.startsWith('system / ') ? undefined : file
     }
     return undefined
+  }
+
+  /**
+   * The file of the function whose scope a context belongs to, given what holds the context: a
+   * closure, or a generator (an ES module's top level is one, on Node 24) through its `function`.
+   */
+  ofScopeHolder (holder: number): string | undefined {
+    if (this.#snapshot.nodeType[holder] === this.#closure) return this.of(holder)
+    const fn = this.#edgeTo(holder, this.#names.function)
+    return fn !== undefined && this.#snapshot.nodeType[fn] === this.#closure ? this.of(fn) : undefined
   }
 
   #constructorOf (node: number): number | undefined {

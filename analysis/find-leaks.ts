@@ -509,7 +509,7 @@ function variableAbove (snapshot: HeapSnapshot, tree: RetainerTree, files: Defin
     if (snapshot.edgeTypeNames[snapshot.edgeType[edge] as number] === 'context') {
       const name = snapshot.strings[snapshot.edgeNameOrIndex[edge] as number] as string
       const fn = tree.parent[up] as number
-      const file = fn === UNREACHED ? undefined : files.of(fn)
+      const file = fn === UNREACHED ? undefined : files.ofScopeHolder(fn)
       return file === undefined ? { name } : { name, file }
     }
     at = up
