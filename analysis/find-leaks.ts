@@ -1,3 +1,5 @@
+import { collectionOf, NO_COLLECTION } from './collection-of.js'
+import { DefiningFiles, packageOfFile } from './defining-files.js'
 import { computeDominators } from './dominators.js'
 import type { Dominators } from './dominators.js'
 import { edgeStarts } from './edge-starts.js'
@@ -15,7 +17,7 @@ import { nodeLabel } from './retainer-labels.js'
 import { retainerPathTo } from './retainer-paths.js'
 import { buildRetainerTree, UNREACHED } from './retainer-tree.js'
 import type { RetainerTree } from './retainer-tree.js'
-import { attributeToRoutes, requestsPerInterval } from './route-attribution.js'
+import { attributeRoutes, requestsPerInterval } from './route-attribution.js'
 import type { RouteShare } from './route-attribution.js'
 import type { HeapSnapshot } from './snapshot.js'
 import { integerProblem } from '../plugin/integer-check.js'
@@ -91,12 +93,29 @@ export interface LeakCandidate {
    * Absent when there are none.
    */
   readonly drags?: LeakDrag[]
+  /**
+   * The collection's other new objects, by class, most bytes first, when the candidate is a
+   * collection's entries (its keys beside its values, the parts of an entry V8 keeps apart):
+   * one leak, one candidate. Their bytes are in `bytesPerInterval` and `retainedBytes`.
+   */
+  readonly entryParts?: LeakDrag[]
+  /** The file that defines the leaking objects' class (or the carried class), when the snapshot names it. */
+  readonly classFile?: string
+  /** The named object that holds the collection (`Counter` for `Counter.hashMap`), and the file that defines its class. */
+  readonly holder?: { readonly className: string, readonly file?: string }
+  /**
+   * The npm package the leak lives in: the holder's class's package, else the leaking class's,
+   * when its file is under `node_modules` (`prom-client`, `@scope/name`).
+   */
+  readonly packageName?: string
   /** Shortest path from the GC roots to one of them (not through weak or shortcut edges). */
   readonly retainerPath: LeakStep[]
   /** Id of that object in the last snapshot (search `@id` in DevTools). */
   readonly sampleId: number
   /** Objects per completed request of each route, when the snapshots carry request counts. */
   readonly perRoute?: RouteShare[]
+  /** What the request counts cannot tell about `perRoute` and how to make them tell it (a snapshot more, traffic that varies per route). */
+  readonly perRouteNote?: string
 }
 
 export interface LeakDrag {
@@ -159,13 +178,18 @@ export async function findLeaks (files: string[], options: FindLeaksOptions = {}
   const requests = requestsPerInterval(marks)
   const intervals = files.length - 1
   const candidates = rankedCandidates(last, births, intervals, minPerInterval, top)
-    .map((c): LeakCandidate => requests === undefined ? c : { ...c, perRoute: attributeToRoutes(c.countPerInterval, requests) })
+    .map((c): LeakCandidate => requests === undefined ? c : withRoutes(c, requests))
   if (requests === undefined && marks.some((m) => m !== undefined)) {
     notes.push('Only some snapshots carry request counts: growth per route is not shown.')
   }
   return requests === undefined
     ? { snapshots: summaries, notes, candidates }
     : { snapshots: summaries, requestsPerInterval: requests, notes, candidates }
+}
+
+function withRoutes (candidate: LeakCandidate, requests: ReadonlyArray<Record<string, number>>): LeakCandidate {
+  const { shares, note } = attributeRoutes(candidate.countPerInterval, requests)
+  return note === undefined ? { ...candidate, perRoute: shares } : { ...candidate, perRoute: shares, perRouteNote: note }
 }
 
 function summaryOf (file: string, snapshot: HeapSnapshot, mark: RequestCounts | undefined): LeakSnapshotSummary {
@@ -196,25 +220,43 @@ function notesOn (files: readonly string[], summaries: readonly LeakSnapshotSumm
 }
 
 interface Group {
-  readonly objectClass: string
+  /** The class that names the group: of a collection's entries, the class with the most bytes. */
+  objectClass: string
   /** True when the objects are carriers: what they retain may be what a person calls the leak. */
-  readonly carrier: boolean
-  readonly shape: number
-  readonly counts: Float64Array
+  carrier: boolean
+  shape: number
+  /** The old collection whose entries the group is, NO_COLLECTION for a group by class and path shape. */
+  readonly collection: number
+  /** The objects of `objectClass` per interval. */
+  counts: Float64Array
+  /** All of the group's bytes per interval: every class, and what they drag. */
   readonly bytes: Float64Array
   liveCount: number
   retained: number
-  /** The first object of the group reached breadth first: the shortest path. */
-  readonly sample: number
+  /** The first object of `objectClass` reached breadth first: the shortest path. */
+  sample: number
+  /** Per class label, its objects in the group. */
+  readonly classes: Map<string, ClassTally>
   /** For carriers: per named class (its name's string index), the top objects of it they dominate. */
   readonly retains: Map<number, Tally>
   /** Per class label: the leaking objects held only through the group's (see `leakRoots`). */
   readonly drags: Map<string, Tally>
 }
 
+interface ClassTally {
+  readonly counts: Float64Array
+  readonly sample: number
+  readonly carrier: boolean
+  readonly dataKind: boolean
+  count: number
+  bytes: number
+}
+
 interface Tally {
   count: number
   bytes: number
+  /** The first object counted. */
+  readonly sample?: number
 }
 
 const NONE = 0xffffffff
@@ -244,23 +286,34 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
     if (rootOf[i] !== i) return
     const born = births[node] as number
     const objectClass = nodeLabel(snapshot, node)
-    const shape = shapes.ofMember(node)
-    const key = `${objectClass}\u0000${shape}`
+    // A collection's entries are one leak whatever their classes (its keys, its values).
+    const collection = collectionOf(snapshot, tree, kinds, births, node)
+    const shape = collection === NO_COLLECTION ? shapes.ofMember(node) : 0
+    const key = collection === NO_COLLECTION ? `${objectClass}\u0000${shape}` : `@${collection}`
     let index = groups.get(key)
     if (index === undefined) {
-      const carrier = kinds[node] !== NodeKind.APP || carriers[snapshot.nodeName[node] as number] === 1
       index = groupList.length
       groups.set(key, index)
-      groupList.push({ objectClass, carrier, shape, counts: new Float64Array(intervals), bytes: new Float64Array(intervals), liveCount: 0, retained: 0, sample: node, retains: new Map(), drags: new Map() })
+      const counts = new Float64Array(intervals)
+      const bytes = new Float64Array(intervals)
+      groupList.push({ objectClass, carrier: false, shape, collection, counts, bytes, liveCount: 0, retained: 0, sample: node, classes: new Map(), retains: new Map(), drags: new Map() })
     }
     groupOf[node] = index
     const group = groupList[index] as Group
+    let tally = group.classes.get(objectClass)
+    if (tally === undefined) {
+      const carrier = kinds[node] !== NodeKind.APP || carriers[snapshot.nodeName[node] as number] === 1
+      tally = { counts: new Float64Array(intervals), sample: node, carrier, dataKind: kinds[node] === NodeKind.DATA, count: 0, bytes: 0 }
+      group.classes.set(objectClass, tally)
+    }
     const retained = dominators.retainedSize[node] as number
-    group.counts[born - 1] = (group.counts[born - 1] as number) + 1
+    tally.counts[born - 1] = (tally.counts[born - 1] as number) + 1
+    tally.count++
+    tally.bytes += retained
     group.bytes[born - 1] = (group.bytes[born - 1] as number) + retained
-    group.liveCount++
     group.retained += retained
   })
+  for (const group of groupList) nameByPrincipalClass(group, shapes)
   leaking.forEach((node, i) => {
     const root = leaking[rootOf[i] as number] as number
     if (root === node) return
@@ -278,16 +331,39 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
     .filter((group) => group.counts.every((n) => n >= minPerInterval))
     .sort((a, b) => Math.min(...b.bytes) - Math.min(...a.bytes) || b.liveCount - a.liveCount)
     .slice(0, top)
-    .map((group) => candidateOf(snapshot, tree, shapes, kinds, group))
+    .map((group) => candidateOf({ snapshot, tree, shapes, kinds, files: new DefiningFiles(snapshot, firstEdge), dominators, firstEdge }, group))
+}
+
+/**
+ * A group's name, counts and sample come from its principal class: the one with the most bytes,
+ * strings and numbers only when there is nothing else (a dictionary's values, not its keys).
+ */
+function nameByPrincipalClass (group: Group, shapes: PathShapes): void {
+  let best: [string, ClassTally] | undefined
+  for (const entry of group.classes) {
+    const [, tally] = entry
+    if (best === undefined || (best[1].dataKind && !tally.dataKind) || (best[1].dataKind === tally.dataKind && tally.bytes > best[1].bytes)) best = entry
+  }
+  if (best === undefined) return
+  const [objectClass, tally] = best
+  group.objectClass = objectClass
+  group.carrier = tally.carrier
+  group.counts = tally.counts
+  group.liveCount = tally.count
+  group.sample = tally.sample
+  if (group.collection !== NO_COLLECTION) group.shape = shapes.ofMember(tally.sample)
 }
 
 /** The new objects (not V8's internals, not empty) whose nearest object above in the dominator tree is old, nearest to the GC roots first. */
 function leakingObjects (snapshot: HeapSnapshot, tree: RetainerTree, births: Uint8Array, kinds: Uint8Array, owner: Uint32Array): Uint32Array {
   const leaking = new Uint32Array(tree.reached)
+  // V8's literal boilerplates: the first object a literal made, kept by its allocation site as a template, not by the app.
+  const allocationSite = snapshot.strings.indexOf('system / AllocationSite')
   let length = 0
   for (let k = 0; k < tree.reached; k++) {
     const node = tree.order[k] as number
     if (births[node] === 0 || (kinds[node] as number) < NodeKind.DATA || snapshot.nodeSelfSize[node] === 0) continue
+    if (snapshot.nodeName[tree.parent[node] as number] === allocationSite) continue
     const above = owner[node] as number
     if (above !== NONE && births[above] !== 0) continue
     leaking[length++] = node
@@ -295,9 +371,9 @@ function leakingObjects (snapshot: HeapSnapshot, tree: RetainerTree, births: Uin
   return leaking.slice(0, length)
 }
 
-function addTo<K> (tallies: Map<K, Tally>, key: K, bytes: number): void {
+function addTo<K> (tallies: Map<K, Tally>, key: K, bytes: number, node?: number): void {
   const tally = tallies.get(key)
-  if (tally === undefined) tallies.set(key, { count: 1, bytes })
+  if (tally === undefined) tallies.set(key, node === undefined ? { count: 1, bytes } : { count: 1, bytes, sample: node })
   else {
     tally.count++
     tally.bytes += bytes
@@ -337,7 +413,7 @@ function tallyCarried (snapshot: HeapSnapshot, dominators: Dominators, kinds: Ui
     const carrier = under[idom[node] as number] as number
     const name = snapshot.nodeName[node] as number
     if (carrier !== NONE && births[node] !== 0 && kinds[node] === NodeKind.APP && carriers[name] === 0) {
-      addTo((groups[groupOf[carrier] as number] as Group).retains, name, retainedSize[node] as number)
+      addTo((groups[groupOf[carrier] as number] as Group).retains, name, retainedSize[node] as number, node)
       under[node] = NONE
     } else {
       under[node] = carrier
@@ -370,42 +446,124 @@ function nearestObjectAbove (idom: Uint32Array, order: Uint32Array, kinds: Uint8
   return above
 }
 
-function candidateOf (snapshot: HeapSnapshot, tree: RetainerTree, shapes: PathShapes, kinds: Uint8Array, group: Group): LeakCandidate {
+interface CandidateContext {
+  readonly snapshot: HeapSnapshot
+  readonly tree: RetainerTree
+  readonly shapes: PathShapes
+  readonly kinds: Uint8Array
+  readonly files: DefiningFiles
+  readonly dominators: Dominators
+  readonly firstEdge: Uint32Array
+}
+
+function candidateOf ({ snapshot, tree, shapes, kinds, files, dominators, firstEdge }: CandidateContext, group: Group): LeakCandidate {
   const path = retainerPathTo(snapshot, tree, group.sample, group.objectClass)
   const carried = group.carrier ? principalCarried(snapshot, group) : undefined
   const owner = kinds[group.sample] === NodeKind.APP && carried === undefined ? undefined : namedOwner(snapshot, tree, kinds, group.sample)
   const prefix = shapes.text(group.shape)
+  const found = leakCollection(path.steps)
+  const collection = group.collection === NO_COLLECTION
+    ? found
+    : { ...found, entries: entriesOf(snapshot, firstEdge, group.collection), retainedBytes: dominators.retainedSize[group.collection] as number }
+  const holderNode = namedOwnerNode(snapshot, tree, kinds, group.collection === NO_COLLECTION ? group.sample : group.collection, group.collection === NO_COLLECTION)
+  const holderFile = holderNode === undefined ? undefined : files.of(holderNode)
+  const classFile = files.of(carried === undefined ? group.sample : carriedSample(snapshot, group, carried) ?? group.sample)
+  const packageName = (holderFile === undefined ? undefined : packageOfFile(holderFile)) ?? (classFile === undefined ? undefined : packageOfFile(classFile))
+  const parts = [...group.classes].filter(([name]) => name !== group.objectClass)
+  const variable = group.collection === NO_COLLECTION ? undefined : variableAbove(snapshot, tree, files, group.collection)
   return {
     className: carried ?? owner ?? group.objectClass,
     objectClass: group.objectClass,
     ...(carried === undefined ? {} : { carrier: owner === undefined ? {} : { heldBy: owner } }),
     pathShape: prefix === '' ? group.objectClass : `${prefix} → ${group.objectClass}`,
-    collection: leakCollection(path.steps),
+    collection: variable === undefined ? collection : { ...collection, variable },
     countPerInterval: [...group.counts],
     bytesPerInterval: [...group.bytes],
     liveCount: group.liveCount,
     retainedBytes: group.retained,
-    ...(group.drags.size === 0 ? {} : { drags: dragsOf(group) }),
+    ...(group.drags.size === 0 ? {} : { drags: dragsOf(group.drags) }),
+    ...(parts.length === 0 ? {} : { entryParts: dragsOf(new Map(parts)) }),
+    ...(classFile === undefined ? {} : { classFile }),
+    ...(holderNode === undefined ? {} : { holder: holderFile === undefined ? { className: nodeLabel(snapshot, holderNode) } : { className: nodeLabel(snapshot, holderNode), file: holderFile } }),
+    ...(packageName === undefined ? {} : { packageName }),
     // Edges out of synthetic nodes are bare indexes into V8's root lists: nothing to read.
     retainerPath: path.steps.map((step) => ({ label: step.label, edge: step.nodeType === 'synthetic' ? '' : step.edge ?? '' })),
     sampleId: path.nodeId
   }
 }
 
-function dragsOf (group: Group): LeakDrag[] {
-  return [...group.drags]
+// How far above a collection its variable may be: the collection itself, or the object that has it as a property.
+const VARIABLE_REACH = 2
+
+/**
+ * The variable of a module or function scope that the collection's path passes just above it
+ * (`const customerLookups = new Counter(...)` for `Counter.hashMap`), with the file of the
+ * function whose scope it is.
+ */
+function variableAbove (snapshot: HeapSnapshot, tree: RetainerTree, files: DefiningFiles, collection: number): { name: string, file?: string } | undefined {
+  let at = collection
+  for (let step = 0; step < VARIABLE_REACH; step++) {
+    const up = tree.parent[at] as number
+    if (up === UNREACHED || up === snapshot.rootOrdinal) return undefined
+    const edge = tree.parentEdge[at] as number
+    if (snapshot.edgeTypeNames[snapshot.edgeType[edge] as number] === 'context') {
+      const name = snapshot.strings[snapshot.edgeNameOrIndex[edge] as number] as string
+      const fn = tree.parent[up] as number
+      const file = fn === UNREACHED ? undefined : files.ofScopeHolder(fn)
+      return file === undefined ? { name } : { name, file }
+    }
+    at = up
+  }
+  return undefined
+}
+
+/** One new object of the carried class, for the file that defines it: undefined when the carriers' tally kept none. */
+function carriedSample (snapshot: HeapSnapshot, group: Group, className: string): number | undefined {
+  for (const [name, tally] of group.retains) if (snapshot.strings[name] === className && tally.sample !== undefined) return tally.sample
+  return undefined
+}
+
+/** A collection's entries: a dictionary's keys (its data-like properties and its slow properties), an array's elements, a Map's or Set's slots. */
+function entriesOf (snapshot: HeapSnapshot, firstEdge: Uint32Array, collection: number): number {
+  let entries = 0
+  let store = -1
+  const plain = /^[A-Za-z_$][A-Za-z_$]*$/
+  for (let e = firstEdge[collection] as number, end = firstEdge[collection + 1] as number; e < end; e++) {
+    const type = snapshot.edgeTypeNames[snapshot.edgeType[e] as number]
+    const name = type === 'element' || type === 'hidden' ? '' : snapshot.strings[snapshot.edgeNameOrIndex[e] as number] as string
+    if (type === 'element' || (type === 'property' && !plain.test(name))) entries++
+    if (type === 'internal' && name === 'table') store = snapshot.edgeToNode[e] as number
+  }
+  if (entries === 0 && store !== -1) {
+    // A Map's table holds a key and a value per entry (a Set's, a key), after a few header slots.
+    const slots = (firstEdge[store + 1] as number) - (firstEdge[store] as number)
+    entries = snapshot.strings[snapshot.nodeName[collection] as number] === 'Set' || snapshot.strings[snapshot.nodeName[collection] as number] === 'WeakSet' ? slots : Math.round(slots / 2)
+  }
+  return entries
+}
+
+function dragsOf (tallies: ReadonlyMap<string, Tally>): LeakDrag[] {
+  return [...tallies]
     .map(([objectClass, tally]) => ({ objectClass, count: tally.count, bytes: tally.bytes }))
     .sort((a, b) => b.bytes - a.bytes || b.count - a.count)
 }
 
 /** The nearest object of a named class on the retainer path above `node`, the global objects aside. */
 function namedOwner (snapshot: HeapSnapshot, tree: RetainerTree, kinds: Uint8Array, node: number): string | undefined {
+  const at = namedOwnerNode(snapshot, tree, kinds, node, true)
+  if (at === undefined) return undefined
+  const owner = nodeLabel(snapshot, at)
+  // A timer whose callback the path merely passes does not own what the callback reaches (`Timeout (its (string))`).
+  return CARRIER_CLASSES.has(owner) && !CARRIER_CLASSES.has(nodeLabel(snapshot, node)) ? undefined : owner
+}
+
+/** The node `namedOwner` names; with `skipSameClass`, objects of `node`'s own class (a linked list) are passed. */
+function namedOwnerNode (snapshot: HeapSnapshot, tree: RetainerTree, kinds: Uint8Array, node: number, skipSameClass: boolean): number | undefined {
   const root = snapshot.rootOrdinal
   const sameClass = (at: number): boolean => snapshot.nodeName[at] === snapshot.nodeName[node] && snapshot.nodeType[at] === snapshot.nodeType[node]
   for (let at = tree.parent[node] as number; at !== root && at !== UNREACHED; at = tree.parent[at] as number) {
     if (tree.parent[at] === root) return undefined
-    // A linked list of its own class (the timer list) is not its owner.
-    if (kinds[at] === NodeKind.APP && !sameClass(at)) return nodeLabel(snapshot, at)
+    if (kinds[at] === NodeKind.APP && !(skipSameClass && sameClass(at))) return at
   }
   return undefined
 }

@@ -34,16 +34,45 @@ function candidateLines (c: LeakCandidate, rank: number): string[] {
   const lines = [
     `${rank}. ${what}: ${count(c.liveCount)} alive, retaining ${bytes(c.retainedBytes)}`,
     `   per interval: ${c.countPerInterval.map((n, i) => `+${count(n)} (${bytes(c.bytesPerInterval[i] as number)})`).join(', ')}`,
-    `   held by: ${c.collection.kind}${c.collection.label === '' ? '' : `  ${c.collection.label}`}`
+    `   held by: ${c.collection.kind}${c.collection.label === '' ? '' : `  ${c.collection.label}`}${collectionSize(c)}`
   ]
+  const where = whereText(c)
+  if (where !== '') lines.push(`   held in: ${where}`)
+  if (c.entryParts !== undefined) lines.push(`   with its entries: ${dragsText(c.entryParts)}`)
   if (c.drags !== undefined) lines.push(`   drags: ${dragsText(c.drags)}`)
   if (c.perRoute !== undefined && c.perRoute.length > 0) {
     const shares = c.perRoute.map((share) => `${perRequest(share.objectsPerRequest)} per ${share.route}`).join(', ')
-    const ambiguous = c.perRoute.some((share) => share.ambiguous)
-    lines.push(`   per request: ${shares}${ambiguous ? ' (ambiguous: these routes ran together in every interval; each figure assumes that route alone)' : ''}`)
+    lines.push(`   per request: ${shares}`)
+    if (c.perRouteNote !== undefined) lines.push(`   (${c.perRouteNote})`)
   }
   lines.push(`   path: ${c.retainerPath.map((step) => step.label + step.edge).join(' → ')} @${c.sampleId}`)
   return lines
+}
+
+/** ` (1,234 entries, retaining 1.2 MB)` when the finder found the collection itself. */
+function collectionSize (c: LeakCandidate): string {
+  const { entries, retainedBytes } = c.collection
+  const parts = [
+    ...(entries === undefined ? [] : [`${count(entries)} ${entries === 1 ? 'entry' : 'entries'}`]),
+    ...(retainedBytes === undefined ? [] : [`retaining ${bytes(retainedBytes)}`])
+  ]
+  const { variable } = c.collection
+  const where = variable === undefined ? '' : `, in variable ${variable.name}${variable.file === undefined ? '' : ` of ${shortFile(variable.file)}`}`
+  return (parts.length === 0 ? '' : ` (${parts.join(', ')})`) + where
+}
+
+/** `prom-client (node_modules/prom-client/lib/counter.js, class Counter)`, or the app's file of the holder or class. */
+function whereText (c: LeakCandidate): string {
+  const file = c.holder?.file ?? c.classFile
+  if (file === undefined) return ''
+  const of = c.holder?.file !== undefined ? `class ${c.holder.className}` : `class ${c.className}`
+  return c.packageName === undefined ? `${shortFile(file)} (${of})` : `${c.packageName} (${shortFile(file)}, ${of})`
+}
+
+/** A path from its last `node_modules/` on, else as the snapshot names it. */
+function shortFile (file: string): string {
+  const at = file.lastIndexOf('node_modules/')
+  return at === -1 ? file.replace(/^file:\/\//, '') : file.slice(at)
 }
 
 // The classes a person reads before the rest is a tail of small things.

@@ -1,4 +1,5 @@
 import type { HeapDiff, HeapDiffRow, SnapshotSummary } from './diff.js'
+import { leakCollection } from './leak-path.js'
 
 export interface FormatHeapDiffOptions {
   /**
@@ -31,7 +32,14 @@ export function formatHeapDiff (diff: HeapDiff, options: FormatHeapDiffOptions =
   if (hidden > 0) lines.push(`… ${count(hidden)} more classes (sorted by ${diff.sortBy}; show more with --top)`)
   if (diff.retainerPaths.length > 0) {
     lines.push('', 'Retainer paths (shortest path from the GC roots to one new object of the class):')
-    for (const path of diff.retainerPaths) lines.push(`  ${path.className} @${path.nodeId}`, `    ${path.text}`)
+    for (const path of diff.retainerPaths) {
+      lines.push(`  ${path.className} @${path.nodeId}`, `    ${path.text}`)
+      // The holder as find-leaks names it (a dictionary by its property, a timer leak only for new timers).
+      if (path.steps.length > 1) {
+        const holder = leakCollection(path.steps)
+        lines.push(`    held by: ${holder.kind}${holder.label === '' ? '' : `  ${holder.label}`}`)
+      }
+    }
   }
   return lines.join('\n') + '\n'
 }

@@ -19,7 +19,7 @@ export type {
 export { formatLeakReport } from './format-leaks.js'
 export { readRequestCounts } from './request-counts.js'
 export type { RequestCounts } from './request-counts.js'
-export type { RouteShare } from './route-attribution.js'
+export type { RouteAttribution, RouteShare, RouteShareBasis } from './route-attribution.js'
 export { findGrowingSites } from './heap-profile/find-growing-sites.js'
 export type {
   AppCallSite, FindGrowingSitesOptions, GrowingSite, GrowingSitesReport, HeapProfileSummary, SiteFrame, SiteRoute

@@ -1,12 +1,25 @@
 import type { RetainerStep } from './retainer-paths.js'
 
-export type CollectionKind = 'Map' | 'Set' | 'Array' | 'listeners' | 'timers' | 'closure' | 'property' | 'other'
+/**
+ * `dictionary`: a plain object used as a map (dictionary mode, `Object.create(null)`), its keys
+ * data; `timers`: Node's timer lists holding the leaking timers themselves.
+ */
+export type CollectionKind = 'Map' | 'Set' | 'Array' | 'dictionary' | 'listeners' | 'timers' | 'closure' | 'property' | 'other'
 
 /** What holds the leaking objects: the collection and how to find it. */
 export interface LeakCollection {
   readonly kind: CollectionKind
-  /** Where it is, e.g. `Store.sessions → Map`, `Bus._events.tick`, `onTick() ->ctx`. */
+  /** Where it is, e.g. `Store.sessions → Map`, `Counter.hashMap`, `Bus._events.tick`, `onTick() ->ctx`. */
   readonly label: string
+  /** Its entries in the last snapshot (keys of a dictionary, elements of an array), when the finder found the collection itself. */
+  readonly entries?: number
+  /** Its retained size in the last snapshot, in bytes, when the finder found the collection itself. */
+  readonly retainedBytes?: number
+  /**
+   * The variable of a module or function scope that holds it (or its holder) on the path, and the
+   * file of the function whose scope that is: `customerLookups` in `app.mjs`.
+   */
+  readonly variable?: { readonly name: string, readonly file?: string }
 }
 
 const PLAIN_NAME = /^\.[A-Za-z_$][A-Za-z_$]*$/
@@ -46,11 +59,16 @@ export function leakCollection (steps: readonly RetainerStep[]): LeakCollection 
   const near = steps.slice(Math.max(0, last - HOLDER_REACH), last)
   const events = near.findIndex((step) => step.edge === '._events')
   if (events !== -1) return { kind: 'listeners', label: stepsText(near.slice(events, events + 2)) }
-  const timer = near.findLast((step) => TIMER_CLASSES.has(step.label))
-  if (timer !== undefined) return { kind: 'timers', label: stepsText(near.slice(near.indexOf(timer) - 1)) }
+  // Only new timers are a timer leak: a path that merely passes a timer's callback (a cache's
+  // check timer bound to the cache) says nothing about what holds the objects.
+  if (TIMER_CLASSES.has((steps[last] as RetainerStep).label)) {
+    const timer = near.findLast((step) => TIMER_CLASSES.has(step.label))
+    return { kind: 'timers', label: stepsText(timer === undefined ? near.slice(-1) : near.slice(Math.max(0, near.indexOf(timer) - 1))) }
+  }
   for (let i = near.length - 1; i >= 0; i--) {
     const step = near[i] as RetainerStep
     const text = stepsText(near.slice(Math.max(0, i - 1), i + 1), true)
+    if (isDictionaryStep(step)) return { kind: 'dictionary', label: holderName(steps, last - near.length + i) }
     if (MAP_CLASSES.has(step.label)) return { kind: 'Map', label: text }
     if (SET_CLASSES.has(step.label)) return { kind: 'Set', label: text }
     if (step.label === 'Array') return { kind: 'Array', label: text }
@@ -60,6 +78,21 @@ export function leakCollection (steps: readonly RetainerStep[]): LeakCollection 
   const holder = steps[last - 1]
   if (holder !== undefined && holder.edgeType === 'property') return { kind: 'property', label: stepsText([holder]) }
   return { kind: 'other', label: holder === undefined ? '' : stepsText([holder]) }
+}
+
+/** An object reached by a data-like key, or through the `{properties}` store that holds its keys. */
+function isDictionaryStep (step: RetainerStep): boolean {
+  if (step.nodeType !== 'object' || step.label.startsWith('system / ') || step.edge === null) return false
+  return step.edge === '{properties}' || (step.edgeType === 'property' && !PLAIN_NAME.test(step.edge)) || (step.edgeType === 'element' && step.label === 'Object')
+}
+
+/** A collection named by what holds it: `Counter.hashMap`, or the variable of a module or closure (`cache`). */
+function holderName (steps: readonly RetainerStep[], at: number): string {
+  const holder = steps[at - 1]
+  const collection = steps[at] as RetainerStep
+  if (holder === undefined || holder.edge === null) return collection.label
+  if (holder.edgeType === 'context') return `variable ${holder.edge.slice(2)}`
+  return holder.label + holder.edge
 }
 
 function stepsText (steps: readonly RetainerStep[], bareLast = false): string {

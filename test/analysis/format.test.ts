@@ -67,6 +67,14 @@ t.test('retainer paths follow the table', async (t) => {
   t.match(text, /\n\nRetainer paths \(shortest path from the GC roots to one new object of the class\):\n {2}NativeConnection @4242\n {4}\(GC roots\) → global\.connections → Array\[3\] → NativeConnection\n$/)
 })
 
+t.test('a retainer path with its steps names the holder as find-leaks does', async (t) => {
+  const step = (label: string, edge: string | null, edgeType: string | null, nodeId: number) => ({ label, nodeType: 'object', nodeId, edge, edgeType })
+  const steps = [step('TimersList', '._idleNext', 'property', 1), step('Timeout', '._onTimeout', 'property', 2), step('NodeCache', '.data', 'property', 3),
+    step('Object', '["/items/17"]', 'property', 4), step('Object', null, null, 5)]
+  const text = formatHeapDiff(diffOf(ROWS, { retainerPaths: [{ className: 'Object', nodeId: 5, steps, text: 'TimersList._idleNext → …' }] }))
+  t.match(text, /\n {2}Object @5\n {4}TimersList\._idleNext → …\n {4}held by: dictionary {2}NodeCache\.data\n$/, 'a dictionary, not a timer leak')
+})
+
 t.test('bytes', async (t) => {
   t.same([0, 999, 1000, 12_345, 999_999, 1_500_000, 2e9, 3.5e12, 7e15, -2048].map(bytes),
     ['0 B', '999 B', '1.00 kB', '12.3 kB', '1000.0 kB', '1.50 MB', '2.00 GB', '3.50 TB', '7000.0 TB', '-2.05 kB'])

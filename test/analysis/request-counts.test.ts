@@ -1,7 +1,7 @@
 import t from 'tap'
 import { parseHeapSnapshot } from '../../analysis/read-snapshot.js'
 import { readRequestCounts } from '../../analysis/request-counts.js'
-import { attributeToRoutes, requestsPerInterval } from '../../analysis/route-attribution.js'
+import { attributeRoutes, attributeToRoutes, requestsPerInterval } from '../../analysis/route-attribution.js'
 import { writeLeakSeries } from './leak-fixtures.js'
 
 t.test('the latest mark a snapshot carries, flat or concatenated', async (t) => {
@@ -35,7 +35,7 @@ t.test('requests per interval are the differences of the cumulative counts', asy
 })
 
 t.test('objects per request of each route', async (t) => {
-  t.same(attributeToRoutes([10, 12], [{ a: 10 }, { a: 12, b: 0 }]), [{ route: 'a', objectsPerRequest: 1, ambiguous: false }], 'one route: a ratio')
+  t.same(attributeToRoutes([10, 12], [{ a: 10 }, { a: 12, b: 0 }]), [{ route: 'a', objectsPerRequest: 1, ambiguous: false, basis: 'only-route' }], 'one route: a ratio')
   const fit = attributeToRoutes([100, 100], [{ leak: 100, ok: 300 }, { leak: 100, ok: 400 }])
   t.same(fit.map((s) => [s.route, Math.round(s.objectsPerRequest * 1000) / 1000, s.ambiguous]), [['leak', 1, false], ['ok', 0, false]])
   const clamped = attributeToRoutes([100, 130, 160], [{ a: 100, b: 50 }, { a: 100, b: 20 }, { a: 100, b: 0 }])
@@ -49,4 +49,56 @@ t.test('objects per request of each route', async (t) => {
     'one object of noise between two intervals stays noise: the route that explains the objects alone gets them')
   const mixed = attributeToRoutes([300, 250, 350], [{ a: 100, b: 200 }, { a: 150, b: 100 }, { a: 50, b: 300 }])
   t.same(mixed.map((s) => [s.route, Math.round(s.objectsPerRequest * 1000) / 1000]), [['a', 1], ['b', 1]], 'two leaking routes: the fit')
+})
+
+// The issue's service: three leaking routes whose mix changed between the intervals, and a busy one.
+const ISSUE_MIX = [
+  { 'GET /items/:id': 600, 'GET /customers/:id': 200, 'POST /payments/:id': 300, 'GET /health': 1000 },
+  { 'GET /items/:id': 200, 'GET /customers/:id': 500, 'POST /payments/:id': 600, 'GET /health': 1000 }
+]
+const rounded = (shares: ReadonlyArray<{ route: string, objectsPerRequest: number, ambiguous: boolean }>): Array<[string, number, boolean]> =>
+  shares.map((s) => [s.route, Math.round(s.objectsPerRequest * 1000) / 1000, s.ambiguous])
+
+t.test('a route whose requests alone explain the objects gets them, though another fits within the tolerance', async (t) => {
+  // 300 then 600 objects for 300 then 600 requests; GET /customers/:id (200 then 500) fits within 10% too: read "ambiguous" before.
+  const { shares, note } = attributeRoutes([300, 600], ISSUE_MIX)
+  t.same(rounded(shares)[0], ['POST /payments/:id', 1, false])
+  t.ok(shares.slice(1).every((s) => s.objectsPerRequest === 0 && !s.ambiguous), 'the others 0, none ambiguous')
+  t.equal(shares[0]?.basis, 'alone')
+  t.notMatch(note, /same proportion|ran together/, 'no claim that the routes ran together')
+  t.match(note, /POST \/payments\/:id alone explains .*with 2 intervals and 4 routes .*a mix of .* fits them too\. A snapshot more/,
+    'what the counts cannot rule out with fewer intervals than routes, and how to rule it out')
+})
+
+t.test('with fewer intervals than routes, a non-negative fit and a note that it is one of several', async (t) => {
+  // 1 per GET /items/:id and 1 per POST /payments/:id: 900 then 800, which GET /health (1000 then 1000) explains within 6%, less well.
+  const { shares, note } = attributeRoutes([900, 800], ISSUE_MIX)
+  t.ok(shares.every((s) => s.objectsPerRequest >= 0 && !s.ambiguous && s.basis === 'fit'), JSON.stringify(shares))
+  t.match(note, /with 2 intervals and 4 routes whose requests varied differently, this fit is one of several .* 2 more snapshots/)
+  t.notMatch(note, /same proportion/)
+})
+
+t.test('routes in the same proportion in every interval: ambiguous, and how to make it certain', async (t) => {
+  // A service with three leaks among busy traffic: every route equal in each interval.
+  const even = [{ a: 1000, b: 1000, c: 1000 }, { a: 800, b: 800, c: 800 }]
+  const { shares, note } = attributeRoutes([1000, 800], even)
+  t.same(rounded(shares), [['a', 1, true], ['b', 1, true], ['c', 1, true]], 'each as if alone, marked ambiguous')
+  t.ok(shares.every((s) => s.basis === 'as-if-alone'))
+  t.match(note, /a, b and c had their requests in the same proportion in every interval.*take another snapshot after traffic whose mix of these routes differs/)
+  // Two routes in proportion beside one that differs: only the two are ambiguous.
+  const partly = attributeRoutes([300, 600], [{ a: 300, b: 600, c: 100 }, { a: 600, b: 1200, c: 900 }])
+  t.same(rounded(partly.shares), [['a', 1, true], ['b', 0.5, true], ['c', 0, false]])
+})
+
+t.test('mixes that differed are never said to have run together', async (t) => {
+  for (const y of [[300, 600], [600, 200], [200, 500], [900, 800], [1000, 1000], [5, 7], [1500, 1300]]) {
+    const { shares, note } = attributeRoutes(y, ISSUE_MIX)
+    t.notOk(shares.some((s) => s.ambiguous), `${y.join('/')}: nothing ambiguous`)
+    t.notMatch(note ?? '', /same proportion/, `${y.join('/')}: ${note}`)
+  }
+})
+
+t.test('objects that follow no route say so', async (t) => {
+  const { note } = attributeRoutes([500, 0], [{ a: 100, b: 100 }, { a: 100, b: 120 }])
+  t.match(note, /do not follow the requests of any route/)
 })
