@@ -58,6 +58,15 @@ export const DEFAULTS = {
       minConfidence: 0.8
     }
   },
+  capture: {
+    onVerdict: true,
+    containerShare: 0.85,
+    maxSnapshots: 3,
+    spacingMs: 5 * MINUTE,
+    periodMs: 24 * HOUR,
+    startAfterMs: 5 * MINUTE,
+    heapProfile: true
+  },
   metrics: { route: false, auth: true },
   cgroup: { root: '/sys/fs/cgroup', procSelfCgroup: '/proc/self/cgroup' }
 } as const satisfies {
@@ -69,6 +78,7 @@ export const DEFAULTS = {
   trend: Defaults<Omit<ResolvedOptions['trend'], 'thresholds'>> & {
     thresholds: Defaults<Omit<ResolvedTrendThresholds, 'minSpanMs'>> & { minSpanMs: (windowMs: number) => number }
   }
+  capture: Defaults<Exclude<ResolvedOptions['capture'], null>>
   metrics: Defaults<Omit<Exclude<ResolvedOptions['metrics'], null>, 'registry'>>
   cgroup: Defaults<ResolvedOptions['cgroup']>
 }

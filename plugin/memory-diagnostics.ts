@@ -2,6 +2,10 @@ import { getHeapStatistics } from 'node:v8'
 import type { FastifyInstance } from 'fastify'
 import { openCgroupProbe } from './cgroup.js'
 import { diagnosticsErrorHandler } from './error-handler.js'
+import { createCapturer } from './capture/capturer.js'
+import type { Capturer } from './capture/capturer.js'
+import { snapshotBudget } from './capture/policy.js'
+import { captureSink } from './capture/sink.js'
 import { createGcRecorder } from './gc-recorder.js'
 import { InvalidOptionError } from './errors.js'
 import { createHandlerLocations } from './heap-profile/handler-locations.js'
@@ -48,8 +52,11 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
 
   const cgroup = openCgroupProbe(options.cgroup.root, options.cgroup.procSelfCgroup)
   const probe = createMemoryProbe(cgroup)
+  // set once the snapshot lifecycle it needs exists, below
+  let capturer: Capturer | null = null
   const trend = createTrendMonitor({
     ...options.trend,
+    onReport: (report) => capturer?.observe(report),
     readLimits () {
       const container = cgroup.read()
       return { heapLimitBytes: getHeapStatistics().heap_size_limit, containerLimitBytes: container.limitBytes, containerUsageBytes: container.usageBytes }
@@ -78,12 +85,31 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   const locateHandlers = createHandlerLocations(postInspector)
   const profileSettings = { intervalBytes: options.heapProfile.intervalBytes, stackDepth: options.heapProfile.stackDepth }
   snapshots.applyRetention(instance.log)
+  if (options.capture !== null) {
+    capturer = createCapturer({
+      settings: options.capture,
+      budget: snapshotBudget(options.rateLimit.takeSnapshot),
+      dir: snapshotDir,
+      snapshots,
+      ensureSampling: () => !profiler.start(profileSettings),
+      readProfile () {
+        const { profile, settings, since } = profiler.read()
+        return profileDocument({ profile, settings, since, takenAt: new Date(), counts: requestCounter.counts(), handlers: locateHandlers(requestCounter.handlers()), sourceMaps: false })
+      },
+      readContainer: () => cgroup.read(),
+      log: instance.log,
+      sink: captureSink(opts),
+      maxFiles,
+      maxAgeMs
+    })
+  }
   let stopped = false
   // Once only: after a failed registration, close() still runs the onClose hook below, and a
   // second close of the cgroup's descriptors could close someone else's file reusing the number.
   function stopBackground (): void {
     if (stopped) return
     stopped = true
+    capturer?.stop()
     profiler.stop()
     requestCounter.stop()
     recorder.stop()
@@ -93,6 +119,8 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   instance.addHook('onClose', async function stopDiagnostics () {
     // The metrics read the probes closed below, and the same registry may get a new instance.
     metrics?.unregister()
+    capturer?.stop()
+    await capturer?.idle()
     await snapshots.idle()
     stopBackground()
     snapshots.applyRetention(instance.log)

@@ -5,7 +5,7 @@ import { InvalidOptionError } from './errors.js'
 import { booleanOption, integerBetween, nonNegativeInteger, optionalObject, positiveInteger, stringOption } from './option-checks.js'
 import { HEAP_PROFILE_LIMITS } from './heap-profile/limits.js'
 import { resolveTrendThresholds } from './trend/thresholds.js'
-import type { AuthOptions, GcOptions, HeapProfileOptions, MemoryDiagnosticsOptions, MetricsOptions, RateLimitOptions, ResolvedAuth, ResolvedOptions, ResolvedSnapshot, RouteRateLimit, SnapshotOptions, TrendOptions } from './types/options.js'
+import type { AuthOptions, CaptureOptions, GcOptions, HeapProfileOptions, MemoryDiagnosticsOptions, MetricsOptions, RateLimitOptions, ResolvedAuth, ResolvedOptions, ResolvedSnapshot, RouteRateLimit, SnapshotOptions, TrendOptions } from './types/options.js'
 
 const MIN_TOKEN_LENGTH = 16
 
@@ -21,6 +21,7 @@ export function resolveOptions (opts: MemoryDiagnosticsOptions | undefined): Res
     snapshot: resolveSnapshot(opts.snapshot),
     heapProfile: resolveHeapProfile(opts.heapProfile),
     trend: resolveTrend(opts.trend),
+    capture: resolveCapture(opts.capture),
     metrics: resolveMetrics(opts.metrics),
     cgroup: resolveCgroup(opts.cgroup)
   }
@@ -110,6 +111,25 @@ function resolveMetrics (metrics: MetricsOptions | undefined): ResolvedOptions['
     registry,
     route: booleanOption(metrics.route, DEFAULTS.metrics.route, 'metrics.route'),
     auth: booleanOption(metrics.auth, DEFAULTS.metrics.auth, 'metrics.auth')
+  }
+}
+
+function resolveCapture (capture: CaptureOptions | false | undefined): ResolvedOptions['capture'] {
+  if (capture === false || capture === undefined) return null
+  optionalObject(capture, 'capture')
+  const defaults = DEFAULTS.capture
+  const share = capture.containerShare === undefined ? defaults.containerShare : capture.containerShare
+  if (share !== null && (typeof share !== 'number' || !(share > 0 && share <= 1))) {
+    throw new InvalidOptionError(`\`capture.containerShare\` must be a number in (0, 1] or null, got ${String(share)}`)
+  }
+  return {
+    onVerdict: booleanOption(capture.onVerdict, defaults.onVerdict, 'capture.onVerdict'),
+    containerShare: share,
+    maxSnapshots: nonNegativeInteger(capture.maxSnapshots, defaults.maxSnapshots, 'capture.maxSnapshots'),
+    spacingMs: positiveInteger(capture.spacingMs, defaults.spacingMs, 'capture.spacingMs'),
+    periodMs: positiveInteger(capture.periodMs, defaults.periodMs, 'capture.periodMs'),
+    startAfterMs: nonNegativeInteger(capture.startAfterMs, defaults.startAfterMs, 'capture.startAfterMs'),
+    heapProfile: booleanOption(capture.heapProfile, defaults.heapProfile, 'capture.heapProfile')
   }
 }
 

@@ -11,7 +11,21 @@ export interface TrendMonitorOptions {
   thresholds: ResolvedTrendThresholds
   /** The heap and container limits for the time to the limit. */
   readLimits: () => MemoryLimits
+  /** Called after each assessment (the evidence capture watches the verdict turn here). */
+  onReport?: (report: TrendReport) => void
 }
+
+/** A change of the verdict, for the postmortem. */
+export interface VerdictChange {
+  /** ISO 8601. */
+  at: string
+  verdict: TrendReport['verdict']
+  reason: string
+}
+
+// At one change per confirmation (a few samples) a day of flapping would be thousands: the last
+// ones tell the story.
+const HISTORY_LENGTH = 100
 
 export interface TrendMonitor {
   /** The verdict judged at the last sample (never computed on the request path). */
@@ -20,6 +34,8 @@ export interface TrendMonitor {
   lastMajorGcHeapBytes (): number | null
   /** For the GC observer: called right after each GC. */
   recordGc (major: boolean): void
+  /** The verdict's changes, oldest first, the last HISTORY_LENGTH of them. */
+  history (): readonly VerdictChange[]
   stop (): void
 }
 
@@ -31,6 +47,7 @@ export function createTrendMonitor (options: TrendMonitorOptions): TrendMonitor 
   const { thresholds } = options
   let current: TrendReport | null = null
   let lastMajorGcHeap: number | null = null
+  const history: VerdictChange[] = []
 
   function assess (): TrendReport {
     const now = Date.now()
@@ -48,6 +65,11 @@ export function createTrendMonitor (options: TrendMonitorOptions): TrendMonitor 
       threads: sampler.series('threads', since),
       limits: options.readLimits()
     }, thresholds, current)
+    if (history.at(-1)?.verdict !== current.verdict) {
+      history.push({ at: new Date(now).toISOString(), verdict: current.verdict, reason: current.reason })
+      if (history.length > HISTORY_LENGTH) history.shift()
+    }
+    options.onReport?.(current)
     return current
   }
 
@@ -56,6 +78,7 @@ export function createTrendMonitor (options: TrendMonitorOptions): TrendMonitor 
   return {
     report: () => current ?? assess(),
     lastMajorGcHeapBytes: () => lastMajorGcHeap,
+    history: () => history,
     recordGc (major) {
       const heapUsed = getHeapStatistics().used_heap_size
       if (major) lastMajorGcHeap = heapUsed

@@ -23,7 +23,8 @@ const GROUPS: Record<string, string> = {
   HeapProfileOptions: 'heapProfile',
   TrendOptions: 'trend',
   TrendThresholds: 'trend.thresholds',
-  MetricsOptions: 'metrics'
+  MetricsOptions: 'metrics',
+  CaptureOptions: 'capture'
 }
 
 /** Every `@defaultValue` of the option interfaces, by option path: the first code span of the tag. */
