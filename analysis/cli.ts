@@ -12,6 +12,7 @@ import { findLeaks } from './find-leaks.js'
 import type { LeakReport } from './find-leaks.js'
 import { formatHeapDiff } from './format.js'
 import { formatLeakReport } from './format-leaks.js'
+import { renderIncidentReport } from './incident-report.js'
 import type { ReadProgress } from './read-snapshot.js'
 
 /** Where the CLI writes; `process` by default, a fake in tests. */
@@ -72,6 +73,12 @@ handler is on it, per request. One profile shows live bytes by site since
 sampling began, which cannot tell growth.
 
 Options: --top N, --json
+
+Usage: fastify-memory-diagnostics report <incident.tar.gz>
+
+Renders an incident bundle (GET /incident) offline: its summary.md, with the
+find-leaks answer on the snapshots (or profiles) inside it when there are two
+or more (GET /incident?files=true).
 `
 
 interface DiffCommand {
@@ -96,7 +103,12 @@ interface FindLeaksCommand {
   readonly failOn: number | null
 }
 
-type Command = DiffCommand | FindLeaksCommand | { readonly name: 'help' }
+interface ReportCommand {
+  readonly name: 'report'
+  readonly bundle: string
+}
+
+type Command = DiffCommand | FindLeaksCommand | ReportCommand | { readonly name: 'help' }
 
 /**
  * `fastify-memory-diagnostics diff before after` or `find-leaks a b [c ...]`. Returns the exit
@@ -143,7 +155,8 @@ interface Outcome {
   readonly problem?: string
 }
 
-async function run (command: DiffCommand | FindLeaksCommand, progress: ProgressLine): Promise<Outcome> {
+async function run (command: DiffCommand | FindLeaksCommand | ReportCommand, progress: ProgressLine): Promise<Outcome> {
+  if (command.name === 'report') return { text: await renderIncidentReport(command.bundle), exitCode: 0 }
   return command.name === 'diff' ? { text: await runDiff(command, progress), exitCode: 0 } : await runFindLeaks(command, progress)
 }
 
@@ -215,6 +228,10 @@ function parseCommand (argv: readonly string[]): Command {
       minGiven: values.min !== undefined,
       failOn: parseRate(values['fail-on'], '--fail-on')
     }
+  }
+  if (name === 'report') {
+    if (files.length !== 1) throw new Error('report needs one incident bundle (.tar.gz from GET /incident).')
+    return { name, bundle: files[0]! }
   }
   if (name !== 'diff') throw new Error(name === undefined ? 'Missing command.' : `Unknown command "${name}".`)
   const [before, after, ...extra] = files

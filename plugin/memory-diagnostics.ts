@@ -22,6 +22,7 @@ import { createRouteAccess } from './route-access.js'
 import { gcStatsRoute } from './routes/gc-stats.js'
 import { heapProfileRoutes } from './routes/heap-profile.js'
 import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
+import { incidentRoute } from './routes/incident.js'
 import { createTrendMonitor } from './trend/monitor.js'
 import { memoryRoute } from './routes/memory.js'
 import { metricsRoute } from './routes/metrics.js'
@@ -168,6 +169,23 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     metrics
   })
   gcStatsRoute(instance, { recorder, access, rateLimit: options.rateLimit.gcStats })
+  incidentRoute(instance, {
+    access,
+    rateLimit: options.rateLimit.snapshotFiles,
+    sources: {
+      dir: snapshotDir,
+      options,
+      memory: () => {
+        const reading = probe.read()
+        return { ...reading, trend: trend.report(), heapProfile: profiler.status() }
+      },
+      gcStats: () => recorder.stats(),
+      trend: () => trend.report(),
+      history: () => trend.history(),
+      series: () => trend.series(),
+      captures: () => capturer?.records() ?? []
+    }
+  })
   if (options.metrics?.route === true) {
     metricsRoute(instance, {
       registry: options.metrics.registry,

@@ -1,8 +1,9 @@
 import { getHeapStatistics } from 'node:v8'
-import { createMemorySampler } from './sampler.js'
+import { createMemorySampler, SAMPLED_FIELDS } from './sampler.js'
+import type { SampledField } from './sampler.js'
 import { judgeTrend } from './verdict.js'
 import type { ResolvedTrendThresholds } from '../types/options.js'
-import type { MemoryLimits, TrendReport } from '../types/trend.js'
+import type { MemoryLimits, TimedValue, TrendReport } from '../types/trend.js'
 
 export interface TrendMonitorOptions {
   intervalMs: number
@@ -23,6 +24,12 @@ export interface VerdictChange {
   reason: string
 }
 
+export interface TrendSeries {
+  windowMs: number
+  samples: Record<SampledField, TimedValue[]>
+  majorGcHeap: TimedValue[]
+}
+
 // At one change per confirmation (a few samples) a day of flapping would be thousands: the last
 // ones tell the story.
 const HISTORY_LENGTH = 100
@@ -34,6 +41,8 @@ export interface TrendMonitor {
   lastMajorGcHeapBytes (): number | null
   /** For the GC observer: called right after each GC. */
   recordGc (major: boolean): void
+  /** The samples of the trend window, by field, and the heap after each major GC in it. */
+  series (): TrendSeries
   /** The verdict's changes, oldest first, the last HISTORY_LENGTH of them. */
   history (): readonly VerdictChange[]
   stop (): void
@@ -79,6 +88,11 @@ export function createTrendMonitor (options: TrendMonitorOptions): TrendMonitor 
     report: () => current ?? assess(),
     lastMajorGcHeapBytes: () => lastMajorGcHeap,
     history: () => history,
+    series () {
+      const since = Date.now() - thresholds.windowMs
+      const samples = Object.fromEntries(SAMPLED_FIELDS.map((field) => [field, sampler.series(field, since)])) as Record<SampledField, TimedValue[]>
+      return { windowMs: thresholds.windowMs, samples, majorGcHeap: sampler.majorGcSeries(since) }
+    },
     recordGc (major) {
       const heapUsed = getHeapStatistics().used_heap_size
       if (major) lastMajorGcHeap = heapUsed
