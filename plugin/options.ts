@@ -115,21 +115,21 @@ function resolveMetrics (metrics: MetricsOptions | undefined): ResolvedOptions['
 }
 
 function resolveCapture (capture: CaptureOptions | false | undefined): ResolvedOptions['capture'] {
-  if (capture === false || capture === undefined) return null
-  optionalObject(capture, 'capture')
+  const given = capture === false ? undefined : optionalObject(capture, 'capture')
+  if (given === undefined) return null
   const defaults = DEFAULTS.capture
-  const share = capture.containerShare === undefined ? defaults.containerShare : capture.containerShare
+  const share = given.containerShare === undefined ? defaults.containerShare : given.containerShare
   if (share !== null && (typeof share !== 'number' || !(share > 0 && share <= 1))) {
     throw new InvalidOptionError(`\`capture.containerShare\` must be a number in (0, 1] or null, got ${String(share)}`)
   }
   return {
-    onVerdict: booleanOption(capture.onVerdict, defaults.onVerdict, 'capture.onVerdict'),
+    onVerdict: booleanOption(given.onVerdict, defaults.onVerdict, 'capture.onVerdict'),
     containerShare: share,
-    maxSnapshots: nonNegativeInteger(capture.maxSnapshots, defaults.maxSnapshots, 'capture.maxSnapshots'),
-    spacingMs: positiveInteger(capture.spacingMs, defaults.spacingMs, 'capture.spacingMs'),
-    periodMs: positiveInteger(capture.periodMs, defaults.periodMs, 'capture.periodMs'),
-    startAfterMs: nonNegativeInteger(capture.startAfterMs, defaults.startAfterMs, 'capture.startAfterMs'),
-    heapProfile: booleanOption(capture.heapProfile, defaults.heapProfile, 'capture.heapProfile')
+    maxSnapshots: nonNegativeInteger(given.maxSnapshots, defaults.maxSnapshots, 'capture.maxSnapshots'),
+    spacingMs: positiveInteger(given.spacingMs, defaults.spacingMs, 'capture.spacingMs'),
+    periodMs: positiveInteger(given.periodMs, defaults.periodMs, 'capture.periodMs'),
+    startAfterMs: nonNegativeInteger(given.startAfterMs, defaults.startAfterMs, 'capture.startAfterMs'),
+    heapProfile: booleanOption(given.heapProfile, defaults.heapProfile, 'capture.heapProfile')
   }
 }
 
