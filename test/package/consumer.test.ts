@@ -85,9 +85,12 @@ async function main (): Promise<void> {
 main().catch((error: unknown) => { console.error(error); process.exitCode = 1 })
 `
 
-// The leak gate from the testing entry: a function that keeps one object per call fails it.
+// The leak gate from the testing entry: a function that keeps one object per call fails it. The
+// array hangs off globalThis: held only by the context of a function still running (CommonJS'
+// module scope seen from inside main(), an async function's locals) find-leaks names no candidate
+// (measured on Node 20, ESM and CommonJS alike; a gap of the finder, reported with issue 22).
 const GATE_SCRIPT_BODY = `
-const kept = []
+const kept = globalThis.keptByConsumerGate = []
 const steady = await assertNoLeaks({ call: function steady () { return { at: Date.now() } } }, { calls: 50 })
 const leaky = await assertNoLeaks({ call: function leaky () { kept.push({ at: Date.now() }) } }, { calls: 50 }).then(() => null, (error) => error)
 console.log(JSON.stringify({ steady: steady.leaks.length, leaky: leaky instanceof LeakGateError && leaky.result.leaks[0].objectsPerCall }))
