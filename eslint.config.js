@@ -2,7 +2,7 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 import { importX } from 'eslint-plugin-import-x'
 import neostandard from 'neostandard'
 
-const SOURCES = ['{plugin,analysis,load,demo-app,bench,test}/**/*.ts']
+const SOURCES = ['{plugin,analysis,testing,load,demo-app,bench,test}/**/*.ts']
 
 export default [
   ...neostandard({

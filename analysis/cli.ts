@@ -9,8 +9,10 @@ import { findGrowingSites } from './heap-profile/find-growing-sites.js'
 import { formatGrowingSites } from './heap-profile/format-growing-sites.js'
 import type { HeapDiffSortKey } from './diff.js'
 import { findLeaks } from './find-leaks.js'
+import type { LeakReport } from './find-leaks.js'
 import { formatHeapDiff } from './format.js'
 import { formatLeakReport } from './format-leaks.js'
+import { renderIncidentReport } from './incident-report.js'
 import type { ReadProgress } from './read-snapshot.js'
 
 /** Where the CLI writes; `process` by default, a fake in tests. */
@@ -57,6 +59,9 @@ Options:
   --top N      show the N first candidates (default ${DEFAULT_CANDIDATES})
   --min N      a candidate needs N new objects alive from every interval (default 1)
   --json       print the report as JSON
+  --fail-on N  exit 1 when a candidate keeps more than N objects per request of a
+               route (needs snapshots taken through the plugin, which carry request
+               counts); for CI scripts
   -h, --help   show this help
 
 Usage: fastify-memory-diagnostics find-leaks <a.heapprofile[.gz]> [<b> <c> ...] [options]
@@ -68,6 +73,12 @@ handler is on it, per request. One profile shows live bytes by site since
 sampling began, which cannot tell growth.
 
 Options: --top N, --json
+
+Usage: fastify-memory-diagnostics report <incident.tar.gz>
+
+Renders an incident bundle (GET /incident) offline: its summary.md, with the
+find-leaks answer on the snapshots (or profiles) inside it when there are two
+or more (GET /incident?files=true).
 `
 
 interface DiffCommand {
@@ -88,13 +99,21 @@ interface FindLeaksCommand {
   readonly top: number
   readonly min: number
   readonly minGiven: boolean
+  /** Objects per request above which the command exits 1. */
+  readonly failOn: number | null
 }
 
-type Command = DiffCommand | FindLeaksCommand | { readonly name: 'help' }
+interface ReportCommand {
+  readonly name: 'report'
+  readonly bundle: string
+}
+
+type Command = DiffCommand | FindLeaksCommand | ReportCommand | { readonly name: 'help' }
 
 /**
  * `fastify-memory-diagnostics diff before after` or `find-leaks a b [c ...]`. Returns the exit
- * code: 0 done, 1 a file could not be read or is not a complete snapshot, 2 bad usage.
+ * code: 0 done, 1 a file could not be read or is not a complete snapshot (or, with `--fail-on`,
+ * a candidate grows faster than allowed), 2 bad usage (or snapshots `--fail-on` cannot judge).
  */
 export async function main (argv: readonly string[], streams: CliStreams = process): Promise<number> {
   let command: Command
@@ -115,32 +134,50 @@ export async function main (argv: readonly string[], streams: CliStreams = proce
   }
   const progress = new ProgressLine(streams.stderr)
   try {
-    streams.stdout.write(await run(command, progress))
-    return 0
+    const { text, exitCode, problem } = await run(command, progress)
+    streams.stdout.write(text)
+    if (problem !== undefined) streams.stderr.write(`fastify-memory-diagnostics ${command.name}: ${problem}\n`)
+    return exitCode
   } catch (err) {
     progress.clear()
     streams.stderr.write(`fastify-memory-diagnostics ${command.name}: ${(err as Error).message}\n`)
-    return 1
+    return err instanceof UsageError ? 2 : 1
   }
 }
 
-async function run (command: DiffCommand | FindLeaksCommand, progress: ProgressLine): Promise<string> {
-  if (command.name === 'find-leaks' && await filesKind(command.files) === 'heap-profile') {
-    if (command.minGiven) throw new Error('--min counts snapshot objects: it is no option for heap profiles')
-    const report = await findGrowingSites(command.files, { top: command.top })
-    return command.json ? `${JSON.stringify(report, null, 2)}\n` : formatGrowingSites(report)
-  }
+/** Input the command understood but cannot judge: exit code 2, as bad usage. */
+class UsageError extends Error {}
 
-  if (command.name === 'diff') {
-    const diff = await diffHeapSnapshots(command.before, command.after, {
-      top: command.top,
-      retainerPaths: command.paths,
-      sortBy: command.sortBy,
-      retainedSizes: command.retained,
-      onProgress: (p) => progress.update(`${p.snapshot} snapshot`, p.file, p)
-    })
-    progress.clear()
-    return command.json ? `${JSON.stringify(diff, null, 2)}\n` : formatHeapDiff(diff)
+interface Outcome {
+  readonly text: string
+  readonly exitCode: number
+  /** Why the exit code is not 0, for stderr. */
+  readonly problem?: string
+}
+
+async function run (command: DiffCommand | FindLeaksCommand | ReportCommand, progress: ProgressLine): Promise<Outcome> {
+  if (command.name === 'report') return { text: await renderIncidentReport(command.bundle), exitCode: 0 }
+  return command.name === 'diff' ? { text: await runDiff(command, progress), exitCode: 0 } : await runFindLeaks(command, progress)
+}
+
+async function runDiff (command: DiffCommand, progress: ProgressLine): Promise<string> {
+  const diff = await diffHeapSnapshots(command.before, command.after, {
+    top: command.top,
+    retainerPaths: command.paths,
+    sortBy: command.sortBy,
+    retainedSizes: command.retained,
+    onProgress: (p) => progress.update(`${p.snapshot} snapshot`, p.file, p)
+  })
+  progress.clear()
+  return command.json ? `${JSON.stringify(diff, null, 2)}\n` : formatHeapDiff(diff)
+}
+
+async function runFindLeaks (command: FindLeaksCommand, progress: ProgressLine): Promise<Outcome> {
+  if (await filesKind(command.files) === 'heap-profile') {
+    if (command.minGiven) throw new Error('--min counts snapshot objects: it is no option for heap profiles')
+    if (command.failOn !== null) throw new UsageError('--fail-on counts snapshot objects per request: it is no option for heap profiles')
+    const report = await findGrowingSites(command.files, { top: command.top })
+    return { text: command.json ? `${JSON.stringify(report, null, 2)}\n` : formatGrowingSites(report), exitCode: 0 }
   }
   const report = await findLeaks(command.files, {
     top: command.top,
@@ -148,7 +185,15 @@ async function run (command: DiffCommand | FindLeaksCommand, progress: ProgressL
     onProgress: (p) => progress.update(`snapshot ${p.index + 1} of ${command.files.length}`, p.file, p)
   })
   progress.clear()
-  return command.json ? `${JSON.stringify(report, null, 2)}\n` : formatLeakReport(report)
+  const text = command.json ? `${JSON.stringify(report, null, 2)}\n` : formatLeakReport(report)
+  if (command.failOn === null) return { text, exitCode: 0 }
+  if (report.requestsPerInterval === undefined) {
+    throw new UsageError('--fail-on needs request counts in every snapshot (snapshots taken through the plugin\'s POST /heap-snapshot, of one process)')
+  }
+  const over = overLimit(report, command.failOn)
+  return over.length === 0
+    ? { text, exitCode: 0 }
+    : { text, exitCode: 1, problem: over.map((o) => `${o.className} grows ${o.perRequest.toFixed(2)} objects per request of ${o.route}, above --fail-on ${command.failOn}`).join('; ') }
 }
 
 function parseCommand (argv: readonly string[]): Command {
@@ -161,6 +206,7 @@ function parseCommand (argv: readonly string[]): Command {
       paths: { type: 'string' },
       sort: { type: 'string' },
       min: { type: 'string' },
+      'fail-on': { type: 'string' },
       retained: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
@@ -179,14 +225,21 @@ function parseCommand (argv: readonly string[]): Command {
       json: values.json,
       top: parseCount(values.top, DEFAULT_CANDIDATES, '--top', 1),
       min: parseCount(values.min, 1, '--min', 1),
-      minGiven: values.min !== undefined
+      minGiven: values.min !== undefined,
+      failOn: parseRate(values['fail-on'], '--fail-on')
     }
+  }
+  if (name === 'report') {
+    if (files.length !== 1) throw new Error('report needs one incident bundle (.tar.gz from GET /incident).')
+    return { name, bundle: files[0]! }
   }
   if (name !== 'diff') throw new Error(name === undefined ? 'Missing command.' : `Unknown command "${name}".`)
   const [before, after, ...extra] = files
   if (before === undefined || after === undefined) throw new Error('diff needs two snapshot files.')
   if (extra.length > 0) throw new Error(`Unexpected argument "${extra[0]}".`)
-  if (values.min !== undefined) throw new Error('--min is an option of find-leaks, not diff.')
+  for (const option of ['min', 'fail-on'] as const) {
+    if (values[option] !== undefined) throw new Error(`--${option} is an option of find-leaks, not diff.`)
+  }
   const sort = values.sort ?? 'sizeDelta'
   if (!SORT_KEYS.includes(sort)) throw new Error(`--sort must be one of ${SORT_KEYS.join(', ')}.`)
   return {
@@ -217,6 +270,34 @@ function parseCount (text: string | undefined, fallback: number, name: string, m
   const value = Number(text)
   if (!/^\d+$/.test(text) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${text}".`)
   return value
+}
+
+function parseRate (text: string | undefined, name: string): number | null {
+  if (text === undefined) return null
+  const value = Number(text)
+  if (!/^\d+(\.\d+)?$/.test(text) || !(value > 0)) throw new Error(`${name} must be a number of objects per request > 0, got "${text}".`)
+  return value
+}
+
+/**
+ * The candidates that keep more than `limit` objects per request of a route. Where the intervals
+ * could not tell the routes apart (ambiguous shares: each is what that route would keep alone),
+ * the smallest of those figures is used: what the route with most requests would keep alone, so
+ * that a busy route running beside a leak does not fail the gate on the leak's account.
+ */
+function overLimit (report: LeakReport, limit: number): Array<{ className: string, route: string, perRequest: number }> {
+  const over: Array<{ className: string, route: string, perRequest: number }> = []
+  for (const candidate of report.candidates) {
+    const shares = candidate.perRoute ?? []
+    const ambiguous = shares.filter((share) => share.ambiguous)
+    const judged = ambiguous.length > 0
+      ? [ambiguous.reduce((least, share) => (share.objectsPerRequest < least.objectsPerRequest ? share : least))]
+      : shares
+    for (const share of judged) {
+      if (share.objectsPerRequest > limit) over.push({ className: candidate.className, route: share.route, perRequest: share.objectsPerRequest })
+    }
+  }
+  return over
 }
 
 /** One line on stderr, rewritten as the files are read: "reading after snapshot (b.heapsnapshot): 42%". */

@@ -61,6 +61,15 @@ export const DEFAULTS = {
       minConfidence: 0.8
     }
   },
+  capture: {
+    onVerdict: true,
+    containerShare: 0.85,
+    maxSnapshots: 3,
+    spacingMs: 5 * MINUTE,
+    periodMs: 24 * HOUR,
+    startAfterMs: 5 * MINUTE,
+    heapProfile: true
+  },
   metrics: { route: false, auth: true },
   upload: {
     prefix: '',
@@ -86,6 +95,7 @@ export const DEFAULTS = {
   trend: Defaults<Omit<ResolvedOptions['trend'], 'thresholds'>> & {
     thresholds: Defaults<Omit<ResolvedTrendThresholds, 'minSpanMs'>> & { minSpanMs: (windowMs: number) => number }
   }
+  capture: Defaults<Exclude<ResolvedOptions['capture'], null>>
   metrics: Defaults<Omit<Exclude<ResolvedOptions['metrics'], null>, 'registry'>>
   upload: Defaults<Required<Omit<Exclude<ResolvedOptions['upload'], null>, 'bucket' | 'endpoint' | 'region' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId' | 'presignExpiresSeconds'>>>
   cgroup: Defaults<ResolvedOptions['cgroup']>

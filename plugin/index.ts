@@ -6,6 +6,7 @@ export type { ErrorBody } from './error-handler.js'
 export type {
   AuthOptions,
   AuthStrategy,
+  CaptureOptions,
   GcOptions,
   HeapProfileOptions,
   MemoryDiagnosticsOptions,

@@ -2,6 +2,10 @@ import { getHeapStatistics } from 'node:v8'
 import type { FastifyInstance } from 'fastify'
 import { openCgroupProbe } from './cgroup.js'
 import { diagnosticsErrorHandler } from './error-handler.js'
+import { createCapturer } from './capture/capturer.js'
+import type { Capturer } from './capture/capturer.js'
+import { snapshotBudget } from './capture/policy.js'
+import { captureUploads } from './capture/sink.js'
 import { createGcRecorder } from './gc-recorder.js'
 import { InvalidOptionError } from './errors.js'
 import { createHandlerLocations } from './heap-profile/handler-locations.js'
@@ -18,6 +22,7 @@ import { createRouteAccess } from './route-access.js'
 import { gcStatsRoute } from './routes/gc-stats.js'
 import { heapProfileRoutes } from './routes/heap-profile.js'
 import { heapSnapshotRoutes } from './routes/heap-snapshot.js'
+import { incidentRoute } from './routes/incident.js'
 import { createTrendMonitor } from './trend/monitor.js'
 import { memoryRoute } from './routes/memory.js'
 import { metricsRoute } from './routes/metrics.js'
@@ -54,8 +59,11 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
 
   const cgroup = openCgroupProbe(options.cgroup.root, options.cgroup.procSelfCgroup)
   const probe = createMemoryProbe(cgroup)
+  // set once the snapshot lifecycle it needs exists, below
+  let capturer: Capturer | null = null
   const trend = createTrendMonitor({
     ...options.trend,
+    onReport: (report) => capturer?.observe(report),
     readLimits () {
       const container = cgroup.read()
       return { heapLimitBytes: getHeapStatistics().heap_size_limit, containerLimitBytes: container.limitBytes, containerUsageBytes: container.usageBytes }
@@ -88,6 +96,26 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   const locateHandlers = createHandlerLocations(postInspector)
   const profileSettings = { intervalBytes: options.heapProfile.intervalBytes, stackDepth: options.heapProfile.stackDepth }
   snapshots.applyRetention(instance.log)
+  if (options.capture !== null) {
+    const uploads = captureUploads(objectStore, upload, instance.log)
+    capturer = createCapturer({
+      settings: options.capture,
+      budget: snapshotBudget(options.rateLimit.takeSnapshot),
+      dir: snapshotDir,
+      snapshots,
+      ensureSampling: () => !profiler.start(profileSettings),
+      readProfile () {
+        const { profile, settings, since } = profiler.read()
+        return profileDocument({ profile, settings, since, takenAt: new Date(), counts: requestCounter.counts(), handlers: locateHandlers(requestCounter.handlers()), sourceMaps: false })
+      },
+      readContainer: () => cgroup.read(),
+      log: instance.log,
+      sink: uploads.profile,
+      uploadSnapshot: uploads.snapshot,
+      maxFiles,
+      maxAgeMs
+    })
+  }
   let stopped = false
   // Once only: after a failed registration, close() still runs the onClose hook below, and a
   // second close of the cgroup's descriptors could close someone else's file reusing the number.
@@ -95,6 +123,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     if (stopped) return
     stopped = true
     objectStore?.close().catch((error: unknown) => { instance.log.warn({ err: error }, 'fastify-memory-diagnostics: closing the object store client failed') })
+    capturer?.stop()
     profiler.stop()
     requestCounter.stop()
     recorder.stop()
@@ -104,6 +133,8 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
   instance.addHook('onClose', async function stopDiagnostics () {
     // The metrics read the probes closed below, and the same registry may get a new instance.
     metrics?.unregister()
+    capturer?.stop()
+    await capturer?.idle()
     // uploads in flight are aborted (their multipart uploads too), so that the lock is released soon
     await objectStore?.close()
     await snapshots.idle()
@@ -155,6 +186,23 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     metrics
   })
   gcStatsRoute(instance, { recorder, access, rateLimit: options.rateLimit.gcStats })
+  incidentRoute(instance, {
+    access,
+    rateLimit: options.rateLimit.snapshotFiles,
+    sources: {
+      dir: snapshotDir,
+      options,
+      memory: () => {
+        const reading = probe.read()
+        return { ...reading, trend: trend.report(), heapProfile: profiler.status() }
+      },
+      gcStats: () => recorder.stats(),
+      trend: () => trend.report(),
+      history: () => trend.history(),
+      series: () => trend.series(),
+      captures: () => capturer?.records() ?? []
+    }
+  })
   if (options.metrics?.route === true) {
     metricsRoute(instance, {
       registry: options.metrics.registry,

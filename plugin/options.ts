@@ -6,7 +6,7 @@ import { booleanOption, integerBetween, nonNegativeInteger, optionalObject, posi
 import { HEAP_PROFILE_LIMITS } from './heap-profile/limits.js'
 import { resolveTrendThresholds } from './trend/thresholds.js'
 import { resolveUpload } from './upload/upload-options.js'
-import type { AuthOptions, GcOptions, HeapProfileOptions, MemoryDiagnosticsOptions, MetricsOptions, RateLimitOptions, ResolvedAuth, ResolvedOptions, ResolvedRedaction, ResolvedSnapshot, RouteRateLimit, SnapshotOptions, TrendOptions } from './types/options.js'
+import type { AuthOptions, CaptureOptions, GcOptions, HeapProfileOptions, MemoryDiagnosticsOptions, MetricsOptions, RateLimitOptions, ResolvedAuth, ResolvedOptions, ResolvedRedaction, ResolvedSnapshot, RouteRateLimit, SnapshotOptions, TrendOptions } from './types/options.js'
 
 const MIN_TOKEN_LENGTH = 16
 
@@ -22,6 +22,7 @@ export function resolveOptions (opts: MemoryDiagnosticsOptions | undefined): Res
     snapshot: resolveSnapshot(opts.snapshot),
     heapProfile: resolveHeapProfile(opts.heapProfile),
     trend: resolveTrend(opts.trend),
+    capture: resolveCapture(opts.capture),
     metrics: resolveMetrics(opts.metrics),
     upload: resolveUpload(opts.upload),
     cgroup: resolveCgroup(opts.cgroup)
@@ -112,6 +113,25 @@ function resolveMetrics (metrics: MetricsOptions | undefined): ResolvedOptions['
     registry,
     route: booleanOption(metrics.route, DEFAULTS.metrics.route, 'metrics.route'),
     auth: booleanOption(metrics.auth, DEFAULTS.metrics.auth, 'metrics.auth')
+  }
+}
+
+function resolveCapture (capture: CaptureOptions | false | undefined): ResolvedOptions['capture'] {
+  const given = capture === false ? undefined : optionalObject(capture, 'capture')
+  if (given === undefined) return null
+  const defaults = DEFAULTS.capture
+  const share = given.containerShare === undefined ? defaults.containerShare : given.containerShare
+  if (share !== null && (typeof share !== 'number' || !(share > 0 && share <= 1))) {
+    throw new InvalidOptionError(`\`capture.containerShare\` must be a number in (0, 1] or null, got ${String(share)}`)
+  }
+  return {
+    onVerdict: booleanOption(given.onVerdict, defaults.onVerdict, 'capture.onVerdict'),
+    containerShare: share,
+    maxSnapshots: nonNegativeInteger(given.maxSnapshots, defaults.maxSnapshots, 'capture.maxSnapshots'),
+    spacingMs: positiveInteger(given.spacingMs, defaults.spacingMs, 'capture.spacingMs'),
+    periodMs: positiveInteger(given.periodMs, defaults.periodMs, 'capture.periodMs'),
+    startAfterMs: nonNegativeInteger(given.startAfterMs, defaults.startAfterMs, 'capture.startAfterMs'),
+    heapProfile: booleanOption(given.heapProfile, defaults.heapProfile, 'capture.heapProfile')
   }
 }
 

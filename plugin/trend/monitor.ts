@@ -1,8 +1,9 @@
 import { getHeapStatistics } from 'node:v8'
-import { createMemorySampler } from './sampler.js'
+import { createMemorySampler, SAMPLED_FIELDS } from './sampler.js'
+import type { SampledField } from './sampler.js'
 import { judgeTrend } from './verdict.js'
 import type { ResolvedTrendThresholds } from '../types/options.js'
-import type { MemoryLimits, TrendReport } from '../types/trend.js'
+import type { MemoryLimits, TimedValue, TrendReport } from '../types/trend.js'
 
 export interface TrendMonitorOptions {
   intervalMs: number
@@ -11,7 +12,27 @@ export interface TrendMonitorOptions {
   thresholds: ResolvedTrendThresholds
   /** The heap and container limits for the time to the limit. */
   readLimits: () => MemoryLimits
+  /** Called after each assessment (the evidence capture watches the verdict turn here). */
+  onReport?: (report: TrendReport) => void
 }
+
+/** A change of the verdict, for the postmortem. */
+export interface VerdictChange {
+  /** ISO 8601. */
+  at: string
+  verdict: TrendReport['verdict']
+  reason: string
+}
+
+export interface TrendSeries {
+  windowMs: number
+  samples: Record<SampledField, TimedValue[]>
+  majorGcHeap: TimedValue[]
+}
+
+// At one change per confirmation (a few samples) a day of flapping would be thousands: the last
+// ones tell the story.
+const HISTORY_LENGTH = 100
 
 export interface TrendMonitor {
   /** The verdict judged at the last sample (never computed on the request path). */
@@ -20,6 +41,10 @@ export interface TrendMonitor {
   lastMajorGcHeapBytes (): number | null
   /** For the GC observer: called right after each GC. */
   recordGc (major: boolean): void
+  /** The samples of the trend window, by field, and the heap after each major GC in it. */
+  series (): TrendSeries
+  /** The verdict's changes, oldest first, the last HISTORY_LENGTH of them. */
+  history (): readonly VerdictChange[]
   stop (): void
 }
 
@@ -31,6 +56,7 @@ export function createTrendMonitor (options: TrendMonitorOptions): TrendMonitor 
   const { thresholds } = options
   let current: TrendReport | null = null
   let lastMajorGcHeap: number | null = null
+  const history: VerdictChange[] = []
 
   function assess (): TrendReport {
     const now = Date.now()
@@ -48,6 +74,11 @@ export function createTrendMonitor (options: TrendMonitorOptions): TrendMonitor 
       threads: sampler.series('threads', since),
       limits: options.readLimits()
     }, thresholds, current)
+    if (history.at(-1)?.verdict !== current.verdict) {
+      history.push({ at: new Date(now).toISOString(), verdict: current.verdict, reason: current.reason })
+      if (history.length > HISTORY_LENGTH) history.shift()
+    }
+    options.onReport?.(current)
     return current
   }
 
@@ -56,6 +87,12 @@ export function createTrendMonitor (options: TrendMonitorOptions): TrendMonitor 
   return {
     report: () => current ?? assess(),
     lastMajorGcHeapBytes: () => lastMajorGcHeap,
+    history: () => history,
+    series () {
+      const since = Date.now() - thresholds.windowMs
+      const samples = Object.fromEntries(SAMPLED_FIELDS.map((field) => [field, sampler.series(field, since)])) as Record<SampledField, TimedValue[]>
+      return { windowMs: thresholds.windowMs, samples, majorGcHeap: sampler.majorGcSeries(since) }
+    },
     recordGc (major) {
       const heapUsed = getHeapStatistics().used_heap_size
       if (major) lastMajorGcHeap = heapUsed

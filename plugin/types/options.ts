@@ -325,6 +325,12 @@ export interface MemoryDiagnosticsOptions {
   trend?: TrendOptions
   /** Upload heap snapshots and heap profiles to an S3-compatible bucket. Left out, nothing leaves the process. */
   upload?: UploadOptions
+  /**
+   * Evidence gathered by the plugin itself when the verdict turns (opt-in): a heap profile at once,
+   * heap snapshots spaced for find-leaks, when the guard and the snapshot rate limit allow.
+   * `false` or absent: never.
+   */
+  capture?: CaptureOptions | false
   /** Prometheus metrics on a prom-client registry, and an optional `GET /metrics` route. */
   metrics?: MetricsOptions
   /**
@@ -335,6 +341,47 @@ export interface MemoryDiagnosticsOptions {
   cgroup?: { root?: string, procSelfCgroup?: string }
 }
 
+export interface CaptureOptions {
+  /**
+   * Capture when the trend verdict becomes `growing-heap` or `growing-native`.
+   * @defaultValue `true`
+   */
+  onVerdict?: boolean
+  /**
+   * Capture when the container's memory use passes this share of its limit (0 < share <= 1);
+   * `null` never. No effect without a container limit.
+   * @defaultValue `0.85`
+   */
+  containerShare?: number | null
+  /**
+   * Heap snapshots captured at most over `periodMs`, counted across restarts (the captures are
+   * recorded in the snapshot directory): three make find-leaks surest.
+   * @defaultValue `3`
+   */
+  maxSnapshots?: number
+  /**
+   * Time between two captures. Raised to what the `takeSnapshot` rate limit allows (its window over
+   * its max) when that is longer.
+   * @defaultValue `300000`
+   */
+  spacingMs?: number
+  /**
+   * The period over which `maxSnapshots` counts.
+   * @defaultValue `86400000`
+   */
+  periodMs?: number
+  /**
+   * Nothing is captured before the process has run this long (its start is often a climb).
+   * @defaultValue `300000`
+   */
+  startAfterMs?: number
+  /**
+   * Write a sampling heap profile with each capture (sampling starts at the first, if it did not run).
+   * @defaultValue `true`
+   */
+  heapProfile?: boolean
+}
+
 /** An options group with every default filled in. */
 type Filled<T> = { [K in keyof T]-?: Exclude<T[K], undefined> }
 
@@ -343,6 +390,7 @@ export type ResolvedSnapshot = Filled<Omit<SnapshotOptions, 'redact'>> & { redac
 /** `upload` checked, its defaults filled; what the SDK reads itself (endpoint, region...) stays optional. */
 export type ResolvedUpload = Filled<Pick<UploadOptions, 'bucket' | 'prefix' | 'forcePathStyle' | 'removeLocalAfterUpload' | 'retries' | 'retryDelayMs' | 'timeoutMs' | 'partSizeBytes' | 'queueSize'>> &
   Pick<UploadOptions, 'endpoint' | 'region' | 'storageClass' | 'serverSideEncryption' | 'sseKmsKeyId'> & { presignExpiresSeconds: number | null }
+export type ResolvedCapture = Filled<Omit<CaptureOptions, 'containerShare'>> & { containerShare: number | null }
 
 export interface ResolvedOptions {
   auth: ResolvedAuth | false
@@ -353,6 +401,7 @@ export interface ResolvedOptions {
   snapshot: ResolvedSnapshot
   heapProfile: Filled<HeapProfileOptions>
   trend: Filled<Omit<TrendOptions, 'thresholds'>> & { thresholds: ResolvedTrendThresholds }
+  capture: ResolvedCapture | null
   metrics: Filled<MetricsOptions> | null
   upload: ResolvedUpload | null
   cgroup: Filled<NonNullable<MemoryDiagnosticsOptions['cgroup']>>

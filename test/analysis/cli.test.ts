@@ -226,6 +226,29 @@ t.test('find-leaks over three snapshots', async (t) => {
     }
   })
 
+  t.test('--fail-on: exit 1 when a candidate keeps more objects per request of a route, 0 below, 2 when it cannot judge', async (t) => {
+    const failing = await inProcess(['find-leaks', ...files, '--fail-on', '0.5'], false)
+    t.equal(failing.code, 1, 'Visitor: 1 per POST /leak, above 0.5')
+    t.match(failing.stdout, /\n\d+\. Visitor: 100 alive/, 'the report is printed as without the option')
+    t.match(failing.stderr, /^fastify-memory-diagnostics find-leaks: .*Visitor grows 1\.00 objects per request of POST \/leak, above --fail-on 0\.5/)
+    t.notMatch(failing.stderr, /GET \/ok/, 'the route that keeps nothing is not blamed')
+    const passing = await inProcess(['find-leaks', ...files, '--fail-on', '3'], false)
+    t.equal(passing.code, 0, 'nothing keeps more than 3 per request')
+    t.equal(passing.stderr, '')
+    const unmarked = await writeLeakSeries(dir, { snapshots: 3, perRound: 20, prefix: 'unmarked' })
+    const blind = await inProcess(['find-leaks', ...unmarked, '--fail-on', '0.5'], false)
+    t.equal(blind.code, 2, 'snapshots without request counts cannot be judged per request')
+    t.match(blind.stderr, /--fail-on needs request counts in every snapshot/)
+    for (const value of ['0', '-1', 'many', '1e3']) {
+      const bad = await inProcess(['find-leaks', ...files, `--fail-on=${value}`], false)
+      t.equal(bad.code, 2, `--fail-on ${value}`)
+      t.match(bad.stderr, /^--fail-on must be a number of objects per request > 0/)
+    }
+    const onDiff = await inProcess(['diff', ...files.slice(0, 2), '--fail-on', '1'], false)
+    t.equal(onDiff.code, 2)
+    t.match(onDiff.stderr, /^--fail-on is an option of find-leaks, not diff\./)
+  })
+
   t.test('progress names each snapshot on a terminal', async (t) => {
     const run = await inProcess(['find-leaks', ...files], true)
     t.equal(run.code, 0)

@@ -25,7 +25,8 @@ const GROUPS: Record<string, string> = {
   TrendOptions: 'trend',
   TrendThresholds: 'trend.thresholds',
   MetricsOptions: 'metrics',
-  UploadOptions: 'upload'
+  UploadOptions: 'upload',
+  CaptureOptions: 'capture'
 }
 
 /** Every `@defaultValue` of the option interfaces, by option path: the first code span of the tag. */

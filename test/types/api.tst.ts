@@ -1,11 +1,11 @@
-// The API report: the exact runtime exports of `.` and `./analysis`, the error codes, and the
+// The API report: the exact runtime exports of `.`, `./analysis` and `./testing`, the error codes, and the
 // shape of the key report and option types. Adding, renaming or removing any of them fails
 // here, so that the public surface changes only on purpose (and the change shows in this file).
 import { describe, expect, test } from 'tstyche'
 import type * as Plugin from '../../plugin/index.js'
 import type * as Analysis from '../../analysis/index.js'
 import type {
-  AuthOptions, AuthStrategy, ContainerMemory, ErrorBody, EstimateBasis, GcKind, GcOptions, GcPeriod, GcStats,
+  AuthOptions, AuthStrategy, CaptureOptions, ContainerMemory, ErrorBody, EstimateBasis, GcKind, GcOptions, GcPeriod, GcStats,
   HeadroomSource, HeadroomVerdict, HeapProfileOptions, HeapProfileStatus, ProfilerMemory, HeapTrend, MemoryDiagnosticsOptions, MemoryLimit, MemoryReading, MemoryReport,
   MetricsOptions, MetricsRegistry, OutsideHeap, PauseStats, RateLimitOptions, RedactOptions, RedactionReport, RetainedMemory, Allocator, RouteRateLimit,
   SeriesTrend, SnapshotCost, SnapshotEstimate, SnapshotOptions, SnapshotStatus, SystemMemory, TimeToLimit,
@@ -17,6 +17,8 @@ import type {
   LeakSnapshotSummary, LeakStep, ParseHeapSnapshotOptions, ReadProgress, RequestCounts, RetainerPath, RetainerStep,
   RouteShare, SnapshotSummary, AppCallSite, FindGrowingSitesOptions, GrowingSite, GrowingSitesReport, HeapProfileSummary, SiteFrame, SiteRoute
 } from '../../analysis/index.js'
+import type * as Testing from '../../testing/index.js'
+import type { LeakGateOptions, LeakGateResult, LeakGateTarget } from '../../testing/index.js'
 
 describe('"."', () => {
   test('runtime exports', () => {
@@ -102,10 +104,12 @@ describe('"."', () => {
   })
 
   test('the options', () => {
-    expect<keyof MemoryDiagnosticsOptions>().type.toBe<'auth' | 'rateLimit' | 'gc' | 'snapshot' | 'heapProfile' | 'trend' | 'metrics' | 'upload' | 'cgroup'>()
+    expect<keyof MemoryDiagnosticsOptions>().type.toBe<'auth' | 'rateLimit' | 'gc' | 'snapshot' | 'heapProfile' | 'trend' | 'capture' | 'metrics' | 'upload' | 'cgroup'>()
     expect<MemoryDiagnosticsOptions['upload']>().type.toBe<UploadOptions | undefined>()
     expect<UploadOptions['serverSideEncryption']>().type.toBe<'AES256' | 'aws:kms' | 'aws:kms:dsse' | undefined>()
     expect<UploadReport>().type.toBe<UploadedObject | FailedUpload>()
+    expect<MemoryDiagnosticsOptions['capture']>().type.toBe<CaptureOptions | false | undefined>()
+    expect<keyof CaptureOptions>().type.toBe<'onVerdict' | 'containerShare' | 'maxSnapshots' | 'spacingMs' | 'periodMs' | 'startAfterMs' | 'heapProfile'>()
     expect<MemoryDiagnosticsOptions['heapProfile']>().type.toBe<HeapProfileOptions | undefined>()
     expect<keyof HeapProfileOptions>().type.toBe<'continuous' | 'intervalBytes' | 'stackDepth'>()
     expect<RateLimitOptions['heapProfile']>().type.toBe<RouteRateLimit | false | undefined>()
@@ -123,6 +127,18 @@ describe('"."', () => {
     expect<MemoryDiagnosticsOptions['metrics']>().type.toBe<MetricsOptions | undefined>()
     expect<keyof MetricsOptions>().type.toBe<'registry' | 'route' | 'auth'>()
     expect<MetricsOptions['registry']>().type.toBe<MetricsRegistry>()
+  })
+})
+
+describe('"./testing"', () => {
+  test('runtime exports', () => {
+    expect<keyof typeof Testing>().type.toBe<'assertNoLeaks' | 'measureLeaks' | 'LeakGateError'>()
+  })
+
+  test('the gate, its options and result', () => {
+    expect<typeof Testing.assertNoLeaks>().type.toBe<(target: LeakGateTarget, options?: LeakGateOptions) => Promise<LeakGateResult>>()
+    expect<keyof LeakGateOptions>().type.toBe<'calls' | 'warmUp' | 'threshold' | 'dir' | 'label'>()
+    expect<Testing.LeakGateError['result']>().type.toBe<LeakGateResult>()
   })
 })
 
