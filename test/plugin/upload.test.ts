@@ -3,6 +3,7 @@
 // byte with what the process wrote.
 import { existsSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
+import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import t from 'tap'
@@ -128,6 +129,34 @@ t.test('uploads', async (t) => {
     t.match(refused.json(), { code: 'FST_MEMDIAG_INVALID_REQUEST', message: /no object store is configured/ })
     const profile = await app.inject({ method: 'POST', url: '/heap-profile/upload', headers })
     t.equal(profile.statusCode, 400)
+  })
+
+  t.test('capture: what the plugin gathers by itself goes to the bucket too (the snapshot within its job, the profile file)', async (t) => {
+    // the container at 60% of its 64 GiB limit, over capture.containerShare (a capture at the first
+    // judgement), with room left for the snapshot the guard lets through
+    const dir = t.testdir({
+      proc: '4:memory:/web\n0::/\n',
+      cgroup: { memory: { web: { 'memory.limit_in_bytes': '68719476736\n', 'memory.usage_in_bytes': '41231686041\n' } } }
+    })
+    const { app, logs } = await build(t, {
+      upload: { bucket: 'heaps', prefix: 'captured/', endpoint: s3.endpoint, forcePathStyle: true },
+      capture: { startAfterMs: 0, containerShare: 0.5, spacingMs: 1000 },
+      trend: { intervalMs: 100 },
+      cgroup: { root: join(dir, 'cgroup'), procSelfCgroup: join(dir, 'proc') }
+    })
+    const keys = async () => (await s3.client.send(new ListObjectsV2Command({ Bucket: 'heaps', Prefix: 'captured/' }))).Contents?.map((object) => object.Key!) ?? []
+    const deadline = Date.now() + 20_000
+    while (Date.now() < deadline && !((await keys()).some((key) => key.endsWith('.heapsnapshot.gz')) && (await keys()).some((key) => key.endsWith('.heapprofile.gz')))) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    const stored = await keys()
+    t.ok(stored.some((key) => new RegExp(`^captured/${host}/${process.pid}/heap-.+\\.heapsnapshot\\.gz$`).test(key)), `a captured snapshot uploaded: ${stored.join(', ')}`)
+    const profileKey = stored.find((key) => key.endsWith('.heapprofile.gz'))
+    t.ok(profileKey !== undefined, 'a captured heap profile uploaded')
+    if (profileKey !== undefined) t.ok(JSON.parse(gunzipSync(await s3.download('heaps', profileKey)).toString('utf8')).head !== undefined, 'a .heapprofile')
+    const captureLogs = logs.filter((line) => /capture/.test(line.msg)).map((line) => line.msg)
+    t.ok(captureLogs.some((msg) => /captured heap snapshot uploaded/.test(msg)), `the upload of the capture is logged: ${[...new Set(captureLogs)].join(' | ')}`)
+    await app.inject({ method: 'DELETE', url: '/heap-profile', headers })
   })
 
   t.test('the object store has no multipart upload left open', async (t) => {
