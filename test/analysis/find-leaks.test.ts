@@ -124,7 +124,7 @@ t.test('what a leaking object drags along is listed under it, not ranked on its 
   t.ok((first?.retainedBytes ?? 0) > draggedBytes && draggedBytes > 0, 'its bytes include what it drags')
   t.ok((dragged['Pool']?.bytes ?? 0) > 800 * 64 * 8, 'each Pool with its slots')
   t.equal(first?.retainedBytes, (first?.bytesPerInterval[0] ?? 0) + (first?.bytesPerInterval[1] ?? 0))
-  t.match(formatLeakReport(report), /\n1\. Conn: 400 alive, retaining [^\n]+\n[^\n]+\n[^\n]+\n {3}drags: 800 Pool \([^)]+\), /)
+  t.match(formatLeakReport(report), /\n1\. Conn: 400 alive, retaining [^\n]+\n {3}per interval: [^\n]+\n {3}held by: [^\n]+\n(?: {3}held in: [^\n]+\n)? {3}drags: 800 Pool \([^)]+\), /)
 
   const [sessions] = byClass(report, 'Session')
   t.same(sessions?.countPerInterval, [200, 200], 'what an old array holds as well stays a candidate of its own')
