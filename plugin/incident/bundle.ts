@@ -1,4 +1,4 @@
-import { createReadStream, readdirSync, statSync } from 'node:fs'
+import { closeSync, createReadStream, fstatSync, openSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
@@ -45,10 +45,20 @@ export function chooseFiles (files: readonly EvidenceFile[], wanted: boolean, ma
 
 /**
  * The bundle as a .tar.gz stream: `summary.md` first, then the JSON documents, then `files/` with
- * the evidence files streamed from disk (each at the size it had when listed: a file that changed
- * since fails the stream rather than write a corrupt entry).
+ * the evidence files streamed from disk through descriptors opened at once (each at its size then:
+ * a file that changed since fails the stream rather than write a corrupt entry).
  */
 export function incidentArchive (summary: string, documents: Record<string, unknown>, files: readonly EvidenceFile[]): Readable {
+  // Opened now, in the tick that listed them: retention or a capture may remove a file while the
+  // bundle streams (a captured profile beyond maxFiles), and an open descriptor still reads it.
+  const opened = files.flatMap((file) => {
+    try {
+      const fd = openSync(file.path, 'r')
+      return [{ file, fd, bytes: fstatSync(fd).size }]
+    } catch {
+      return [] // removed between the listing and now
+    }
+  })
   const archive = pack()
   const mtime = new Date()
   const gzip = createGzip({ level: 6 })
@@ -57,13 +67,18 @@ export function incidentArchive (summary: string, documents: Record<string, unkn
     for (const [name, value] of Object.entries(documents)) {
       archive.entry({ name, mtime, mode: 0o600 }, JSON.stringify(value, null, 2) + '\n')
     }
-    for (const file of files) {
-      const entry = archive.entry({ name: `files/${file.name}`, size: file.bytes, mtime, mode: 0o600 })
-      await pipeline(createReadStream(file.path), entry)
+    for (const one of opened) {
+      const { file, fd, bytes } = one
+      one.fd = -1 // the stream owns it now, and closes it
+      const entry = archive.entry({ name: `files/${file.name}`, size: bytes, mtime, mode: 0o600 })
+      await pipeline(createReadStream('', { fd, start: 0, end: Math.max(bytes - 1, 0), autoClose: true }), entry)
     }
     archive.finalize()
   }
-  fill().catch((error: unknown) => archive.destroy(error as Error))
+  fill().catch((error: unknown) => {
+    for (const { fd } of opened) if (fd >= 0) try { closeSync(fd) } catch {}
+    archive.destroy(error as Error)
+  })
   archive.pipe(gzip)
   archive.on('error', (error) => gzip.destroy(error))
   return gzip

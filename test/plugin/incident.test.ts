@@ -1,12 +1,14 @@
 // GET /incident through inject: the bundle's entries, the files only when asked, no secret in it,
 // the plugin's auth and query checks. Snapshots here are the small files of build(); the live
 // path (real snapshots, capture, report) is test/plugin/capture/incident-live.test.ts.
+import { unlinkSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import t from 'tap'
 import { extract } from 'tar-stream'
 import { AUTH, build, TOKEN } from '../helpers/build-app.js'
+import { incidentArchive, listEvidence } from '../../plugin/incident/bundle.js'
 
 async function entries (gz: Buffer): Promise<Map<string, string>> {
   const found = new Map<string, string>()
@@ -50,4 +52,16 @@ t.test('GET /incident: auth and query checks as every route', async (t) => {
   const bad = await app.inject({ url: '/incident?files=maybe', headers: AUTH })
   t.equal(bad.statusCode, 400)
   t.equal((await app.inject({ url: '/incident?other=1', headers: AUTH })).statusCode, 400)
+})
+
+t.test('a file that retention removes while the bundle streams still arrives whole', async (t) => {
+  const dir = t.testdir({ 'capture-20261202T000000.000Z-0123456789abcdef.heapprofile': '{"head":{},"samples":[]}' })
+  const files = listEvidence(dir)
+  t.equal(files.length, 1)
+  const archive = incidentArchive('# summary\n', {}, files)
+  unlinkSync(files[0]!.path)
+  const chunks: Buffer[] = []
+  for await (const chunk of archive) chunks.push(chunk as Buffer)
+  const bundle = await entries(Buffer.concat(chunks))
+  t.equal(bundle.get('files/capture-20261202T000000.000Z-0123456789abcdef.heapprofile'), '{"head":{},"samples":[]}')
 })
