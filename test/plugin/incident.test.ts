@@ -2,24 +2,13 @@
 // the plugin's auth and query checks. Snapshots here are the small files of build(); the live
 // path (real snapshots, capture, report) is test/plugin/capture/incident-live.test.ts.
 import { unlinkSync } from 'node:fs'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { createGunzip } from 'node:zlib'
 import t from 'tap'
-import { extract } from 'tar-stream'
 import { AUTH, build, TOKEN } from '../helpers/build-app.js'
+import { tarEntries } from '../helpers/tar-entries.js'
 import { incidentArchive, listEvidence } from '../../plugin/incident/bundle.js'
 
 async function entries (gz: Buffer): Promise<Map<string, string>> {
-  const found = new Map<string, string>()
-  const reader = extract()
-  reader.on('entry', (header, stream, next) => {
-    const chunks: Buffer[] = []
-    stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer))
-    stream.on('end', () => { found.set(header.name, Buffer.concat(chunks).toString('utf8')); next() })
-  })
-  await pipeline(Readable.from([gz]), createGunzip(), reader)
-  return found
+  return new Map([...await tarEntries(gz)].map(([name, bytes]) => [name, bytes.toString('utf8')]))
 }
 
 t.test('GET /incident: a .tar.gz with summary.md first, the documents, the files only with ?files=true', async (t) => {

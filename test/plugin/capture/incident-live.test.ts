@@ -6,31 +6,16 @@ import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { pipeline } from 'node:stream/promises'
-import { createGunzip } from 'node:zlib'
-import { Readable } from 'node:stream'
 import autocannon from 'autocannon'
 import t from 'tap'
-import { extract } from 'tar-stream'
 import { startChildApp } from '../../helpers/child-app.js'
+import { tarEntries } from '../../helpers/tar-entries.js'
 import { tempDir } from '../../helpers/build-app.js'
 
 const TOKEN = 'incident-token-0123456789abcdef'
 const LOAD_SECONDS = Number(process.env.INCIDENT_LOAD_SECONDS ?? 90)
 
 t.setTimeout(240_000)
-
-async function entries (gz: Buffer): Promise<Map<string, Buffer>> {
-  const found = new Map<string, Buffer>()
-  const reader = extract()
-  reader.on('entry', (header, stream, next) => {
-    const chunks: Buffer[] = []
-    stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer))
-    stream.on('end', () => { found.set(header.name, Buffer.concat(chunks)); next() })
-  })
-  await pipeline(Readable.from([gz]), createGunzip(), reader)
-  return found
-}
 
 t.test('the leaking service ends with a bundle naming the culprit; the steady one captured nothing', async (t) => {
   const [leaky, steady] = await Promise.all(['quiet-leak', 'steady'].map((mode) =>
@@ -46,7 +31,7 @@ t.test('the leaking service ends with a bundle naming the culprit; the steady on
   const refused = await fetch(`${leaky!.url}/diag/incident`)
   t.equal(refused.status, 401, 'authenticated')
 
-  const [leak, control] = await Promise.all(bundles.map(entries))
+  const [leak, control] = await Promise.all(bundles.map(tarEntries))
   const history = JSON.parse(leak!.get('trend/verdict-history.json')!.toString()) as Array<{ verdict: string }>
   t.ok(history.some((change) => change.verdict === 'growing-heap'), `the verdict's history shows the turn: ${history.map((c) => c.verdict).join(' → ')}`)
   const captures = JSON.parse(leak!.get('captures.json')!.toString()) as { captures: Array<{ kind: string, reason: string }> }
