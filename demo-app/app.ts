@@ -23,6 +23,8 @@ export interface DemoAppOptions {
   logger?: FastifyServerOptions['logger']
   /** An existing logger, instead of `logger`. */
   loggerInstance?: FastifyBaseLogger
+  /** Where the plugin writes heap snapshots. @defaultValue the plugin's (a directory of this user's under the OS's temporary directory) */
+  snapshotDir?: string
   /** The bounded session cache behind `POST /sessions`. */
   sessions?: {
     /** @defaultValue `1000` */
@@ -72,7 +74,8 @@ export async function buildApp (options: DemoAppOptions): Promise<FastifyInstanc
       prefix: '/_diagnostics',
       auth: { tokens: [options.diagnosticsToken] },
       rateLimit: DIAGNOSTICS_RATE_LIMITS,
-      trend: DEMO_TREND
+      trend: DEMO_TREND,
+      ...(options.snapshotDir === undefined ? {} : { snapshot: { dir: options.snapshotDir } })
     })
     postsRoutes(app, { tenants })
     leakingPostsRoutes(app, { tenants: leakingTenants })

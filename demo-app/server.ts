@@ -19,7 +19,12 @@ const database = await startDatabase({ logger })
 let address: string
 let app: Awaited<ReturnType<typeof buildApp>>
 try {
-  app = await buildApp({ mongoUri: database.uri, diagnosticsToken: token, loggerInstance: logger })
+  app = await buildApp({
+    mongoUri: database.uri,
+    diagnosticsToken: token,
+    loggerInstance: logger,
+    ...(process.env.DIAGNOSTICS_SNAPSHOT_DIR === undefined ? {} : { snapshotDir: process.env.DIAGNOSTICS_SNAPSHOT_DIR })
+  })
   address = await app.listen({ port, host })
 } catch (error) {
   logger.error(error, 'demo app failed to start')

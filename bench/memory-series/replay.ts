@@ -20,6 +20,11 @@ export interface MemorySeries {
    * recording started (default 0: never). A cache that fills is growing while it fills.
    */
   notGrowingAfterMs?: number
+  /**
+   * For a leak the recording cannot prove (e.g. V8 ran too few major GCs): why. Then the verdict
+   * is held only to never reading steady, or growing the wrong way, once the leak started.
+   */
+  undecidable?: string
   loadStartedAtMs: number
   heapLimitBytes: number
   /**

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const SERVER = fileURLToPath(new URL('../../demo-app/server.ts', import.meta.url))
@@ -15,25 +18,31 @@ export interface AppProcess {
 
 /**
  * The demo app in its own process (it starts its database launcher, which starts the database
- * in a third one), so that the memory figures the demo reads are the app's own.
+ * in a third one), so that the memory figures the demo reads are the app's own. Its snapshots go
+ * to a directory of its own, removed once it stopped: the demo keeps the copies it downloaded.
  */
 export async function startAppProcess (port: number, token: string): Promise<AppProcess> {
+  const snapshotDir = mkdtempSync(join(tmpdir(), 'memdiag-demo-app-'))
   const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DIAGNOSTICS_TOKEN: token, LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DIAGNOSTICS_TOKEN: token, DIAGNOSTICS_SNAPSHOT_DIR: snapshotDir, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
+  const stop = async () => {
+    await stopChild(child)
+    rmSync(snapshotDir, { recursive: true, force: true })
+  }
   let output = ''
   const keep = (chunk: Buffer) => { output = (output + chunk.toString('utf8')).slice(-20_000) }
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
   const url = `http://127.0.0.1:${port}`
-  await waitUntilReady(child, url, () => output)
-  return {
-    url,
-    pid: child.pid!,
-    output: () => output,
-    stop: () => stopChild(child)
+  try {
+    await waitUntilReady(child, url, () => output)
+  } catch (error) {
+    await stop()
+    throw error
   }
+  return { url, pid: child.pid!, output: () => output, stop }
 }
 
 async function waitUntilReady (child: ChildProcess, url: string, output: () => string): Promise<void> {

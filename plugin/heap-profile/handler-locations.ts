@@ -4,7 +4,7 @@ import type { InspectorPost } from './profiler.js'
 
 /**
  * Each route's handler location, asked of the inspector once per handler function (two commands,
- * when a profile is read, never per request).
+ * when a profile is read, never per request), and again at the next read if the inspector failed.
  */
 export function createHandlerLocations (post: InspectorPost): (handlers: Map<string, Function>) => Map<string, FunctionLocation | null> {
   const known = new WeakMap<Function, FunctionLocation | null>()
@@ -15,10 +15,11 @@ export function createHandlerLocations (post: InspectorPost): (handlers: Map<str
       if (location === undefined) {
         try {
           location = functionLocation(post, handler)
+          known.set(handler, location)
         } catch {
-          location = null // the profile is still worth answering without this route's attribution
+          // The profile is still worth answering without this route's attribution; the next read asks again.
+          location = null
         }
-        known.set(handler, location)
       }
       located.set(route, location)
     }

@@ -110,6 +110,29 @@ export function risesUnevenly (corrected: HeapTrend, thresholds: ResolvedTrendTh
     corrected.relativeGrowth! >= thresholds.minRelativeGrowth
 }
 
+const MIN_SAMPLES_SINCE_MAJOR = 4
+const GARBAGE_VARIATION = 0.1
+
+/**
+ * The floor as measured has risen since the last major GC, faster than the garbage the cycle
+ * before it promoted: nothing has refuted that rise yet (a major GC refutes only what came before
+ * it), and the garbage rate learned from one cycle may not hold for the next. Measured live on
+ * Node 24: a leak's floor climbed 12 MB/min for 57 s after the only major GC of its load, the
+ * cycle before had promoted 9.9 MB/min of start-up garbage, and the verdict read "steady".
+ */
+export function floorOutrunsGarbage (points: readonly TimedValue[], lastMajor: TimedValue | null, garbagePerMinute: number | null, thresholds: ResolvedTrendThresholds): SeriesTrend | null {
+  if (lastMajor === null) return null
+  const since = fitSeries(points.filter((p) => p.t > lastMajor.t))
+  // Fewer samples than a verdict needs will do to withhold "steady": on Node 24 a scavenge (and
+  // so a floor sample) can come only every 4-8 s.
+  if (since.fit === null || since.trend.samples < MIN_SAMPLES_SINCE_MAJOR || since.trend.spanMs < thresholds.minSpanMs / 2) return null
+  const garbage = garbagePerMinute ?? 0
+  // Garbage promoted varies from cycle to cycle (by ±7% in verdict.test.ts's simulated traffic):
+  // a rise within a tenth of the last cycle's rate is that cycle's garbage again.
+  const beyondGarbage = since.fit.slopePerMinute - garbage
+  return fitRises(since, thresholds) && beyondGarbage >= Math.max(thresholds.minSlopeBytesPerMinute, GARBAGE_VARIATION * garbage) ? since.trend : null
+}
+
 /** The floor as measured, garbage included, rising over the window. */
 export function floorRisesRaw (points: readonly TimedValue[], thresholds: ResolvedTrendThresholds): boolean {
   return fitRises(fitSeries(points), thresholds)

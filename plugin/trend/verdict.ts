@@ -1,15 +1,15 @@
 import { garbageRate, withoutGarbage } from './garbage-promotion.js'
-import { discountOvershoots, floorRisesRaw, judgeHeapFloor, risesUnevenly } from './heap-floor.js'
+import { discountOvershoots, floorOutrunsGarbage, floorRisesRaw, judgeHeapFloor, risesUnevenly } from './heap-floor.js'
 import type { HeapJudgement } from './heap-floor.js'
 import { NATIVE_DOMINANCE, nativeGrowth } from './native-growth.js'
 import type { NativeGrowth } from './native-growth.js'
 import { fitRises, fitSeries } from './series-fit.js'
 import type { Fitted } from './series-fit.js'
 import { timeToLimit } from './time-to-limit.js'
-import { lastTwoTroughsRise } from './troughs.js'
+import { lastTwoTroughsRise, settledMajors } from './troughs.js'
 import { isGrowing, vote } from './vote.js'
 import type { Assessment } from './vote.js'
-import { heapReason, insufficientReason, nativeReason, outsideHeapRisesReason, overshootReason, steadyReason, troughsReason, unevenReason, unconfirmedNativeReason, unconfirmedReason } from './wording.js'
+import { heapReason, insufficientReason, nativeReason, outsideHeapRisesReason, overshootReason, sinceMajorReason, steadyReason, troughsReason, unevenReason, unconfirmedNativeReason, unconfirmedReason } from './wording.js'
 import type { ResolvedTrendThresholds } from '../types/options.js'
 import type { SeriesTrend, TimedValue, TrendInput, TrendReport } from '../types/trend.js'
 
@@ -33,6 +33,7 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
   const majorsInWindow = majors.filter((p) => p.t >= start)
   const garbage = garbageRate(input.heapFloor, majors, input.now)
   const troughsRising = lastTwoTroughsRise(majors, start, thresholds)
+  const settledTroughsRising = troughsRising ?? lastTwoTroughsRise(settledMajors(majors, input.heapFloor), start, thresholds)
   const heap = judgeHeapFloor({
     points: withoutGarbage(heapPoints, majors, garbage),
     majorsInWindow,
@@ -61,7 +62,7 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
     heapSlopePerMinute: heap.trend.slopeBytesPerMinute
   }, thresholds)
 
-  const assessment = assess({ heap, native, troughsRising, heapPoints, lastMajor: majorsInWindow.at(-1) ?? null, external, rss, outsideHeap, outsideHeapFit, threads: inWindow(input.threads ?? []) }, thresholds)
+  const assessment = assess({ heap, native, troughsRising: settledTroughsRising, heapPoints, lastMajor: majorsInWindow.at(-1) ?? null, external, rss, outsideHeap, outsideHeapFit, threads: inWindow(input.threads ?? []) }, thresholds)
   const decided = vote({ assessment, previous, now: input.now, windowMs: thresholds.windowMs })
   return {
     verdict: decided.verdict,
@@ -127,6 +128,10 @@ function assess (evidence: Evidence, thresholds: ResolvedTrendThresholds): Asses
     // Rising, but no faster than garbage piled up during the last GC cycle: only the next major
     // GC can tell a leak from garbage, and "steady" would be a guess.
     return { verdict: 'insufficient-data', reason: unconfirmedReason(heap.trend), growthPerMinute: 0 }
+  }
+  const sinceMajor = floorOutrunsGarbage(evidence.heapPoints, evidence.lastMajor, heap.trend.garbageBytesPerMinute, thresholds)
+  if (sinceMajor !== null) {
+    return { verdict: 'insufficient-data', reason: sinceMajorReason(sinceMajor, heap.trend), growthPerMinute: 0 }
   }
   if (fitRises(evidence.outsideHeapFit, thresholds) && outsideHeap.slopeBytesPerMinute! >= NATIVE_DOMINANCE * Math.max(heap.trend.slopeBytesPerMinute ?? 0, 0)) {
     // Memory outside the heap climbs, not yet as a leak does (too short, or in one half only): "steady" would deny it.

@@ -20,6 +20,11 @@ export function unconfirmedReason (heap: HeapTrend): string {
     'the next major GC will tell a leak from garbage'
 }
 
+export function sinceMajorReason (sinceMajor: SeriesTrend, heap: HeapTrend): string {
+  return `the heap after GCs has risen since the last major GC (${describe(sinceMajor)}), faster than ${garbage(heap)}: ` +
+    'no major GC has refuted that rise yet, and the next one will tell a leak from garbage'
+}
+
 export function unevenReason (heap: HeapTrend): string {
   return `the heap after GCs rises, but unevenly (${describe(heap)} once ${garbage(heap)} is discounted): ` +
     'too noisy to call a leak, too steep to call steady'

@@ -1,5 +1,5 @@
 // Three real Fastify apps in child processes under the same HTTP load, each with the plugin's
-// trend on a 60 s window sampled every second: one keeps ~17 MB/min of small objects per request
+// trend on a 60 s window sampled every second: one keeps ~1.5 kB of small objects per request
 // (a heap leak), one mallocs 8 KiB per request through an FFI and never frees it (memory no V8
 // counter sees), one keeps nothing. The live check of the whole path (sampler, GC observer,
 // /proc, verdict, route); the verdict's rules are held to recorded series of slower leaks,
@@ -15,8 +15,11 @@ const LOAD_SECONDS = 90
 const CAUGHT_WITHIN_S = 75
 
 const APPS: LiveApp[] = [
-  // 600 bytes a request at 200/s: ~17 MB/min (5× test/fixtures/memory-series/service-leak.json)
-  { name: 'heap-leak', expected: 'growing-heap', env: { MODE: 'leak', LEAK_BYTES: '600' } },
+  // 1,500 bytes a request at 200/s: ~25-40 MB/min, well above the garbage a cycle promotes. At
+  // 600 bytes CI once kept 9.6 MB/min on Node 24 beside 9.9 MB/min of start-up garbage, with one
+  // major GC in 90 s: no verdict could tell them apart (that recording is in the backtest,
+  // service-leak-node24-one-major-gc.json, held to never reading steady).
+  { name: 'heap-leak', expected: 'growing-heap', env: { MODE: 'leak', LEAK_BYTES: '1500' } },
   // 8 KiB a request at 200/s: ~94 MiB/min of RSS, none of it in the heap or in external
   { name: 'native-leak', expected: 'growing-native', env: { MODE: 'malloc-leak', MALLOC_BYTES: '8192' } },
   { name: 'steady', expected: 'not-growing', env: { MODE: 'steady', LEAK_BYTES: '600' } }

@@ -193,3 +193,19 @@ t.test('a leak whose floor is too noisy to confirm is never called steady', asyn
   }
   t.notOk(read.some((r) => r.includes(':steady')), read.join(' '))
 })
+
+t.test('a leak that starts right after a major GC is never called steady before the next one tells', async (t) => {
+  // Majors come every ~8 min (6 MiB/min of garbage, a 48 MiB sawtooth), whatever the live heap.
+  const sawtooth = { minutes: 40, majorGcAtGarbage: 48 * MIB }
+  const major = simulate(sawtooth).majorGcHeap.find((p) => p.t >= START + 15 * MINUTE)!
+  const leakFrom = (major.t - START) / MINUTE
+  // 1.2 MiB/min more than the garbage: a fifth of the rate learned from the cycle before.
+  const input = simulate({ ...sawtooth, live: (m) => 60 * MIB + Math.max(0, m - leakFrom) * 1.2 * MIB })
+  const nextMajor = input.majorGcHeap.find((p) => p.t > major.t)!
+  // Judged from when the rise since the major spans half the minimum span (2.5 min of the default
+  // 10 min window) and three assessments in a row had time to agree; verdicts() judges every 30 s.
+  const from = leakFrom + 4
+  const reports = verdicts(input, from).filter((_, i) => START + (from + i * 0.5) * MINUTE < nextMajor.t)
+  t.ok(reports.length >= 4, `${reports.length} verdicts between the two major GCs`)
+  t.notOk(reports.some((r) => r.verdict === 'steady'), reports.map((r) => `${r.verdict}: ${r.reason}`).join('\n'))
+})
