@@ -37,7 +37,7 @@ export interface LiveRun {
 
 /**
  * Starts every app (with the memory recorder preloaded), loads them all at once and reads their
- * verdicts every second. On a failure of `t`, each service's series is kept in the temp directory
+ * verdicts every second. On a failure of `t` (or with MEMDIAG_KEEP_LIVE=1), each service's series is kept in the temp directory
  * as a backtest fixture (replay it with bench/memory-series/explain.ts); on a pass, removed.
  */
 export async function watchLive (t: Test, apps: readonly LiveApp[], run: LiveRun): Promise<Watched[]> {
@@ -47,7 +47,7 @@ export async function watchLive (t: Test, apps: readonly LiveApp[], run: LiveRun
   // leaves no recording behind either.
   t.teardown(() => {
     for (const [i, app] of apps.entries()) {
-      if (!t.passing() && state.watched !== undefined) {
+      if ((!t.passing() || process.env.MEMDIAG_KEEP_LIVE === '1') && state.watched !== undefined) {
         const kept = join(tmpdir(), `live-verdict-${app.name}-${process.pid}.json`)
         const label = { name: `live-verdict-${app.name}-${process.pid}`, description: `the live verdict test's ${app.name} service, kept on a failure`, expected: app.expected, command: 'test/helpers/live-service.ts', loadStartedAt: state.watched[i]!.loadStartedAt }
         writeFileSync(kept, JSON.stringify(readRecording(records[i]!, label)) + '\n')
