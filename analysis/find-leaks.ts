@@ -3,7 +3,7 @@ import { DefiningFiles, packageOfFile } from './defining-files.js'
 import { computeDominators } from './dominators.js'
 import type { Dominators } from './dominators.js'
 import { edgeStarts } from './edge-starts.js'
-import { leakCollection, TIMER_CLASSES } from './leak-path.js'
+import { leakCollection } from './leak-path.js'
 import type { LeakCollection } from './leak-path.js'
 import { leakRoots } from './leak-roots.js'
 import { NodeKind, nodeKinds } from './node-kinds.js'
@@ -14,7 +14,9 @@ import type { ReadProgress } from './read-snapshot.js'
 import { isRequestCountMark, readRequestCounts } from './request-counts.js'
 import type { RequestCounts } from './request-counts.js'
 import { nodeLabel } from './retainer-labels.js'
+import { CARRIER_CLASSES, PathDetours, passesDetour } from './path-detours.js'
 import { retainerPathTo } from './retainer-paths.js'
+import type { RetainerPath } from './retainer-paths.js'
 import { buildRetainerTree, UNREACHED } from './retainer-tree.js'
 import type { RetainerTree } from './retainer-tree.js'
 import { attributeRoutes, requestsPerInterval } from './route-attribution.js'
@@ -104,12 +106,19 @@ export interface LeakCandidate {
   /** The named object that holds the collection (`Counter` for `Counter.hashMap`), and the file that defines its class. */
   readonly holder?: { readonly className: string, readonly file?: string }
   /**
-   * The npm package the leak lives in: the holder's class's package, else the leaking class's,
-   * when its file is under `node_modules` (`prom-client`, `@scope/name`).
+   * The npm package the leak lives in: the holder's class's package, else that of the file whose
+   * scope variable holds the collection, else the leaking class's, when that file is under
+   * `node_modules` (`prom-client`, `@scope/name`).
    */
   readonly packageName?: string
-  /** Shortest path from the GC roots to one of them (not through weak or shortcut edges). */
+  /**
+   * A path from the GC roots to one of them (not through weak or shortcut edges): the shortest,
+   * or when that passes a timer, an immediate, a tick or a bound function's bindings on the way,
+   * the shortest that does not and still passes the collection (`shortestPath` then holds the other).
+   */
   readonly retainerPath: LeakStep[]
+  /** The shortest path, when `retainerPath` is a longer one around a timer or a bound function. */
+  readonly shortestPath?: LeakStep[]
   /** Id of that object in the last snapshot (search `@id` in DevTools). */
   readonly sampleId: number
   /** Objects per completed request of each route, when the snapshots carry request counts. */
@@ -275,6 +284,14 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
   const owner = nearestObjectAbove(dominators.idom, dominators.order, kinds, snapshot.rootOrdinal)
   const firstEdge = edgeStarts(snapshot.nodeEdgeCount)
   const tree = buildRetainerTree(snapshot, firstEdge)
+  let around: RetainerTree | undefined
+  const aroundDetours = (): RetainerTree => {
+    if (around === undefined) {
+      const detours = new PathDetours(snapshot)
+      around = buildRetainerTree(snapshot, firstEdge, (edge) => detours.avoids(edge))
+    }
+    return around
+  }
   const leaking = leakingObjects(snapshot, tree, births, kinds, owner)
   const { rootOf, nested } = leakRoots(snapshot, dominators, firstEdge, births, leaking)
   const shapes = new PathShapes(snapshot, tree)
@@ -331,7 +348,7 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
     .filter((group) => group.counts.every((n) => n >= minPerInterval))
     .sort((a, b) => Math.min(...b.bytes) - Math.min(...a.bytes) || b.liveCount - a.liveCount)
     .slice(0, top)
-    .map((group) => candidateOf({ snapshot, tree, shapes, kinds, files: new DefiningFiles(snapshot, firstEdge), dominators, firstEdge }, group))
+    .map((group) => candidateOf({ snapshot, tree, aroundDetours, shapes, kinds, files: new DefiningFiles(snapshot, firstEdge), dominators, firstEdge }, group))
 }
 
 /**
@@ -379,10 +396,6 @@ function addTo<K> (tallies: Map<K, Tally>, key: K, bytes: number, node?: number)
     tally.bytes += bytes
   }
 }
-
-// Node's runtime objects that carry what the app gave them (a callback and what it captures):
-// named, yet not what a person would call the leak when they hold an app object.
-const CARRIER_CLASSES: ReadonlySet<string> = new Set([...TIMER_CLASSES, 'TickObject'])
 
 /** Per string index: 1 for the names of CARRIER_CLASSES. */
 function carrierNames (snapshot: HeapSnapshot): Uint8Array {
@@ -449,6 +462,8 @@ function nearestObjectAbove (idom: Uint32Array, order: Uint32Array, kinds: Uint8
 interface CandidateContext {
   readonly snapshot: HeapSnapshot
   readonly tree: RetainerTree
+  /** The retainer tree that avoids Node's carriers and bound functions' bindings (see PathDetours), built when first asked for. */
+  readonly aroundDetours: () => RetainerTree
   readonly shapes: PathShapes
   readonly kinds: Uint8Array
   readonly files: DefiningFiles
@@ -456,8 +471,10 @@ interface CandidateContext {
   readonly firstEdge: Uint32Array
 }
 
-function candidateOf ({ snapshot, tree, shapes, kinds, files, dominators, firstEdge }: CandidateContext, group: Group): LeakCandidate {
-  const path = retainerPathTo(snapshot, tree, group.sample, group.objectClass)
+function candidateOf (context: CandidateContext, group: Group): LeakCandidate {
+  const { snapshot, shapes, kinds, files, dominators, firstEdge } = context
+  const shortest = retainerPathTo(snapshot, context.tree, group.sample, group.objectClass)
+  const { tree, path } = preferredPath(context, group, shortest)
   const carried = group.carrier ? principalCarried(snapshot, group) : undefined
   const owner = kinds[group.sample] === NodeKind.APP && carried === undefined ? undefined : namedOwner(snapshot, tree, kinds, group.sample)
   const prefix = shapes.text(group.shape)
@@ -468,9 +485,9 @@ function candidateOf ({ snapshot, tree, shapes, kinds, files, dominators, firstE
   const holderNode = namedOwnerNode(snapshot, tree, kinds, group.collection === NO_COLLECTION ? group.sample : group.collection, group.collection === NO_COLLECTION)
   const holderFile = holderNode === undefined ? undefined : files.of(holderNode)
   const classFile = files.of(carried === undefined ? group.sample : carriedSample(snapshot, group, carried) ?? group.sample)
-  const packageName = (holderFile === undefined ? undefined : packageOfFile(holderFile)) ?? (classFile === undefined ? undefined : packageOfFile(classFile))
   const parts = [...group.classes].filter(([name]) => name !== group.objectClass)
   const variable = group.collection === NO_COLLECTION ? undefined : variableAbove(snapshot, tree, files, group.collection)
+  const packageName = [holderFile, variable?.file, classFile].map((file) => file === undefined ? undefined : packageOfFile(file)).find((name) => name !== undefined)
   return {
     className: carried ?? owner ?? group.objectClass,
     objectClass: group.objectClass,
@@ -486,10 +503,31 @@ function candidateOf ({ snapshot, tree, shapes, kinds, files, dominators, firstE
     ...(classFile === undefined ? {} : { classFile }),
     ...(holderNode === undefined ? {} : { holder: holderFile === undefined ? { className: nodeLabel(snapshot, holderNode) } : { className: nodeLabel(snapshot, holderNode), file: holderFile } }),
     ...(packageName === undefined ? {} : { packageName }),
-    // Edges out of synthetic nodes are bare indexes into V8's root lists: nothing to read.
-    retainerPath: path.steps.map((step) => ({ label: step.label, edge: step.nodeType === 'synthetic' ? '' : step.edge ?? '' })),
+    retainerPath: leakSteps(path),
+    ...(path === shortest ? {} : { shortestPath: leakSteps(shortest) }),
     sampleId: path.nodeId
   }
+}
+
+/**
+ * The path a person would follow to the sample: the shortest one, unless it passes a timer or a
+ * bound function and another path, avoiding them, still passes the group's collection (the
+ * module variable that holds a cache, rather than the cache's check timer bound to it).
+ */
+function preferredPath (context: CandidateContext, group: Group, shortest: RetainerPath): { tree: RetainerTree, path: RetainerPath } {
+  const { snapshot } = context
+  if (!passesDetour(shortest.steps)) return { tree: context.tree, path: shortest }
+  const around = context.aroundDetours()
+  if (around.parent[group.sample] === UNREACHED) return { tree: context.tree, path: shortest }
+  const path = retainerPathTo(snapshot, around, group.sample, group.objectClass)
+  const collectionId = group.collection === NO_COLLECTION ? undefined : snapshot.nodeId[group.collection]
+  if (collectionId !== undefined && !path.steps.some((step) => step.nodeId === collectionId)) return { tree: context.tree, path: shortest }
+  return { tree: around, path }
+}
+
+// Edges out of synthetic nodes are bare indexes into V8's root lists: nothing to read.
+function leakSteps (path: RetainerPath): LeakStep[] {
+  return path.steps.map((step) => ({ label: step.label, edge: step.nodeType === 'synthetic' ? '' : step.edge ?? '' }))
 }
 
 // How far above a collection its variable may be: the collection itself, or the object that has it as a property.
@@ -560,8 +598,12 @@ function namedOwner (snapshot: HeapSnapshot, tree: RetainerTree, kinds: Uint8Arr
 /** The node `namedOwner` names; with `skipSameClass`, objects of `node`'s own class (a linked list) are passed. */
 function namedOwnerNode (snapshot: HeapSnapshot, tree: RetainerTree, kinds: Uint8Array, node: number, skipSameClass: boolean): number | undefined {
   const root = snapshot.rootOrdinal
+  const context = snapshot.edgeTypeNames.indexOf('context')
   const sameClass = (at: number): boolean => snapshot.nodeName[at] === snapshot.nodeName[node] && snapshot.nodeType[at] === snapshot.nodeType[node]
-  for (let at = tree.parent[node] as number; at !== root && at !== UNREACHED; at = tree.parent[at] as number) {
+  for (let below = node, at = tree.parent[node] as number; at !== root && at !== UNREACHED; below = at, at = tree.parent[at] as number) {
+    // A scope's variable holds what is below: what holds the scope's function (an observer, a
+    // timer, an emitter) holds it only through the function, and is not its owner.
+    if (snapshot.edgeType[tree.parentEdge[below] as number] === context) return undefined
     if (tree.parent[at] === root) return undefined
     if (kinds[at] === NodeKind.APP && !(skipSameClass && sameClass(at))) return at
   }

@@ -45,8 +45,13 @@ function candidateLines (c: LeakCandidate, rank: number): string[] {
     lines.push(`   per request: ${shares}`)
     if (c.perRouteNote !== undefined) lines.push(`   (${c.perRouteNote})`)
   }
-  lines.push(`   path: ${c.retainerPath.map((step) => step.label + step.edge).join(' → ')} @${c.sampleId}`)
+  lines.push(`   path: ${stepsText(c.retainerPath)} @${c.sampleId}`)
+  if (c.shortestPath !== undefined) lines.push(`   shortest path, through a timer or a bound function: ${stepsText(c.shortestPath)}`)
   return lines
+}
+
+function stepsText (steps: LeakCandidate['retainerPath']): string {
+  return steps.map((step) => step.label + step.edge).join(' → ')
 }
 
 /** ` (1,234 entries, retaining 1.2 MB)` when the finder found the collection itself. */
@@ -61,11 +66,15 @@ function collectionSize (c: LeakCandidate): string {
   return (parts.length === 0 ? '' : ` (${parts.join(', ')})`) + where
 }
 
-/** `prom-client (node_modules/prom-client/lib/counter.js, class Counter)`, or the app's file of the holder or class. */
+/**
+ * `prom-client (node_modules/prom-client/lib/counter.js, class Counter)`, or the app's file of the
+ * holder, of the scope whose variable holds the collection, or of the class.
+ */
 function whereText (c: LeakCandidate): string {
-  const file = c.holder?.file ?? c.classFile
+  const { variable } = c.collection
+  const file = c.holder?.file ?? variable?.file ?? c.classFile
   if (file === undefined) return ''
-  const of = c.holder?.file !== undefined ? `class ${c.holder.className}` : `class ${c.className}`
+  const of = c.holder?.file !== undefined ? `class ${c.holder.className}` : variable?.file !== undefined ? `variable ${variable.name}` : `class ${c.className}`
   return c.packageName === undefined ? `${shortFile(file)} (${of})` : `${c.packageName} (${shortFile(file)}, ${of})`
 }
 

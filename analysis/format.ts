@@ -34,6 +34,8 @@ export function formatHeapDiff (diff: HeapDiff, options: FormatHeapDiffOptions =
     lines.push('', 'Retainer paths (shortest path from the GC roots to one new object of the class):')
     for (const path of diff.retainerPaths) {
       lines.push(`  ${path.className} @${path.nodeId}`, `    ${path.text}`)
+      // The path above goes around a timer or a bound function the shortest one passes.
+      if (path.shortest !== undefined) lines.push(`    shortest path, through a timer or a bound function: ${path.shortest.text} @${path.shortest.nodeId}`)
       // The holder as find-leaks names it (a dictionary by its property, a timer leak only for new timers).
       if (path.steps.length > 1) {
         const holder = leakCollection(path.steps)

@@ -1,3 +1,4 @@
+import { TIMER_CLASSES } from './path-detours.js'
 import type { RetainerStep } from './retainer-paths.js'
 
 /**
@@ -23,8 +24,6 @@ export interface LeakCollection {
 }
 
 const PLAIN_NAME = /^\.[A-Za-z_$][A-Za-z_$]*$/
-/** Node's timers and the lists that hold them while they are pending. */
-export const TIMER_CLASSES: ReadonlySet<string> = new Set(['Timeout', 'TimersList', 'Immediate', 'ImmediateList'])
 const MAP_CLASSES: ReadonlySet<string> = new Set(['Map', 'WeakMap'])
 const SET_CLASSES: ReadonlySet<string> = new Set(['Set', 'WeakSet'])
 // How far up from the leaking object a collection still counts as the one holding it: the

@@ -2,7 +2,7 @@ import { dominatorTree } from './dominator-tree.js'
 import type { Digraph } from './dominator-tree.js'
 import type { Dominators } from './dominators.js'
 import { essentialEdges } from './essential-edges.js'
-import { TIMER_CLASSES } from './leak-path.js'
+import { TIMER_CLASSES } from './path-detours.js'
 import type { HeapSnapshot } from './snapshot.js'
 
 const NONE = 0xffffffff

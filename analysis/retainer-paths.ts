@@ -1,4 +1,5 @@
 import { edgeStarts } from './edge-starts.js'
+import { PathDetours, passesDetour } from './path-detours.js'
 import { edgeLabel, nodeLabel } from './retainer-labels.js'
 import { buildRetainerTree, UNREACHED } from './retainer-tree.js'
 import type { RetainerTree } from './retainer-tree.js'
@@ -21,6 +22,8 @@ export interface RetainerPath {
   readonly steps: readonly RetainerStep[]
   /** `(GC roots) → global.leaks → Array[4999] → LeakyThing` */
   readonly text: string
+  /** The shortest path, when this one is a longer one around a timer or a bound function it passes (see PathDetours). */
+  readonly shortest?: RetainerPath
 }
 
 /** What the search is for: new objects of these classes. */
@@ -37,10 +40,38 @@ const ROOT_LABEL = '(GC roots)'
 
 /**
  * For each class, the shortest path from the root to one of its new objects (see
- * buildRetainerTree). Classes without a reachable new object get no path.
+ * buildRetainerTree), or when that passes a timer or a bound function on the way, the shortest
+ * path to one that does not, with the other beside it. Classes without a reachable new object get
+ * no path.
  */
 export function findRetainerPaths (snapshot: HeapSnapshot, targets: RetainerTargets): RetainerPath[] {
-  const tree = buildRetainerTree(snapshot, edgeStarts(snapshot.nodeEdgeCount))
+  const firstEdge = edgeStarts(snapshot.nodeEdgeCount)
+  const tree = buildRetainerTree(snapshot, firstEdge)
+  const found = firstNewOfEachClass(tree, targets)
+  let around: { tree: RetainerTree, found: Uint32Array } | undefined
+  const paths: RetainerPath[] = []
+  targets.classes.forEach((classIndex, slot) => {
+    const ordinal = found[slot] as number
+    if (ordinal === UNREACHED) return
+    const className = targets.classNames[classIndex] as string
+    const shortest = retainerPathTo(snapshot, tree, ordinal, className)
+    if (!passesDetour(shortest.steps)) {
+      paths.push(shortest)
+      return
+    }
+    if (around === undefined) {
+      const detours = new PathDetours(snapshot)
+      const aroundTree = buildRetainerTree(snapshot, firstEdge, (edge) => detours.avoids(edge))
+      around = { tree: aroundTree, found: firstNewOfEachClass(aroundTree, targets) }
+    }
+    const other = around.found[slot] as number
+    paths.push(other === UNREACHED ? shortest : { ...retainerPathTo(snapshot, around.tree, other, className), shortest })
+  })
+  return paths
+}
+
+/** Per target class, its new object the tree reaches first (nearest the root), UNREACHED for none. */
+function firstNewOfEachClass (tree: RetainerTree, targets: RetainerTargets): Uint32Array {
   const slotOfClass = new Map(targets.classes.map((c, slot) => [c, slot]))
   const found = new Uint32Array(targets.classes.length).fill(UNREACHED)
   for (let k = 0, missing = found.length; k < tree.reached && missing > 0; k++) {
@@ -51,13 +82,7 @@ export function findRetainerPaths (snapshot: HeapSnapshot, targets: RetainerTarg
       missing--
     }
   }
-  const paths: RetainerPath[] = []
-  targets.classes.forEach((classIndex, slot) => {
-    const ordinal = found[slot] as number
-    if (ordinal === UNREACHED) return
-    paths.push(retainerPathTo(snapshot, tree, ordinal, targets.classNames[classIndex] as string))
-  })
-  return paths
+  return found
 }
 
 /** The path the tree holds from the root to `target`, the last step labelled `className`. */

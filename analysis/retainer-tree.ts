@@ -16,12 +16,12 @@ export interface RetainerTree {
 }
 
 /**
- * A breadth-first walk over the edges a retainer path may follow (see RetainerEdgeFilter). As
- * DevTools does for distances, objects reachable from the global objects (the root's user
- * roots) are reached from there first; only what they do not reach is then walked from the
- * root's system entries ((GC roots), C++ roots...).
+ * A breadth-first walk over the edges a retainer path may follow (see RetainerEdgeFilter), and
+ * not `avoids`. As DevTools does for distances, objects reachable from the global objects (the
+ * root's user roots) are reached from there first; only what they do not reach is then walked
+ * from the root's system entries ((GC roots), C++ roots...).
  */
-export function buildRetainerTree (snapshot: HeapSnapshot, firstEdge: Uint32Array): RetainerTree {
+export function buildRetainerTree (snapshot: HeapSnapshot, firstEdge: Uint32Array, avoids?: (edge: number) => boolean): RetainerTree {
   const { nodeCount, edgeToNode, rootOrdinal } = snapshot
   const filter = new RetainerEdgeFilter(snapshot)
   const synthetic = snapshot.nodeTypeNames.indexOf('synthetic')
@@ -33,7 +33,7 @@ export function buildRetainerTree (snapshot: HeapSnapshot, firstEdge: Uint32Arra
   const expand = (from: number, userRootsOnly: boolean): void => {
     for (let e = firstEdge[from] as number, end = firstEdge[from + 1] as number; e < end; e++) {
       const to = edgeToNode[e] as number
-      if (parent[to] !== UNREACHED || (userRootsOnly && snapshot.nodeType[to] === synthetic) || filter.skips(from, e)) continue
+      if (parent[to] !== UNREACHED || (userRootsOnly && snapshot.nodeType[to] === synthetic) || filter.skips(from, e) || avoids?.(e) === true) continue
       parent[to] = from
       parentEdge[to] = e
       order[tail++] = to

@@ -110,6 +110,11 @@ t.test('carriers (closures, bound functions, promise reactions) are named by the
   const plain = report.candidates.find((c) => c.pathShape.includes('Object.plain'))
   t.equal(plain?.className, '(anonymous)()', 'a closure that retains no named class keeps its own name (no named owner on its path)')
   t.equal(plain?.carrier, undefined)
+  const visits = report.candidates.find((c) => c.objectClass === 'Visit')
+  t.equal(visits?.className, 'Visit', 'the objects of a Map in a scope variable are not named by the emitter whose listener reaches the scope')
+  t.equal(visits?.holder, undefined, 'nor is the emitter their holder')
+  t.equal(visits?.collection.variable?.name, 'visits', 'the scope variable is')
+  t.same(visits?.countPerInterval, [200, 200])
 })
 
 t.test('what a leaking object drags along is listed under it, not ranked on its own', async (t) => {

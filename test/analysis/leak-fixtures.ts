@@ -111,7 +111,9 @@ export async function writeTimerSeries (dir: string): Promise<string[]> {
 // Each round, 200 of each carrier, each retaining an object of an app class (and a payload, so
 // that the class is most of what the carrier retains): a listener closure on an emitter (Quote),
 // a bound function in an array (Task), a reaction to a promise never settled (Waiter), a closure
-// in a Map's values (Session). Plus closures in an array that capture only plain objects.
+// in a Map's values (Session). Plus closures in an array that capture only plain objects, and
+// Visits in a Map that a scope variable holds, reached only through a listener on a Hub (an
+// emitter): the Hub holds the listener, the scope holds the Map.
 const CARRIER_SCRIPT = `
 const v8 = require('node:v8')
 const { EventEmitter } = require('node:events')
@@ -130,7 +132,15 @@ function bindTask (task) { return task.run.bind(task) }
 function awaitNever (waiter) { carriers.never.then(() => waiter.wake()) }
 function remember (n, session) { carriers.callbacks.set('s' + n, () => session.i) }
 function keepPlain (plain) { carriers.plain.push(() => plain.n) }
+class Visit { constructor (i) { this.i = i; this.data = payload(i) } }
+class Hub extends EventEmitter {}
+globalThis.hub = new Hub()
+;(function () {
+  const visits = new Map()
+  hub.on('visit', (n) => visits.set(n, new Visit(n)))
+})()
 ${rounds(`
+    hub.emit('visit', n)
     subscribe(new Quote(n))
     carriers.bound.push(bindTask(new Task(n)))
     awaitNever(new Waiter(n))

@@ -145,3 +145,29 @@ t.test('one path per class, in the order asked, none for a class whose new objec
     '(GC roots) → global.first → FromGlobal'
   ])
 })
+
+t.test('a path around a timer and a bound function is preferred, the shortest kept beside it', async (t) => {
+  // global.timers → TimersList → Timeout._onTimeout → native_bind {bound_this} → Cache.data → Entry
+  // (5 steps), and global.app → (closure) ->cache → Cache (through a scope variable, 6 steps).
+  const internal = (name: string, to: number): EdgeSpec => ({ type: 'internal', name, to })
+  const nodes = heap([prop('timers', 4), prop('app', 9)], [], [
+    object('TimersList', 11, [prop('_idleNext', 5)]),
+    object('Timeout', 13, [prop('_onTimeout', 6)]),
+    { type: 'closure', name: 'native_bind', id: 15, size: 32, edges: [internal('bound_this', 7)] },
+    object('Cache', 17, [prop('data', 8)]),
+    object('Object', 19, [prop('k1', 12)]),
+    object('App', 21, [prop('handler', 10)]),
+    { type: 'closure', name: 'handler', id: 23, size: 32, edges: [internal('context', 11)] },
+    { type: 'hidden', name: 'system / Context', id: 25, size: 32, edges: [{ type: 'context', name: 'cache', to: 7 }] },
+    object('Entry', 27)
+  ])
+  const [path] = pathsTo(nodes, [12])
+  t.equal(path?.text, '(GC roots) → global.app → App.handler → handler(){context} → system / Context->cache → Cache.data → Object.k1 → Entry')
+  t.equal(path?.shortest?.text, '(GC roots) → global.timers → TimersList._idleNext → Timeout._onTimeout → native_bind(){bound_this} → Cache.data → Object.k1 → Entry')
+
+  // Held by the timer alone: the shortest path is the only one, and it is shown.
+  const timerOnly = nodes.map((node, i) => i === 9 ? { ...node, edges: [] } : node)
+  const [only] = pathsTo(timerOnly, [12])
+  t.match(only?.text, /Timeout\._onTimeout/)
+  t.equal(only?.shortest, undefined)
+})
