@@ -27,10 +27,31 @@ export class DefiningFiles {
     this.#closure = snapshot.nodeTypeNames.indexOf('closure')
   }
 
-  /** The file of the function that constructed `node` (or of `node` itself, a function). */
+  /**
+   * The file of the function that constructed `node` (or of `node` itself, a function); for an
+   * object without a class of its own (an object literal a factory returns, as pino's
+   * multistream), the file of its methods, when they are all from one.
+   */
   of (node: number): string | undefined {
-    const fn = this.#snapshot.nodeType[node] === this.#closure ? node : this.#constructorOf(node)
-    if (fn === undefined) return undefined
+    if (this.#snapshot.nodeType[node] === this.#closure) return this.#fileOfFunction(node)
+    const fn = this.#constructorOf(node)
+    return (fn === undefined ? undefined : this.#fileOfFunction(fn)) ?? this.#fileOfMethods(node)
+  }
+
+  #fileOfMethods (node: number): string | undefined {
+    const s = this.#snapshot
+    let file: string | undefined
+    for (let e = this.#firstEdge[node] as number, end = this.#firstEdge[node + 1] as number; e < end; e++) {
+      const to = s.edgeToNode[e] as number
+      if (s.edgeTypeNames[s.edgeType[e] as number] !== 'property' || s.nodeType[to] !== this.#closure) continue
+      const own = this.#fileOfFunction(to)
+      if (own === undefined || (file !== undefined && own !== file)) return undefined
+      file = own
+    }
+    return file
+  }
+
+  #fileOfFunction (fn: number): string | undefined {
     const shared = this.#edgeTo(fn, this.#names.shared)
     if (shared === undefined) return undefined
     for (const name of this.#names.scripts) {

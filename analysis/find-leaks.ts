@@ -482,7 +482,8 @@ function candidateOf (context: CandidateContext, group: Group): LeakCandidate {
   const collection = group.collection === NO_COLLECTION
     ? found
     : { ...found, entries: entriesOf(snapshot, firstEdge, group.collection), retainedBytes: dominators.retainedSize[group.collection] as number }
-  const holderNode = namedOwnerNode(snapshot, tree, kinds, group.collection === NO_COLLECTION ? group.sample : group.collection, group.collection === NO_COLLECTION)
+  const holderNode = namedOwnerNode(snapshot, tree, kinds, group.collection === NO_COLLECTION ? group.sample : group.collection, group.collection === NO_COLLECTION) ??
+    collectionOwner(snapshot, tree, files, group.collection)
   const holderFile = holderNode === undefined ? undefined : files.of(holderNode)
   const classFile = files.of(carried === undefined ? group.sample : carriedSample(snapshot, group, carried) ?? group.sample)
   const parts = [...group.classes].filter(([name]) => name !== group.objectClass)
@@ -553,6 +554,18 @@ function variableAbove (snapshot: HeapSnapshot, tree: RetainerTree, files: Defin
     at = up
   }
   return undefined
+}
+
+/**
+ * The object that has the collection as a property, when the snapshot knows the file that
+ * defines it though it has no class of its own (see DefiningFiles.of): `Object.streams`.
+ */
+function collectionOwner (snapshot: HeapSnapshot, tree: RetainerTree, files: DefiningFiles, collection: number): number | undefined {
+  if (collection === NO_COLLECTION) return undefined
+  const owner = tree.parent[collection] as number
+  if (owner === UNREACHED || owner === snapshot.rootOrdinal) return undefined
+  const viaProperty = snapshot.edgeTypeNames[snapshot.edgeType[tree.parentEdge[collection] as number] as number] === 'property'
+  return viaProperty && snapshot.nodeTypeNames[snapshot.nodeType[owner] as number] === 'object' && files.of(owner) !== undefined ? owner : undefined
 }
 
 /** One new object of the carried class, for the file that defines it: undefined when the carriers' tally kept none. */

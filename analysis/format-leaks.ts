@@ -50,6 +50,11 @@ function candidateLines (c: LeakCandidate, rank: number): string[] {
   return lines
 }
 
+/** A class, or for an object without one (a factory's object literal), where its methods come from. */
+function holderText (className: string): string {
+  return className === 'Object' ? 'an Object whose methods it defines' : `class ${className}`
+}
+
 function stepsText (steps: LeakCandidate['retainerPath']): string {
   return steps.map((step) => step.label + step.edge).join(' → ')
 }
@@ -74,7 +79,7 @@ function whereText (c: LeakCandidate): string {
   const { variable } = c.collection
   const file = c.holder?.file ?? variable?.file ?? c.classFile
   if (file === undefined) return ''
-  const of = c.holder?.file !== undefined ? `class ${c.holder.className}` : variable?.file !== undefined ? `variable ${variable.name}` : `class ${c.className}`
+  const of = c.holder?.file !== undefined ? holderText(c.holder.className) : variable?.file !== undefined ? `variable ${variable.name}` : `class ${c.className}`
   return c.packageName === undefined ? `${shortFile(file)} (${of})` : `${c.packageName} (${shortFile(file)}, ${of})`
 }
 

@@ -3,9 +3,10 @@ import type { RetainerStep } from './retainer-paths.js'
 
 /**
  * `dictionary`: a plain object used as a map (dictionary mode, `Object.create(null)`), its keys
- * data; `timers`: Node's timer lists holding the leaking timers themselves.
+ * data; `timers`: Node's timer lists holding the leaking timers themselves; `promise`: the
+ * reactions (`then`, `await`) a promise that never settles keeps.
  */
-export type CollectionKind = 'Map' | 'Set' | 'Array' | 'dictionary' | 'listeners' | 'timers' | 'closure' | 'property' | 'other'
+export type CollectionKind = 'Map' | 'Set' | 'Array' | 'dictionary' | 'listeners' | 'timers' | 'promise' | 'closure' | 'property' | 'other'
 
 /** What holds the leaking objects: the collection and how to find it. */
 export interface LeakCollection {
@@ -64,6 +65,8 @@ export function leakCollection (steps: readonly RetainerStep[]): LeakCollection 
     const timer = near.findLast((step) => TIMER_CLASSES.has(step.label))
     return { kind: 'timers', label: stepsText(timer === undefined ? near.slice(-1) : near.slice(Math.max(0, near.indexOf(timer) - 1))) }
   }
+  const reactions = near.findLastIndex((step) => step.edge === '{reactions_or_result}')
+  if (reactions !== -1) return { kind: 'promise', label: stepsText(near.slice(Math.max(0, reactions - 1), reactions + 1), true) }
   for (let i = near.length - 1; i >= 0; i--) {
     const step = near[i] as RetainerStep
     const text = stepsText(near.slice(Math.max(0, i - 1), i + 1), true)

@@ -146,9 +146,22 @@ function assess (evidence: Evidence, thresholds: ResolvedTrendThresholds): Asses
   return { verdict: 'steady', reason: steadyReason(heap.trend, heap.refutedBy, external, rss), growthPerMinute: 0 }
 }
 
-/** Per sample of `resident`, what the heap's committed size and `external` read at the same time do not explain. */
+/**
+ * Per sample of `resident`, what the heap's committed size and `external` do not explain. What
+ * the heap gives up counts only as far as resident memory falls with it: pages V8 releases at a
+ * major GC may stay resident (pooled until the memory reducer returns them). Measured on Node 24:
+ * a service keeping nothing had heapTotal fall from 64 to 33 MB at a major GC, anonymous RSS stay
+ * at 81 MB, and read growing-native; a malloc leak's fell from 51 to 18 MB, RSS by 24 MB.
+ */
 function unexplained (resident: readonly TimedValue[], heap: readonly TimedValue[], external: readonly TimedValue[]): TimedValue[] {
   const heapAt = new Map(heap.map((p) => [p.t, p.v]))
   const externalAt = new Map(external.map((p) => [p.t, p.v]))
-  return resident.filter((p) => heapAt.has(p.t) && externalAt.has(p.t)).map((p) => ({ t: p.t, v: p.v - heapAt.get(p.t)! - externalAt.get(p.t)! }))
+  let committed = -Infinity
+  let previous: number | undefined
+  return resident.filter((p) => heapAt.has(p.t) && externalAt.has(p.t)).map((p) => {
+    const released = previous === undefined ? Infinity : Math.max(0, previous - p.v)
+    committed = Math.max(heapAt.get(p.t)!, committed - released)
+    previous = p.v
+    return { t: p.t, v: p.v - committed - externalAt.get(p.t)! }
+  })
 }

@@ -102,6 +102,7 @@ t.test('carriers (closures, bound functions, promise reactions) are named by the
   t.same(named('Task')?.carrier, {}, 'carriers with no named holder on their path')
   t.match(formatLeakReport(report), /\n\d+\. Task \(retained by native_bind\(\)\): 400 alive, retaining /)
   t.match(named('Waiter')?.pathShape, /Promise\{reactions_or_result\} → system \/ PromiseReaction\{\} → \(anonymous\)\(\)$/, 'reactions to a promise never settled')
+  t.same(named('Waiter')?.collection, { kind: 'promise', label: 'Object.never → Promise' }, 'held by the promise')
   t.equal(named('Session')?.collection.kind, 'Map', 'closures in a Map')
   for (const className of ['Quote', 'Task', 'Waiter', 'Session']) {
     t.same(named(className)?.countPerInterval, [200, 200], `${className}: one carrier per object in each interval`)

@@ -28,6 +28,12 @@ t.test('new timers in the timer list are a timer leak', async (t) => {
   t.equal(leakCollection(path).kind, 'timers')
 })
 
+t.test('reactions to a promise that never settles are held by that promise', async (t) => {
+  const path = steps(['Object', '.never', 'property'], ['Promise', '{reactions_or_result}', 'internal'], ['system / PromiseReaction', '{fulfill_handler}', 'internal', 'hidden'],
+    ['(anonymous)()', null, null, 'closure'])
+  t.same(leakCollection(path), { kind: 'promise', label: 'Object.never → Promise' })
+})
+
 t.test('a module variable holding a dictionary is named by the variable', async (t) => {
   const path = steps(['system / Context', '->cache', 'context', 'hidden'], ['Object', '["user-42"]', 'property'], ['Session', null, null])
   t.same(leakCollection(path), { kind: 'dictionary', label: 'variable cache' })
