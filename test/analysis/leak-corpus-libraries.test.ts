@@ -91,7 +91,7 @@ t.test('leaks inside libraries: the holder, the package and the route of each', 
       t.notOk(first.perRoute?.some((s) => s.ambiguous), 'not ambiguous: the mixes differed')
       t.notMatch(first.perRouteNote ?? '', /same proportion/, 'no claim that the routes ran together')
       t.equal(report.candidates.filter((c) => topRoute(c) === expected.route).length, 1, 'one candidate per leak: its keys are in it')
-      t.ok((first.entryParts ?? []).some((p) => p.objectClass === '(string)'), 'the keys counted with the values')
+      if (expected.kind !== 'Array') t.ok((first.entryParts ?? []).some((p) => p.objectClass === '(string)'), 'the keys counted with the values')
       if (expected.variable !== undefined) {
         t.equal(first.collection.variable?.name, expected.variable, 'the module-scope variable that holds it')
         t.match(first.collection.variable?.file, /library-leak-app\.ts$/, 'in the app\'s file')
