@@ -27,7 +27,7 @@ import { createTrendMonitor } from './trend/monitor.js'
 import { memoryRoute } from './routes/memory.js'
 import { metricsRoute } from './routes/metrics.js'
 import { notFoundRoutes, recordRoutes } from './routes/not-found.js'
-import { heapWriterOf } from './snapshot/heap-writer.js'
+import { heapWriterOf, spanned } from './snapshot/heap-writer.js'
 import { createSnapshotLifecycle } from './snapshot/lifecycle.js'
 import { createSnapshotStore, prepareSnapshotDir } from './snapshot/store.js'
 import type { MemoryDiagnosticsOptions } from './types/options.js'
@@ -85,7 +85,7 @@ export async function memoryDiagnosticsPlugin (instance: FastifyInstance, opts: 
     cgroup,
     settings: options.snapshot,
     beforeWrite: () => ({ ...requestCounter.mark() }),
-    writeHeap: heapWriterOf(opts),
+    writeHeap: spanned(heapWriterOf(opts), (span) => trend.recordSnapshot(span)),
     refusalHint: `the sampling heap profile is available: GET ${instance.prefix}/heap-profile (live memory by allocation site, a few MB instead of a snapshot's cost; see docs/heap-profiles.md)`
   })
   const objectStore: ObjectStore | null = sdk === null || options.upload === null ? null : createObjectStore(sdk, options.upload)

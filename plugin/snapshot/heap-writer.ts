@@ -16,3 +16,15 @@ export function heapWriterOf (opts: object | undefined): HeapWriter {
   const writer = opts === undefined ? undefined : (opts as { [HEAP_WRITER]?: unknown })[HEAP_WRITER]
   return typeof writer === 'function' ? writer as HeapWriter : v8HeapWriter
 }
+
+/** `write`, telling `onWritten` when each write started and ended (whether it succeeded or not). */
+export function spanned (write: HeapWriter, onWritten: (span: { startMs: number, endMs: number }) => void): HeapWriter {
+  return (path) => {
+    const startMs = Date.now()
+    try {
+      write(path)
+    } finally {
+      onWritten({ startMs, endMs: Date.now() })
+    }
+  }
+}

@@ -3,7 +3,7 @@ import { createMemorySampler, SAMPLED_FIELDS } from './sampler.js'
 import type { SampledField } from './sampler.js'
 import { judgeTrend } from './verdict.js'
 import type { ResolvedTrendThresholds } from '../types/options.js'
-import type { MemoryLimits, TimedValue, TrendReport } from '../types/trend.js'
+import type { MemoryLimits, SnapshotSpan, TimedValue, TrendReport } from '../types/trend.js'
 
 export interface TrendMonitorOptions {
   intervalMs: number
@@ -41,6 +41,8 @@ export interface TrendMonitor {
   lastMajorGcHeapBytes (): number | null
   /** For the GC observer: called right after each GC. */
   recordGc (major: boolean): void
+  /** For the snapshot writer: a heap snapshot was written between these times (see TrendInput.snapshots). */
+  recordSnapshot (span: SnapshotSpan): void
   /** The samples of the trend window, by field, and the heap after each major GC in it. */
   series (): TrendSeries
   /** The verdict's changes, oldest first, the last HISTORY_LENGTH of them. */
@@ -57,6 +59,7 @@ export function createTrendMonitor (options: TrendMonitorOptions): TrendMonitor 
   let current: TrendReport | null = null
   let lastMajorGcHeap: number | null = null
   const history: VerdictChange[] = []
+  let snapshots: SnapshotSpan[] = []
 
   function assess (): TrendReport {
     const now = Date.now()
@@ -72,6 +75,7 @@ export function createTrendMonitor (options: TrendMonitorOptions): TrendMonitor 
       heapTotal: sampler.series('heapTotal', since),
       rssAnon: sampler.series('rssAnon', since),
       threads: sampler.series('threads', since),
+      snapshots,
       limits: options.readLimits()
     }, thresholds, current)
     if (history.at(-1)?.verdict !== current.verdict) {
@@ -97,6 +101,11 @@ export function createTrendMonitor (options: TrendMonitorOptions): TrendMonitor 
       const heapUsed = getHeapStatistics().used_heap_size
       if (major) lastMajorGcHeap = heapUsed
       sampler.recordGc(major, heapUsed)
+    },
+    recordSnapshot (span) {
+      // Those that ended before the window matter no more: their steps are before every point.
+      const since = Date.now() - thresholds.windowMs
+      snapshots = [...snapshots.filter((s) => s.endMs >= since), span]
     },
     stop () {
       sampler.stop()

@@ -11,7 +11,7 @@ import { isGrowing, vote } from './vote.js'
 import type { Assessment } from './vote.js'
 import { heapReason, insufficientReason, nativeReason, outsideHeapRisesReason, overshootReason, sinceMajorReason, steadyReason, troughsReason, unevenReason, unconfirmedNativeReason, unconfirmedReason } from './wording.js'
 import type { ResolvedTrendThresholds } from '../types/options.js'
-import type { SeriesTrend, TimedValue, TrendInput, TrendReport } from '../types/trend.js'
+import type { SeriesTrend, SnapshotSpan, TimedValue, TrendInput, TrendReport } from '../types/trend.js'
 
 /**
  * Judges whether memory leaks, from the samples of the last `windowMs` before `input.now`.
@@ -51,7 +51,9 @@ export function judgeTrend (input: TrendInput, thresholds: ResolvedTrendThreshol
   // Without heapTotal, heapUsed stands in, but only for a suspicion: after a major GC V8 keeps
   // the pages it freed, so RSS minus heapUsed steps up at every GC that frees much.
   const committed = input.heapTotal !== undefined && input.heapTotal.length > 0
-  const outsideHeapPoints = unexplained(input.rssAnon !== undefined && input.rssAnon.length > 0 ? inWindow(input.rssAnon) : rssPoints, committed ? input.heapTotal! : input.heapUsed, input.external)
+  const outsideHeapPoints = withoutSnapshotSteps(
+    unexplained(input.rssAnon !== undefined && input.rssAnon.length > 0 ? inWindow(input.rssAnon) : rssPoints, committed ? input.heapTotal! : input.heapUsed, input.external),
+    input.snapshots ?? [])
   const outsideHeapFit = fitSeries(outsideHeapPoints)
   const outsideHeap = outsideHeapFit.trend
   const native = nativeGrowth({
@@ -144,6 +146,25 @@ function assess (evidence: Evidence, thresholds: ResolvedTrendThresholds): Asses
     return { verdict: 'insufficient-data', reason: overshootReason(heap.trend), growthPerMinute: 0 }
   }
   return { verdict: 'steady', reason: steadyReason(heap.trend, heap.refutedBy, external, rss), growthPerMinute: 0 }
+}
+
+/**
+ * The series with what each of the plugin's heap snapshots added across it taken out of every
+ * later point: the rise from the last sample before the snapshot to the first after it (none is
+ * taken while it is written: the event loop is blocked). Measured on Node 24: three snapshots
+ * 8 s apart left RSS +218 MiB/min over a minute, and a heap leak read growing-native.
+ */
+function withoutSnapshotSteps (points: readonly TimedValue[], snapshots: readonly SnapshotSpan[]): TimedValue[] {
+  if (snapshots.length === 0 || points.length === 0) return [...points]
+  const steps = snapshots.map(({ startMs, endMs }) => {
+    const before = points.findLast((p) => p.t <= startMs)
+    const after = points.find((p) => p.t >= endMs)
+    return before === undefined || after === undefined ? null : { from: after.t, bytes: Math.max(0, after.v - before.v) }
+  }).filter((step) => step !== null && step.bytes > 0) as Array<{ from: number, bytes: number }>
+  return points.map((p) => {
+    const added = steps.reduce((sum, step) => (p.t >= step.from ? sum + step.bytes : sum), 0)
+    return added === 0 ? p : { t: p.t, v: p.v - added }
+  })
 }
 
 /**

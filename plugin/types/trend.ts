@@ -43,8 +43,18 @@ export interface TrendInput {
   rssAnon?: readonly TimedValue[]
   /** The process's thread count at each sample, for the reason; may be empty. */
   threads?: readonly TimedValue[]
+  /**
+   * The heap snapshots the plugin wrote in this process (start and end, on the samples' clock):
+   * what each leaves resident (glibc keeps the memory it freed) is no leak of the app's.
+   */
+  snapshots?: readonly SnapshotSpan[]
   /** For the time to the limit; `null` leaves it out. */
   limits: MemoryLimits | null
+}
+
+export interface SnapshotSpan {
+  startMs: number
+  endMs: number
 }
 
 export interface SeriesTrend {
