@@ -19,9 +19,9 @@ const CODE_EDGES: ReadonlySet<string> = new Set(['shared', 'function_data', 'cod
 /**
  * The edges a preferred retainer path avoids: into a timer, an immediate or a tick (Node's
  * carriers), through a bound function's receiver, arguments or target, and into compiled code
- * (a function's shared info and bytecode). A cache's check timer
- * bound to the cache is a shorter way to the cache's entries than the module variable that holds
- * the cache, and says less about who keeps them.
+ * (a function's shared info and bytecode). A cache's check timer bound to the cache is a shorter
+ * way to the cache's entries than the module variable that holds the cache, and says less about
+ * who keeps them.
  */
 export class PathDetours {
   readonly #snapshot: HeapSnapshot
