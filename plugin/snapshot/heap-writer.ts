@@ -1,4 +1,5 @@
 import { writeHeapSnapshot } from 'node:v8'
+import type { SnapshotSpan } from '../types/trend.js'
 
 /** What serializes the heap into a file: V8's own, unless a test of what surrounds it says otherwise. */
 export type HeapWriter = (path: string) => void
@@ -18,7 +19,7 @@ export function heapWriterOf (opts: object | undefined): HeapWriter {
 }
 
 /** `write`, telling `onWritten` when each write started and ended (whether it succeeded or not). */
-export function spanned (write: HeapWriter, onWritten: (span: { startMs: number, endMs: number }) => void): HeapWriter {
+export function spanned (write: HeapWriter, onWritten: (span: SnapshotSpan) => void): HeapWriter {
   return (path) => {
     const startMs = Date.now()
     try {

@@ -47,10 +47,13 @@ const SETTLE_MS = 1500
  * one look higher.
  */
 export function settledMajors (majors: readonly TimedValue[], floor: readonly TimedValue[]): TimedValue[] {
+  // Both oldest first: one walk over the floor (run after every sample, over up to an hour of it).
+  let k = 0
   return majors.map((major, i) => {
     const until = Math.min(major.t + SETTLE_MS, majors[i + 1]?.t ?? Infinity)
+    while (k < floor.length && floor[k]!.t <= major.t) k++
     let low = major.v
-    for (const p of floor) if (p.t > major.t && p.t <= until) low = Math.min(low, p.v)
+    for (let j = k; j < floor.length && floor[j]!.t <= until; j++) low = Math.min(low, floor[j]!.v)
     return low === major.v ? major : { t: major.t, v: low }
   })
 }
