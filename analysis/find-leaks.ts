@@ -7,7 +7,8 @@ import { leakCollection } from './leak-path.js'
 import type { LeakCollection } from './leak-path.js'
 import { leakRoots } from './leak-roots.js'
 import { NodeKind, nodeKinds } from './node-kinds.js'
-import { birthsOfLast, sortedIds } from './object-births.js'
+import { birthsOfLast, earlierSnapshot } from './object-births.js'
+import type { EarlierSnapshot } from './object-births.js'
 import { PathShapes } from './path-shapes.js'
 import { parseHeapSnapshot } from './read-snapshot.js'
 import type { ReadProgress } from './read-snapshot.js'
@@ -167,13 +168,13 @@ export async function findLeaks (files: string[], options: FindLeaksOptions = {}
     ? undefined
     : (p) => options.onProgress?.({ ...p, file: files[index] as string, index })
 
-  const earlier: Uint32Array[] = []
+  const earlier: EarlierSnapshot[] = []
   const summaries: LeakSnapshotSummary[] = []
   const marks: Array<RequestCounts | undefined> = []
   for (let i = 0; i < files.length - 1; i++) {
-    // Of an earlier snapshot only the ids and the request-count marks are used.
-    const snapshot = await parseHeapSnapshot(files[i] as string, { edges: false, keepString: isRequestCountMark, onProgress: progressOf(i) })
-    earlier.push(sortedIds(snapshot))
+    // Of an earlier snapshot only the ids, the native nodes' counts and the request-count marks are used.
+    const snapshot = await parseHeapSnapshot(files[i] as string, { edges: false, keepString: isRequestCountMark, keepNamesOfTypes: ['native'], onProgress: progressOf(i) })
+    earlier.push(earlierSnapshot(snapshot))
     marks.push(readRequestCounts(snapshot))
     summaries.push(summaryOf(files[i] as string, snapshot, marks[i]))
   }

@@ -6,6 +6,7 @@ import { createGunzip } from 'node:zlib'
 import { HeapSnapshotFormatError } from './errors.js'
 import type { HeapSnapshot } from './snapshot.js'
 import { HeapSnapshotParser } from './snapshot-parser.js'
+import type { HeapSnapshotParserOptions } from './snapshot-parser.js'
 
 export interface ReadProgress {
   /** Bytes of the file read so far (compressed bytes for a gzip file). */
@@ -13,19 +14,9 @@ export interface ReadProgress {
   readonly totalBytes: number
 }
 
-export interface ParseHeapSnapshotOptions {
+export interface ParseHeapSnapshotOptions extends HeapSnapshotParserOptions {
   /** Called after each chunk of the file is read. */
   readonly onProgress?: (progress: ReadProgress) => void
-  /**
-   * Read the edges (needed for retainer paths).
-   * @defaultValue true
-   */
-  readonly edges?: boolean
-  /**
-   * Which strings to keep; the others are read as `''`.
-   * @defaultValue every string
-   */
-  readonly keepString?: (text: string) => boolean
 }
 
 const CHUNK_BYTES = 1 << 20
@@ -49,7 +40,7 @@ export async function parseHeapSnapshot (path: string, options: ParseHeapSnapsho
         onProgress({ bytesRead, totalBytes: size })
       })
     }
-    const parser = new HeapSnapshotParser({ edges: options.edges ?? true, ...(options.keepString === undefined ? {} : { keepString: options.keepString }) })
+    const parser = new HeapSnapshotParser(options)
     for await (const chunk of gzip ? gunzip(raw) : raw) parser.write(chunk as Buffer)
     return parser.end()
   } catch (err) {

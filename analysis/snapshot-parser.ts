@@ -21,6 +21,11 @@ export interface HeapSnapshotParserOptions {
    * @defaultValue every string
    */
   readonly keepString?: (text: string) => boolean
+  /**
+   * Node types (e.g. `'native'`) whose nodes' names are kept whatever `keepString` says. When
+   * the strings come before the nodes (V8 writes them last) every string is kept.
+   */
+  readonly keepNamesOfTypes?: readonly string[]
 }
 
 // V8 writes a header of about 1 KB; anything this big is not one.
@@ -75,10 +80,14 @@ export class HeapSnapshotParser {
   readonly #strings: string[] = []
 
   readonly #keepString: ((text: string) => boolean) | undefined
+  readonly #keepNamesOfTypes: readonly string[]
+  /** The indexes of the names `keepNamesOfTypes` asks for, null to keep every string. */
+  #keptNames: Set<number> | null = null
 
   constructor (options: HeapSnapshotParserOptions = {}) {
     this.#withEdges = options.edges ?? true
     this.#keepString = options.keepString
+    this.#keepNamesOfTypes = options.keepNamesOfTypes ?? []
     this.#step = this.#expectObject
   }
 
@@ -119,6 +128,21 @@ export class HeapSnapshotParser {
       strings,
       rootOrdinal
     }
+  }
+
+  #namesToKeep (): Set<number> | null {
+    const kept = new Set<number>()
+    if (this.#keepNamesOfTypes.length === 0) return kept
+    const layout = this.#layout as SnapshotLayout
+    const nodes = this.#nodes
+    if (nodes === null) return null
+    const types = new Set(this.#keepNamesOfTypes.map((name) => layout.nodeTypeNames.indexOf(name)))
+    for (let i = 0; i < nodes.type.length; i++) if (types.has(nodes.type[i] as number)) kept.add(nodes.name[i] as number)
+    return kept
+  }
+
+  #keeps (text: string, index: number): boolean {
+    return this.#keepString === undefined || this.#keptNames === null || this.#keptNames.has(index) || this.#keepString(text)
   }
 
   #whereItEnds (): string {
@@ -195,6 +219,7 @@ export class HeapSnapshotParser {
     }
     if (key === 'strings') {
       expectByte(buf[i], OPEN_BRACKET, key)
+      this.#keptNames = this.#namesToKeep()
       this.#step = this.#readStrings
       return i + 1
     }
@@ -259,7 +284,7 @@ export class HeapSnapshotParser {
       const end = this.#stringReader.read(buf, i)
       if (end === -1) return buf.length
       const text = this.#stringReader.value
-      this.#strings.push(this.#keepString === undefined || this.#keepString(text) ? text : '')
+      this.#strings.push(this.#keeps(text, this.#strings.length) ? text : '')
       this.#inString = false
       i = end
     }

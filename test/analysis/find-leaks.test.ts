@@ -2,7 +2,7 @@ import t from 'tap'
 import { findLeaks } from '../../analysis/find-leaks.js'
 import { formatLeakReport } from '../../analysis/format-leaks.js'
 import type { LeakCandidate, LeakReport } from '../../analysis/find-leaks.js'
-import { writeCarrierSeries, writeDragSeries, writeLeakSeries, writeTimerSeries } from './leak-fixtures.js'
+import { writeCarrierSeries, writeDragSeries, writeLeakSeries, writeNativeSeries, writeTimerSeries } from './leak-fixtures.js'
 
 const PER_ROUND = 300
 const INTERNALS = ['(array)', '(system)', 'system / Context', '(closure)', '(concatenated string)', '(object shape)', '(compiled code)', '(code)', '(hidden)']
@@ -135,6 +135,19 @@ t.test('what a leaking object drags along is listed under it, not ranked on its 
   const [sessions] = byClass(report, 'Session')
   t.same(sessions?.countPerInterval, [200, 200], 'what an old array holds as well stays a candidate of its own')
   t.equal(dragged['Session'], undefined, 'and is not dragged by the Conn that holds it too')
+})
+
+t.test('native objects, whose ids change with every snapshot, are new only as far as their count grows', async (t) => {
+  const files = await writeNativeSeries(t.testdir())
+  for (const series of [files, [files[0] as string, files[2] as string]]) {
+    const report = await findLeaks(series, { top: 20 })
+    const natives = report.candidates.filter((c) => c.objectClass.startsWith('Node / '))
+    t.same(natives.map((c) => `${c.objectClass} ${c.countPerInterval.join('/')}`), [],
+      `${series.length} snapshots: the 300 histograms kept since before the first are no candidate (by their ids, all of them are new in each snapshot)`)
+    const [meters] = byClass(report, 'Meter')
+    t.same(meters?.countPerInterval, series.length === 3 ? [200, 200] : [400], 'the Meters kept per round are')
+    t.ok((meters?.bytesPerInterval[0] ?? 0) > 200 * 64 * 1024, `and their bytes hold their native histograms' (${meters?.bytesPerInterval[0]} B)`)
+  }
 })
 
 t.test('snapshots of two processes: the report says ids cannot be matched', async (t) => {

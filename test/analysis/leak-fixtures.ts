@@ -188,6 +188,24 @@ export async function writeDragSeries (dir: string): Promise<string[]> {
   return await writeSeries(dir, 'drags', DRAG_SCRIPT)
 }
 
+// Node's native objects (embedder nodes such as `Node / HistogramBase`) get another id in every
+// snapshot. 300 histograms made before the first snapshot and kept, and each round 200 Meters
+// kept, each with a histogram of its own.
+const NATIVE_SCRIPT = `
+const v8 = require('node:v8')
+const { createHistogram } = require('node:perf_hooks')
+const files = JSON.parse(process.argv[1])
+class Meter { constructor (i) { this.i = i; this.histogram = createHistogram() } }
+globalThis.steady = Array.from({ length: 300 }, () => createHistogram())
+globalThis.meters = []
+${rounds(`
+    meters.push(new Meter(n))`)}`
+
+/** Three snapshots of a process with 300 native histograms kept throughout and 200 Meters (each with one) kept per round. */
+export async function writeNativeSeries (dir: string): Promise<string[]> {
+  return await writeSeries(dir, 'natives', NATIVE_SCRIPT)
+}
+
 /** Runs a series script (its argument: the three files to write) in a child without tap's loaders. */
 async function writeSeries (dir: string, name: string, script: string): Promise<string[]> {
   const files = [0, 1, 2].map((i) => join(dir, `${name}-${i}.heapsnapshot`))

@@ -225,3 +225,11 @@ t.test('keepString keeps the strings asked for and reads the others as empty, in
   t.equal(some.strings[some.nodeName[3] as number], '')
   t.same(some.nodeId, all.nodeId)
 })
+
+t.test('keepNamesOfTypes keeps the names of those nodes whatever keepString says', async (t) => {
+  const text = snapshotText(rootedGraph([{ type: 'native', name: 'Node / ModuleWrap', id: 6, size: 24 }, { type: 'string', name: 'secret token', id: 7, size: 32 }]))
+  const some = parseText(text, { keepString: () => false, keepNamesOfTypes: ['native'] })
+  t.equal(some.strings[some.nodeName[2] as number], 'Node / ModuleWrap')
+  t.equal(some.strings[some.nodeName[3] as number], '')
+  t.equal(some.strings[some.nodeName[1] as number], '', 'nor the names of other types')
+})
