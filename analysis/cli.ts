@@ -74,6 +74,10 @@ sampling began, which cannot tell growth.
 
 Options: --top N, --json
 
+Snapshots and profiles of one process given together (in any order): the
+snapshots' report, each candidate with the growing allocation site that made
+its objects when the profiles tell it ("allocated by:").
+
 Usage: fastify-memory-diagnostics report <incident.tar.gz>
 
 Renders an incident bundle (GET /incident) offline: its summary.md, with the
@@ -173,16 +177,19 @@ async function runDiff (command: DiffCommand, progress: ProgressLine): Promise<s
 }
 
 async function runFindLeaks (command: FindLeaksCommand, progress: ProgressLine): Promise<Outcome> {
-  if (await filesKind(command.files) === 'heap-profile') {
+  const { snapshots, profiles } = await filesByKind(command.files)
+  if (snapshots.length === 0) {
     if (command.minGiven) throw new Error('--min counts snapshot objects: it is no option for heap profiles')
     if (command.failOn !== null) throw new UsageError('--fail-on counts snapshot objects per request: it is no option for heap profiles')
     const report = await findGrowingSites(command.files, { top: command.top })
     return { text: command.json ? `${JSON.stringify(report, null, 2)}\n` : formatGrowingSites(report), exitCode: 0 }
   }
-  const report = await findLeaks(command.files, {
+  if (snapshots.length === 1) throw new UsageError('find-leaks needs two snapshot files or more beside heap profiles (the profiles then tell where the candidates were allocated); got one snapshot.')
+  const report = await findLeaks(snapshots, {
     top: command.top,
     minPerInterval: command.min,
-    onProgress: (p) => progress.update(`snapshot ${p.index + 1} of ${command.files.length}`, p.file, p)
+    ...(profiles.length === 0 ? {} : { profiles }),
+    onProgress: (p) => progress.update(`snapshot ${p.index + 1} of ${snapshots.length}`, p.file, p)
   })
   progress.clear()
   const text = command.json ? `${JSON.stringify(report, null, 2)}\n` : formatLeakReport(report)
@@ -254,15 +261,15 @@ function parseCommand (argv: readonly string[]): Command {
   }
 }
 
-/** What the files are, all of one kind, told by their content. */
-async function filesKind (files: readonly string[]): Promise<'heap-snapshot' | 'heap-profile'> {
+/** The snapshots and the heap profiles among the files, told by their content, each in the order given. */
+async function filesByKind (files: readonly string[]): Promise<{ snapshots: string[], profiles: string[] }> {
   const kinds = await Promise.all(files.map(async (file) => [file, await fileKind(file)] as const))
   const unknown = kinds.find(([, kind]) => kind === null)
   if (unknown !== undefined) throw new Error(`${unknown[0]} is neither a V8 heap snapshot nor a sampling heap profile`)
-  const first = kinds[0]![1]!
-  const other = kinds.find(([, kind]) => kind !== first)
-  if (other !== undefined) throw new Error(`${other[0]} is a ${other[1]} and ${kinds[0]![0]} a ${first}: compare files of one kind`)
-  return first
+  return {
+    snapshots: kinds.filter(([, kind]) => kind === 'heap-snapshot').map(([file]) => file),
+    profiles: kinds.filter(([, kind]) => kind === 'heap-profile').map(([file]) => file)
+  }
 }
 
 function parseCount (text: string | undefined, fallback: number, name: string, min: number): number {

@@ -7,6 +7,11 @@ import { leakCollection } from './leak-path.js'
 import type { LeakCollection } from './leak-path.js'
 import { leakRoots } from './leak-roots.js'
 import { NodeKind, nodeKinds } from './node-kinds.js'
+import { withAllocations } from './allocated-by.js'
+import { HeapProfileFormatError } from './errors.js'
+import type { LeakAllocation } from './allocated-by.js'
+import { findGrowingSites } from './heap-profile/find-growing-sites.js'
+import type { GrowingSitesReport } from './heap-profile/find-growing-sites.js'
 import { birthsOfLast, earlierSnapshot } from './object-births.js'
 import type { EarlierSnapshot } from './object-births.js'
 import { PathShapes } from './path-shapes.js'
@@ -40,6 +45,12 @@ export interface FindLeaksOptions {
   readonly minPerInterval?: number
   /** Called as each file is read. */
   readonly onProgress?: (progress: FindLeaksProgress) => void
+  /**
+   * Sampling heap profiles of the same process (`GET /heap-profile`, taken beside the
+   * snapshots): each candidate gets the growing allocation site that made its objects when the
+   * profiles can tell it (`allocatedBy`).
+   */
+  readonly profiles?: readonly string[]
 }
 
 export interface FindLeaksProgress extends ReadProgress {
@@ -126,6 +137,8 @@ export interface LeakCandidate {
   readonly perRoute?: RouteShare[]
   /** What the request counts cannot tell about `perRoute` and how to make them tell it (a snapshot more, traffic that varies per route). */
   readonly perRouteNote?: string
+  /** Where its objects were allocated, when heap profiles were given and tell it. */
+  readonly allocatedBy?: LeakAllocation
 }
 
 export interface LeakDrag {
@@ -187,14 +200,39 @@ export async function findLeaks (files: string[], options: FindLeaksOptions = {}
   const notes = notesOn(files, summaries, survivors)
   const requests = requestsPerInterval(marks)
   const intervals = files.length - 1
-  const candidates = rankedCandidates(last, births, intervals, minPerInterval, top)
+  const ranked = rankedCandidates(last, births, intervals, minPerInterval, top)
     .map((c): LeakCandidate => requests === undefined ? c : withRoutes(c, requests))
+  const candidates = options.profiles === undefined ? ranked : await joinProfiles(ranked, options.profiles, summaries, notes)
   if (requests === undefined && marks.some((m) => m !== undefined)) {
     notes.push('Only some snapshots carry request counts: growth per route is not shown.')
   }
   return requests === undefined
     ? { snapshots: summaries, notes, candidates }
     : { snapshots: summaries, requestsPerInterval: requests, notes, candidates }
+}
+
+/** The candidates with where their objects were allocated, when the profiles are of the snapshots' process. */
+async function joinProfiles (candidates: LeakCandidate[], profiles: readonly string[], summaries: readonly LeakSnapshotSummary[], notes: string[]): Promise<LeakCandidate[]> {
+  if (profiles.length < 2) {
+    notes.push('One heap profile cannot tell which allocation sites grow: give two or more, taken beside the snapshots, to see where the candidates were allocated.')
+    return candidates
+  }
+  let sites: GrowingSitesReport
+  try {
+    sites = await findGrowingSites(profiles, { top: Number.MAX_SAFE_INTEGER })
+  } catch (err) {
+    if (!(err instanceof HeapProfileFormatError)) throw err
+    notes.push(`The heap profiles were not compared (${err.message}): no allocation site is told for the candidates.`)
+    return candidates
+  }
+  const snapshotPids = new Set(summaries.flatMap((s) => s.pid === undefined ? [] : [s.pid]))
+  const profilePids = new Set(sites.profiles.flatMap((p) => p.pid === undefined ? [] : [p.pid]))
+  const other = [...profilePids].find((pid) => snapshotPids.size > 0 && !snapshotPids.has(pid))
+  if (other !== undefined) {
+    notes.push(`The heap profiles come from process ${other}, the snapshots from ${[...snapshotPids].join(', ')}: no allocation site is told for the candidates.`)
+    return candidates
+  }
+  return withAllocations(candidates, sites)
 }
 
 function withRoutes (candidate: LeakCandidate, requests: ReadonlyArray<Record<string, number>>): LeakCandidate {

@@ -1,3 +1,4 @@
+import type { LeakAllocation } from './allocated-by.js'
 import type { LeakCandidate, LeakDrag, LeakReport } from './find-leaks.js'
 import { bytes } from './format.js'
 
@@ -45,9 +46,30 @@ function candidateLines (c: LeakCandidate, rank: number): string[] {
     lines.push(`   per request: ${shares}`)
     if (c.perRouteNote !== undefined) lines.push(`   (${c.perRouteNote})`)
   }
+  if (c.allocatedBy !== undefined) lines.push(`   allocated by: ${allocationText(c.allocatedBy)}`)
   lines.push(`   path: ${stepsText(c.retainerPath)} @${c.sampleId}`)
   if (c.shortestPath !== undefined) lines.push(`   shortest path, through a timer or a bound function: ${stepsText(c.shortestPath)}`)
   return lines
+}
+
+/**
+ * `payload (app.ts:14:3) ← Session (app.ts:30:3) ← …, in prom-client, under POST /login (650 B per
+ * request), +130 kB from the first profile to the last (the class's constructor is on the stack)`
+ */
+function allocationText (a: LeakAllocation): string {
+  const frames = a.stack.map((frame) => {
+    const name = frame.functionName === '' ? '(anonymous)' : frame.functionName
+    const at = frame.source ?? frame
+    return at.url === '' ? `${name} (V8)` : `${name} (${shortFile(at.url)}:${at.line}:${at.column})`
+  })
+  const route = a.route === null
+    ? ''
+    : `, under ${a.route.route}${a.route.bytesPerRequest === null ? '' : ` (${bytes(a.route.bytesPerRequest)} per request)`}`
+  const why = a.basis === 'constructor'
+    ? 'the class\'s constructor is on its stack'
+    : `${Math.round((a.share ?? 1) * 100)}% of what grew under its route's handler went through this app function`
+  return `${frames.join(' ← ')}${a.packageName === undefined ? '' : `, in ${a.packageName}`}${route}, ` +
+    `+${bytes(a.growthBytes)} from the first profile to the last (${why})`
 }
 
 /** A class, or for an object without one (a factory's object literal), where its methods come from. */

@@ -22,7 +22,7 @@ export async function renderIncidentReport (bundle: string): Promise<string> {
     const { summary, snapshots, profiles } = await unpack(bundle, dir)
     if (summary === null) throw new Error(`${bundle} has no summary.md: is it an incident bundle (GET /incident)?`)
     const answer = snapshots.length >= 2
-      ? formatLeakReport(await findLeaks(snapshots))
+      ? formatLeakReport(await findLeaks(snapshots, profiles.length >= 2 ? { profiles } : {}))
       : profiles.length >= 2 ? formatGrowingSites(await findGrowingSites(profiles)) : null
     if (answer === null) return summary
     const at = summary.indexOf(SECTION)

@@ -13,6 +13,7 @@ export type { ParseHeapSnapshotOptions, ReadProgress } from './read-snapshot.js'
 export type { RetainerPath, RetainerStep } from './retainer-paths.js'
 export type { HeapSnapshot } from './snapshot.js'
 export { findLeaks } from './find-leaks.js'
+export type { LeakAllocation } from './allocated-by.js'
 export type {
   CollectionKind, FindLeaksOptions, FindLeaksProgress, LeakCandidate, LeakCollection, LeakDrag, LeakReport, LeakSnapshotSummary, LeakStep
 } from './find-leaks.js'

@@ -2,6 +2,7 @@ import t from 'tap'
 import { findLeaks } from '../../analysis/find-leaks.js'
 import { formatLeakReport } from '../../analysis/format-leaks.js'
 import type { LeakCandidate, LeakReport } from '../../analysis/find-leaks.js'
+import { leakSeries, writeProfiles } from './heap-profile-fixtures.js'
 import { writeCarrierSeries, writeDragSeries, writeLeakSeries, writeNativeSeries, writeTimerSeries } from './leak-fixtures.js'
 
 const PER_ROUND = 300
@@ -148,6 +149,19 @@ t.test('native objects, whose ids change with every snapshot, are new only as fa
     t.same(meters?.countPerInterval, series.length === 3 ? [200, 200] : [400], 'the Meters kept per round are')
     t.ok((meters?.bytesPerInterval[0] ?? 0) > 200 * 64 * 1024, `and their bytes hold their native histograms' (${meters?.bytesPerInterval[0]} B)`)
   }
+})
+
+t.test('heap profiles beside the snapshots: of another process, or only one, tell nothing, and the report says why', async (t) => {
+  const dir = t.testdir()
+  const files = await writeLeakSeries(dir, { snapshots: 3, perRound: 50, marks: true })
+  const profiles = writeProfiles(dir, leakSeries())
+  const other = await findLeaks(files, { profiles })
+  t.match(other.notes, [/^The heap profiles come from process 4242, the snapshots from \d+: no allocation site is told/])
+  t.ok(other.candidates.every((c) => c.allocatedBy === undefined))
+  const one = await findLeaks(files, { profiles: profiles.slice(0, 1) })
+  t.match(one.notes, [/^One heap profile cannot tell which allocation sites grow/])
+  const reversed = await findLeaks(files, { profiles: [...profiles].reverse() })
+  t.match(reversed.notes, [/^The heap profiles were not compared \(.*was taken before.*\)/])
 })
 
 t.test('snapshots of two processes: the report says ids cannot be matched', async (t) => {

@@ -12,9 +12,12 @@ import { findLeaks, formatLeakReport } from '../../analysis/index.js'
 import type { CollectionKind, LeakCandidate } from '../../analysis/index.js'
 import { tempDir } from '../helpers/build-app.js'
 import { startChildApp } from '../helpers/child-app.js'
-import { downloadSnapshot } from '../helpers/leak-load.js'
+import { downloadHeapProfile, downloadSnapshot, startHeapProfile } from '../helpers/leak-load.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 const TOKEN = 'library-corpus-token-0123456789abcdef'
+// As in the leak corpus: a few hundred bytes kept per request need a small sampling interval to show in every interval.
+const PROFILE_INTERVAL_BYTES = 4 * 1024
 const ITEMS = 'GET /items/:id'
 const CUSTOMERS = 'GET /customers/:id'
 const PAYMENTS = 'POST /payments/:id'
@@ -61,16 +64,21 @@ const EXPECTED: Expected[] = [
 t.test('leaks inside libraries: the holder, the package and the route of each', async (t) => {
   const app = await startChildApp(t, 'test/fixtures/library-leak-app.ts', { TOKEN, SNAPSHOT_DIR: tempDir(t) })
   const dir = tempDir(t, 'memdiag-library-corpus-')
+  const diagnostics = { url: app.url, diagnostics: '/_diagnostics', token: TOKEN }
+  await startHeapProfile(diagnostics, PROFILE_INTERVAL_BYTES)
   const files: string[] = []
+  const profiles: string[] = []
   for (const [i, phase] of PHASES.entries()) {
     await Promise.all(Object.entries(phase).map(async ([route, amount]) => {
       const { method, path } = ROUTES[route] as { method: 'GET' | 'POST', path: string }
       await autocannon({ url: `${app.url}${path}`, method, connections: 2, amount })
     }))
-    files.push(await downloadSnapshot({ url: app.url, diagnostics: '/_diagnostics', token: TOKEN }, join(dir, `snapshot-${i}.heapsnapshot.gz`)))
+    files.push(await downloadSnapshot(diagnostics, join(dir, `snapshot-${i}.heapsnapshot.gz`)))
+    await sleep(250) // the download's zlib buffers are still live a moment after its last byte (see loadWithSnapshotsAndProfiles)
+    profiles.push(await downloadHeapProfile(diagnostics, join(dir, `profile-${i}.heapprofile`), { sourceMaps: i === PHASES.length - 1 }))
   }
   await app.close()
-  const report = await findLeaks(files)
+  const report = await findLeaks(files, { profiles })
   const text = formatLeakReport(report)
   t.comment(text)
   t.same(report.requestsPerInterval?.map((interval) => [interval[ITEMS], interval[CUSTOMERS], interval[PAYMENTS], interval[AUDIT], interval[HEALTH]]),
@@ -100,6 +108,7 @@ t.test('leaks inside libraries: the holder, the package and the route of each', 
       const path = first.retainerPath.map((step) => step.label + step.edge).join(' → ')
       t.notOk(first.retainerPath.some((step) => ['Timeout', 'TimersList'].includes(step.label) || step.edge === '{bound_this}'), `the path passes no timer or bound function: ${path}`)
       if (first.shortestPath !== undefined) t.match(text, /shortest path, through a timer or a bound function: /, 'the shortest path is shown beside it')
+      t.equal(first.allocatedBy?.route?.route, expected.route, 'the heap profiles tell where it was allocated, under its route\'s handler')
     })
   }
 })

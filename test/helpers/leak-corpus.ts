@@ -94,7 +94,7 @@ export async function runLeakCorpusWithProfiles (t: Test, path: string | null, {
     heapProfile: { intervalBytes: PROFILE_INTERVAL_BYTES }
   })
   await app.close()
-  return { report: await findLeaks(snapshots), sites: await findGrowingSites(profiles) }
+  return { report: await findLeaks(snapshots, { profiles }), sites: await findGrowingSites(profiles) }
 }
 
 export function describe (report: LeakReport): string {
@@ -123,6 +123,11 @@ export async function checkLeakKind (t: Test, kind: LeakKind, run: CorpusRun = {
   t.ok(share !== undefined && Math.abs(share.objectsPerRequest - kind.perRequest) <= kind.perRequest * 0.1,
     `${share?.objectsPerRequest.toFixed(3) ?? 'no figure'} per ${route}, truly ${kind.perRequest} (±10%)`,
     kind.todo?.perRequest === undefined ? {} : { todo: kind.todo.perRequest })
+  const allocated = first.allocatedBy
+  t.equal(allocated?.basis, 'constructor', 'the profiles tell where it was allocated: its constructor is on a growing site\'s stack')
+  t.ok(allocated?.stack.some((frame) => frame.functionName === kind.className && frame.source?.line === constructorLine(kind.className)),
+    `allocated by ${allocated?.stack.map((f) => f.functionName).join(' ← ') ?? 'nothing'}`)
+  t.equal(allocated?.route?.route, route, 'under the route\'s handler')
   t.same(report.notes, [], 'nothing to warn about: three snapshots of one process, ids matched')
 }
 
