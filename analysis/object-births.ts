@@ -75,8 +75,43 @@ export function birthsOfLast (last: HeapSnapshot, earlierSnapshots: readonly Ear
     return found
   })
   for (let i = 0; i < births.length; i++) if (births[i] === unset) births[i] = earlier.length
+  nativeBirthsByWrapper(last, births)
   boundNativeBirths(last, births, earlierSnapshots.map((e) => e.nativeCounts))
   return { births, survivors }
+}
+
+/**
+ * A native node is no younger than the JS object that holds it (its wrapper, whose id is
+ * stable), nor than a native node such a wrapper holds (a histogram's `Node / HistogramBase`
+ * holds its `Node / Histogram`): kept histograms are old with their old `Histogram` objects,
+ * whatever ids V8 gave them this time (see `boundNativeBirths`). Natives no JS object holds (the
+ * runtime's registries, an environment's handle list) pass nothing on: they hold new natives too.
+ */
+function nativeBirthsByWrapper (last: HeapSnapshot, births: Births): void {
+  const native = last.nodeTypeNames.indexOf('native')
+  const object = last.nodeTypeNames.indexOf('object')
+  const weak = last.edgeTypeNames.indexOf('weak')
+  const wrapped = new Uint8Array(last.nodeCount)
+  const lower = (from: number, to: number): void => {
+    wrapped[to] = 1
+    if ((births[from] as number) < (births[to] as number)) births[to] = births[from] as number
+  }
+  const pass = (holds: (from: number) => boolean): void => {
+    for (let from = 0, e = 0; from < last.nodeCount; from++) {
+      const end = e + (last.nodeEdgeCount[from] as number)
+      if (!holds(from)) {
+        e = end
+        continue
+      }
+      for (; e < end; e++) {
+        const to = last.edgeToNode[e] as number
+        if (last.nodeType[to] === native && last.edgeType[e] !== weak) lower(from, to)
+      }
+    }
+  }
+  pass((from) => last.nodeType[from] === object)
+  // two levels of natives below a wrapper (what Node's embedder graph has)
+  for (let level = 0; level < 2; level++) pass((from) => last.nodeType[from] === native && wrapped[from] === 1)
 }
 
 /**
@@ -85,8 +120,8 @@ export function birthsOfLast (last: HeapSnapshot, earlierSnapshots: readonly Ear
  * snapshot (`EmbedderGraphEntriesAllocator::AllocateEntry`): the same module gets another id
  * every time, and by id alone a constant 126 modules read as up to 126 new ones per interval
  * (measured on Node 20, 22 and 24). So native nodes are also counted per name, and no more of
- * a name are born in an interval than its count grew by then: those whose ids say they are
- * newest take the latest births, and none is made younger than its id says.
+ * a name are born in an interval than its count grew by then: those whose births (by id, or by
+ * their wrapper) say they are newest take the latest births, and none is made younger.
  */
 function boundNativeBirths (last: HeapSnapshot, births: Births, earlierCounts: ReadonlyArray<ReadonlyMap<string, number>>): void {
   const native = last.nodeTypeNames.indexOf('native')
