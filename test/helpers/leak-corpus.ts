@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import type { Test } from 'tap'
 import { findGrowingSites, findLeaks } from '../../analysis/index.js'
-import type { CollectionKind, GrowingSitesReport, LeakReport } from '../../analysis/index.js'
+import type { CollectionKind, GrowingSite, GrowingSitesReport, LeakReport } from '../../analysis/index.js'
 import { startChildApp } from './child-app.js'
 import { loadWithSnapshotsAndProfiles } from './leak-load.js'
 import { tempDir } from '../helpers/build-app.js'
@@ -132,31 +132,28 @@ export async function checkLeakKind (t: Test, kind: LeakKind, run: CorpusRun = {
 }
 
 /**
- * The heap profiles' first growing site under a route's handler: the leaked object's allocation,
- * with the leaking class's constructor (the leak's own line in the fixture) on its stack,
- * attributed to the kind's route.
+ * The heap profiles' site of the leak, among the first growing sites under a route's handler: the
+ * leaked object's allocation, with the leaking class's constructor (the leak's own line in the
+ * fixture) on its stack, attributed to the kind's route.
  */
 export function checkProfileSite (t: Test, kind: LeakKind, sites: GrowingSitesReport): void {
   t.comment(sites.sites.slice(0, 3).map((s, i) => `#${i + 1} ${s.functionName} ${s.url.split('/').at(-1)}:${s.line} +${s.growthBytes} B, ${s.route?.route ?? 'no route'}; ` +
     s.stack.slice(0, 5).map((f) => f.functionName).join(' ← ')).join('\n'))
-  // What is in flight at a read and has no handler on its stack (the HTTP parser's buffers of the
-  // busy route's requests, 136 kB once; a download's zlib buffers) can outgrow the smallest leak
-  // (/render: one object per two requests, ~80 kB an interval): the claim is on the sites a
-  // route's handler is on, as a user reads the report.
-  const first = sites.sites.find((site) => site.route !== null)
-  if (first === undefined) {
-    t.fail('no growing site under a route\'s handler')
-    t.end()
-    return
-  }
-  const constructor = first.stack.find((frame) => frame.functionName === kind.className)
+  // What is in flight at a read can outgrow the smallest leak (/render: one object per two
+  // requests, ~80–120 kB an interval): without a handler on its stack (the HTTP parser's buffers
+  // of the busy route, a download's zlib buffers), or under one: on Node 22 a response's write
+  // buffers under POST /render itself, +136 kB in one interval and a little in the other, came
+  // first once in three CI runs. Sites are ranked by their growth from the first profile to the
+  // last, so the claim is that the leak's site is among the first two under a route's handler.
   const fixtureLine = constructorLine(kind.className)
-  t.match(constructor?.source, { url: FIXTURE, line: fixtureLine },
-    `${kind.className}'s constructor (leak-corpus-app.ts:${fixtureLine}) is on the first site's stack: ${first.stack.slice(0, 5).map((f) => f.functionName).join(' ← ')}`)
-  t.equal(first.route?.route, `POST ${kind.path}`, 'attributed to the leaking route, by its handler on the stack')
-  t.equal(first.route?.requests, 2 * REQUESTS_PER_PHASE, 'the route\'s requests from the first profile to the last')
-  // No claim on the next sites: requests of the busy route in flight at each read are live, and
-  // one of its sites grows in both intervals about one run in four (116 kB once, beside /render's 136 kB).
+  const isLeak = (site: GrowingSite): boolean =>
+    site.stack.some((frame) => frame.functionName === kind.className && frame.source?.url === FIXTURE && frame.source.line === fixtureLine)
+  const underRoutes = sites.sites.filter((site) => site.route !== null)
+  const rank = underRoutes.findIndex(isLeak)
+  t.ok(rank !== -1 && rank < 2, `${kind.className}'s constructor (leak-corpus-app.ts:${fixtureLine}) is on the stack of one of the first two sites under a route's handler (rank ${rank + 1} of ${underRoutes.length})`)
+  const leak = underRoutes[rank]
+  t.equal(leak?.route?.route, `POST ${kind.path}`, 'attributed to the leaking route, by its handler on the stack')
+  t.equal(leak?.route?.requests, 2 * REQUESTS_PER_PHASE, 'the route\'s requests from the first profile to the last')
   t.end()
 }
 
