@@ -77,15 +77,23 @@ function byRoute (candidate: AllocationCandidate, calls: readonly AppCallSite[])
   // by the app's function first: a handler that keeps an object of its own and hands a library another is one place
   const byFrame = groupBy(under, (call) => frameKey(call.frame))
   const frameCalls = biggestGroup(byFrame)
-  if (frameCalls === null || sum(frameCalls) <= total * MIN_ROUTE_SHARE) return null
+  if (frameCalls === null) return null
+  const grown = sum(frameCalls)
+  if (grown <= total * MIN_ROUTE_SHARE) return null
   const candidateBytes = candidate.bytesPerInterval.reduce((a, b) => a + b, 0)
-  if (candidateBytes * SIZE_AGREEMENT < sum(frameCalls) || candidateBytes > sum(frameCalls) * SIZE_AGREEMENT) return null
+  if (candidateBytes * SIZE_AGREEMENT < grown || candidateBytes > grown * SIZE_AGREEMENT) return null
   const call = biggest(frameCalls)!
-  const withCallee = call.callee !== null && call.growthBytes > sum(frameCalls) * MIN_ROUTE_SHARE
-  const stack = withCallee ? [call.callee!, call.frame] : [call.frame]
-  const packageName = withCallee ? packageOfFile(call.callee!.url) : undefined
-  const route = call.route === null ? null : { ...call.route, bytesPerRequest: call.route.requests > 0 ? Math.round(sum(frameCalls) / call.route.requests) : null }
-  return { stack, ...(packageName === undefined ? {} : { packageName }), route, growthBytes: sum(frameCalls), basis: 'route', share: sum(frameCalls) / total }
+  const callee = call.callee !== null && call.growthBytes > grown * MIN_ROUTE_SHARE ? call.callee : null
+  const packageName = callee === null ? undefined : packageOfFile(callee.url)
+  const route = call.route === null ? null : { ...call.route, bytesPerRequest: call.route.requests > 0 ? Math.round(grown / call.route.requests) : null }
+  return {
+    stack: callee === null ? [call.frame] : [callee, call.frame],
+    ...(packageName === undefined ? {} : { packageName }),
+    route,
+    growthBytes: grown,
+    basis: 'route',
+    share: grown / total
+  }
 }
 
 function groupBy<T> (items: readonly T[], key: (item: T) => string): T[][] {

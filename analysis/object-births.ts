@@ -150,7 +150,7 @@ function boundNativeBirths (last: HeapSnapshot, births: Births, earlierCounts: R
  * Per snapshot k, how many of the last snapshot's objects of a name can have been born by k
  * and not before: the growth of the running maximum of the counts, capped at the last count.
  */
-export function birthQuotas (counts: readonly number[]): number[] {
+function birthQuotas (counts: readonly number[]): number[] {
   const lastCount = counts[counts.length - 1] as number
   let reached = 0
   return counts.map((count) => {
