@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
+import { inspect, parseArgs } from 'node:util'
 import { diffHeapSnapshots } from './diff.js'
 import { fileKind } from './file-kind.js'
 import { findGrowingSites } from './heap-profile/find-growing-sites.js'
@@ -24,9 +25,18 @@ export interface CliStreams {
 const DEFAULT_TOP = 20
 const DEFAULT_CANDIDATES = 10
 const DEFAULT_PATHS = 3
+// report takes none of them.
+const OPTIONS_OF = { json: 'diff and find-leaks', top: 'diff and find-leaks', paths: 'diff', sort: 'diff', retained: 'diff', min: 'find-leaks', 'fail-on': 'find-leaks' } as const
 const SORT_KEYS: readonly string[] = ['sizeDelta', 'countDelta', 'addedSize', 'addedCount']
 // Smaller files are read in about a second: a progress line would only flicker in a log.
 const PROGRESS_MIN_BYTES = 20 * 1024 * 1024
+
+/** The exit codes, as grep's and diff's: what a CI script can tell apart. */
+const EXIT_DONE = 0
+/** find-leaks --fail-on: a candidate keeps more objects per request of a route than allowed. */
+const EXIT_LEAK = 1
+/** Bad usage, a file that cannot be read or judged, or a bug of ours: no answer. */
+const EXIT_TROUBLE = 2
 
 const ONE_SNAPSHOT = 'find-leaks needs two snapshot files or more (three or more make it surer), or one heap profile or more.'
 
@@ -83,6 +93,15 @@ Usage: fastify-memory-diagnostics report <incident.tar.gz>
 Renders an incident bundle (GET /incident) offline: its summary.md, with the
 find-leaks answer on the snapshots (or profiles) inside it when there are two
 or more (GET /incident?files=true).
+
+Exit status (every command):
+  0  done; for find-leaks --fail-on N, no candidate above N
+  1  find-leaks --fail-on N: a candidate keeps more than N objects per request
+     of a route (the report is printed all the same)
+  2  trouble, no answer: bad usage (unknown command or option, bad number), a
+     file missing, unreadable, truncated or not a complete snapshot, profile or
+     bundle, snapshots --fail-on cannot judge, or an internal error (DEBUG=1
+     prints its stack)
 `
 
 interface DiffCommand {
@@ -115,9 +134,10 @@ interface ReportCommand {
 type Command = DiffCommand | FindLeaksCommand | ReportCommand | { readonly name: 'help' }
 
 /**
- * `fastify-memory-diagnostics diff before after` or `find-leaks a b [c ...]`. Returns the exit
- * code: 0 done, 1 a file could not be read or is not a complete snapshot (or, with `--fail-on`,
- * a candidate grows faster than allowed), 2 bad usage (or snapshots `--fail-on` cannot judge).
+ * `fastify-memory-diagnostics diff before after`, `find-leaks a b [c ...]` or `report bundle`.
+ * Returns the exit code: 0 done, 1 a leak past `--fail-on` (find-leaks), 2 trouble: bad usage, a
+ * file that cannot be read or is not a complete snapshot, profile or bundle, snapshots `--fail-on`
+ * cannot judge, or an error of our own (whose stack `DEBUG=1` prints).
  */
 export async function main (argv: readonly string[], streams: CliStreams = process): Promise<number> {
   let command: Command
@@ -125,32 +145,48 @@ export async function main (argv: readonly string[], streams: CliStreams = proce
     command = parseCommand(argv)
   } catch (err) {
     streams.stderr.write(`${(err as Error).message}\n\n${USAGE}`)
-    return 2
+    return EXIT_TROUBLE
   }
   if (command.name === 'help') {
     streams.stdout.write(USAGE)
-    return 0
-  }
-  // one file is a usage error, unless it is a heap profile (which says what one can tell)
-  if (command.name === 'find-leaks' && command.files.length === 1 && await fileKind(command.files[0]!).catch(() => null) !== 'heap-profile') {
-    streams.stderr.write(`${ONE_SNAPSHOT}\n\n${USAGE}`)
-    return 2
+    return EXIT_DONE
   }
   const progress = new ProgressLine(streams.stderr)
   try {
+    await refuseDirectories(command.name === 'report' ? [command.bundle] : command.name === 'diff' ? [command.before, command.after] : command.files)
+    // one file is a usage error, unless it is a heap profile (which says what one can tell)
+    if (command.name === 'find-leaks' && command.files.length === 1 && await fileKind(command.files[0]!) !== 'heap-profile') {
+      streams.stderr.write(`${ONE_SNAPSHOT}\n\n${USAGE}`)
+      return EXIT_TROUBLE
+    }
     const { text, exitCode, problem } = await run(command, progress)
     streams.stdout.write(text)
     if (problem !== undefined) streams.stderr.write(`fastify-memory-diagnostics ${command.name}: ${problem}\n`)
     return exitCode
   } catch (err) {
     progress.clear()
-    streams.stderr.write(`fastify-memory-diagnostics ${command.name}: ${(err as Error).message}\n`)
-    return err instanceof UsageError ? 2 : 1
+    streams.stderr.write(troubleText(command.name, err))
+    return EXIT_TROUBLE
   }
 }
 
-/** Input the command understood but cannot judge: exit code 2, as bad usage. */
-class UsageError extends Error {}
+/**
+ * Why a command gave no answer, for stderr: one line, as grep and diff say it. An error no input
+ * should cause (a TypeError or ReferenceError: a bug of ours) says so; `DEBUG` set (to anything)
+ * adds the stack, with the error's cause and code, for any error.
+ */
+function troubleText (command: string, err: unknown): string {
+  const bug = isBug(err)
+  const message = err instanceof Error ? err.message : String(err)
+  const line = `fastify-memory-diagnostics ${command}: ${bug ? 'internal error: ' : ''}${message}\n`
+  if (process.env.DEBUG !== undefined && process.env.DEBUG !== '') return `${line}${inspect(err)}\n`
+  return bug ? `${line}This is a bug of fastify-memory-diagnostics: run again with DEBUG=1 for its stack, and report it.\n` : line
+}
+
+/** What no input should throw: our own mistake. */
+function isBug (err: unknown): boolean {
+  return !(err instanceof Error) || err instanceof TypeError || err instanceof ReferenceError || err instanceof SyntaxError
+}
 
 interface Outcome {
   readonly text: string
@@ -160,8 +196,25 @@ interface Outcome {
 }
 
 async function run (command: DiffCommand | FindLeaksCommand | ReportCommand, progress: ProgressLine): Promise<Outcome> {
-  if (command.name === 'report') return { text: await renderIncidentReport(command.bundle), exitCode: 0 }
-  return command.name === 'diff' ? { text: await runDiff(command, progress), exitCode: 0 } : await runFindLeaks(command, progress)
+  if (command.name === 'report') return { text: await runReport(command.bundle), exitCode: EXIT_DONE }
+  return command.name === 'diff' ? { text: await runDiff(command, progress), exitCode: EXIT_DONE } : await runFindLeaks(command, progress)
+}
+
+/** A directory given for a file: named here, where a read would only say EISDIR. */
+async function refuseDirectories (files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    if ((await stat(file).catch(() => null))?.isDirectory() === true) throw new Error(`${file}: a directory, not a file`)
+  }
+}
+
+/** The rendered bundle; what gunzip or untar says of a file that is no bundle names the file. */
+async function runReport (bundle: string): Promise<string> {
+  try {
+    return await renderIncidentReport(bundle)
+  } catch (err) {
+    if (!(err instanceof Error) || isBug(err) || err.message.includes(bundle)) throw err
+    throw new Error(`${bundle}: not a complete incident bundle (.tar.gz of GET /incident): ${err.message}`, { cause: err })
+  }
 }
 
 async function runDiff (command: DiffCommand, progress: ProgressLine): Promise<string> {
@@ -180,11 +233,11 @@ async function runFindLeaks (command: FindLeaksCommand, progress: ProgressLine):
   const { snapshots, profiles } = await filesByKind(command.files)
   if (snapshots.length === 0) {
     if (command.minGiven) throw new Error('--min counts snapshot objects: it is no option for heap profiles')
-    if (command.failOn !== null) throw new UsageError('--fail-on counts snapshot objects per request: it is no option for heap profiles')
+    if (command.failOn !== null) throw new Error('--fail-on counts snapshot objects per request: it is no option for heap profiles')
     const report = await findGrowingSites(command.files, { top: command.top })
-    return { text: command.json ? `${JSON.stringify(report, null, 2)}\n` : formatGrowingSites(report), exitCode: 0 }
+    return { text: command.json ? `${JSON.stringify(report, null, 2)}\n` : formatGrowingSites(report), exitCode: EXIT_DONE }
   }
-  if (snapshots.length === 1) throw new UsageError('find-leaks needs two snapshot files or more beside heap profiles (the profiles then tell where the candidates were allocated); got one snapshot.')
+  if (snapshots.length === 1) throw new Error('find-leaks needs two snapshot files or more beside heap profiles (the profiles then tell where the candidates were allocated); got one snapshot.')
   const report = await findLeaks(snapshots, {
     top: command.top,
     minPerInterval: command.min,
@@ -193,14 +246,14 @@ async function runFindLeaks (command: FindLeaksCommand, progress: ProgressLine):
   })
   progress.clear()
   const text = command.json ? `${JSON.stringify(report, null, 2)}\n` : formatLeakReport(report)
-  if (command.failOn === null) return { text, exitCode: 0 }
+  if (command.failOn === null) return { text, exitCode: EXIT_DONE }
   if (report.requestsPerInterval === undefined) {
-    throw new UsageError('--fail-on needs request counts in every snapshot (snapshots taken through the plugin\'s POST /heap-snapshot, of one process)')
+    throw new Error('--fail-on needs request counts in every snapshot (snapshots taken through the plugin\'s POST /heap-snapshot, of one process)')
   }
   const over = overLimit(report, command.failOn)
   return over.length === 0
-    ? { text, exitCode: 0 }
-    : { text, exitCode: 1, problem: over.map((o) => `${o.className} grows ${o.perRequest.toFixed(2)} objects per request of ${o.route}, above --fail-on ${command.failOn}`).join('; ') }
+    ? { text, exitCode: EXIT_DONE }
+    : { text, exitCode: EXIT_LEAK, problem: over.map((o) => `${o.className} grows ${o.perRequest.toFixed(2)} objects per request of ${o.route}, above --fail-on ${command.failOn}`).join('; ') }
 }
 
 function parseCommand (argv: readonly string[]): Command {
@@ -238,6 +291,10 @@ function parseCommand (argv: readonly string[]): Command {
   }
   if (name === 'report') {
     if (files.length !== 1) throw new Error('report needs one incident bundle (.tar.gz from GET /incident).')
+    for (const [option, of] of Object.entries(OPTIONS_OF)) {
+      const value = values[option as keyof typeof OPTIONS_OF]
+      if (value !== undefined && value !== false) throw new Error(`--${option} is an option of ${of}, not report.`)
+    }
     return { name, bundle: files[0]! }
   }
   if (name !== 'diff') throw new Error(name === undefined ? 'Missing command.' : `Unknown command "${name}".`)
@@ -342,5 +399,14 @@ function isMain (moduleUrl: string): boolean {
 }
 
 if (isMain(import.meta.url)) {
-  process.exitCode = await main(process.argv.slice(2))
+  const args = process.argv.slice(2)
+  const name = args.find((arg) => !arg.startsWith('-')) ?? ''
+  // What escapes main (an error event nobody listens to, deep in a stream) is trouble too, not
+  // Node's exit code 1, which says "leak" here.
+  const fail = (err: unknown): number => {
+    process.stderr.write(troubleText(name, err))
+    return EXIT_TROUBLE
+  }
+  process.on('uncaughtException', (err) => process.exit(fail(err)))
+  process.exitCode = await main(args).catch(fail)
 }

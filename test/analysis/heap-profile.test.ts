@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { main } from '../../analysis/cli.js'
@@ -147,11 +147,19 @@ t.test('the CLI: find-leaks on profiles (one or more), JSON, and mixed or unknow
   t.same(leaks.snapshots.map((s) => s.file), [snapshot, later], 'the snapshots\' report, the profiles taken beside them')
   t.same(leaks.candidates.map((c) => c.className), ['Kept'])
   const min = await run(['find-leaks', ...files, '--min', '2'])
-  t.equal(min.code, 1)
+  t.equal(min.code, 2, '--min on profiles: bad usage')
   t.match(min.stderr, /--min counts snapshot objects/)
   const unknown = join(dir, 'notes.txt')
   await writeFile(unknown, 'hello')
-  t.match((await run(['find-leaks', unknown, files[0]!])).stderr, /notes\.txt is neither a V8 heap snapshot nor a sampling heap profile/)
+  const neither = await run(['find-leaks', unknown, files[0]!])
+  t.equal(neither.code, 2, 'neither a snapshot nor a profile')
+  t.match(neither.stderr, /notes\.txt is neither a V8 heap snapshot nor a sampling heap profile/)
+  const cut = join(dir, 'cut.heapprofile')
+  const [whole] = writeProfiles(dir, [leakSeries()[1]!])
+  await writeFile(cut, (await readFile(whole!, 'utf8')).slice(0, 300))
+  const truncated = await run(['find-leaks', files[0]!, cut])
+  t.equal(truncated.code, 2, 'a cut profile')
+  t.match(truncated.stderr, /^fastify-memory-diagnostics find-leaks: .*cut\.heapprofile: not a readable heap profile/)
   const lone = await run(['find-leaks', snapshot])
   t.equal(lone.code, 2, 'one snapshot is still a usage error')
   t.match(lone.stderr, /^find-leaks needs two snapshot files or more/)

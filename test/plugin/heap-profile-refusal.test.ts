@@ -10,11 +10,12 @@ import { tempDir } from '../helpers/build-app.js'
 import { call, startInCgroup } from '../helpers/cgroup-child.js'
 import { createMemoryCgroup } from '../helpers/memory-cgroup.js'
 import type { MemoryCgroup } from '../helpers/memory-cgroup.js'
+import { missingPrerequisite } from '../helpers/missing-prerequisite.js'
 
 const MB = 1_000_000
 const FIXTURE = new URL('../fixtures/heap-profile-cgroup-app.ts', import.meta.url).pathname
 const probe = createMemoryCgroup(t, 8 * 1024 * MB)
-const skip = typeof probe === 'string' ? probe : false
+const skip = missingPrerequisite(t, typeof probe === 'string' ? probe : false)
 
 t.test('a snapshot refused in a memory cgroup still leaves a profile that names the leak', { skip }, async (t) => {
   const cgroup = createMemoryCgroup(t, 8 * 1024 * MB) as MemoryCgroup

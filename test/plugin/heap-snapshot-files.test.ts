@@ -11,6 +11,7 @@ import memoryDiagnostics from '../../plugin/index.js'
 import { createSnapshotStore, prepareSnapshotDir } from '../../plugin/snapshot/store.js'
 import { filesIn, snapshotId, snapshotsIdle } from '../fixtures/snapshot-app.js'
 import { build, AUTH as headers, tempDir } from '../helpers/build-app.js'
+import { missingPrerequisite } from '../helpers/missing-prerequisite.js'
 
 const HOUR = 3_600_000
 
@@ -115,7 +116,7 @@ function mountTinyTmpfs (): string | { dir: string } {
 }
 
 const fullDisk = mountTinyTmpfs()
-t.test('a full disk (ENOSPC): 500 with the reason, no partial file left', { skip: typeof fullDisk === 'string' ? fullDisk : false }, async (t) => {
+t.test('a full disk (ENOSPC): 500 with the reason, no partial file left', { skip: missingPrerequisite(t, typeof fullDisk === 'string' ? fullDisk : false) }, async (t) => {
   const { dir } = fullDisk as { dir: string }
   const { app } = await build(t, { snapshot: { dir } }, { realSnapshots: true })
   const res = await app.inject({ method: 'POST', url: '/heap-snapshot', headers })

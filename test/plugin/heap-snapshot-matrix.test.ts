@@ -12,6 +12,7 @@ import type { Teardown } from '../helpers/build-app.js'
 import type { Shape } from '../fixtures/snapshot-shape-app.js'
 import { createMemoryCgroup } from '../helpers/memory-cgroup.js'
 import type { MemoryCgroup } from '../helpers/memory-cgroup.js'
+import { missingPrerequisite } from '../helpers/missing-prerequisite.js'
 
 const MB = 1_000_000
 const FIXTURE = new URL('../fixtures/snapshot-shape-app.ts', import.meta.url).pathname
@@ -25,7 +26,7 @@ async function startShape (t: Teardown, cgroup: MemoryCgroup, shape: Shape, coun
 }
 
 const probe = createMemoryCgroup(t, 8 * 1024 * MB)
-const skip = typeof probe === 'string' ? probe : false
+const skip = missingPrerequisite(t, typeof probe === 'string' ? probe : false)
 
 for (const [shape, count] of MATRIX) {
   t.test(`${shape} × ${count}: 503 below the estimate, taken with the estimate`, { skip }, async (t) => {

@@ -11,6 +11,7 @@ import { build, tempDir } from '../helpers/build-app.js'
 import { call, startInCgroup } from '../helpers/cgroup-child.js'
 import { createMemoryCgroup } from '../helpers/memory-cgroup.js'
 import type { MemoryCgroup } from '../helpers/memory-cgroup.js'
+import { missingPrerequisite } from '../helpers/missing-prerequisite.js'
 import type { Teardown } from '../helpers/build-app.js'
 
 const MB = 1_000_000
@@ -35,7 +36,7 @@ async function startApp (t: Teardown, cgroup: MemoryCgroup, guard: boolean): Pro
 }
 
 const created = createMemoryCgroup(t, LIMIT_BYTES)
-t.test('a snapshot that cannot fit in the container', { skip: typeof created === 'string' ? created : false }, async (t) => {
+t.test('a snapshot that cannot fit in the container', { skip: missingPrerequisite(t, typeof created === 'string' ? created : false) }, async (t) => {
   const cgroup = created as MemoryCgroup
   t.comment(`cgroup ${cgroup.version}: ${cgroup.dir}, limit ${LIMIT_BYTES / MB} MB`)
 

@@ -5,13 +5,14 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parsePrometheusText } from '../helpers/prometheus-text.js'
 import { AUTH, TOKEN, build, tempDir } from '../helpers/build-app.js'
+import { missingPrerequisite } from '../helpers/missing-prerequisite.js'
 import { snapshotsIdle } from '../fixtures/snapshot-app.js'
 
 const gc = globalThis.gc as () => void
 
 // promtool comes from Debian's prometheus package: .ci/run installs it (prometheus/install-promtool.sh);
 // a test never installs packages.
-const promtoolMissing = promtoolOnPath() ? false : 'promtool is not on PATH: run prometheus/install-promtool.sh (as .ci/run does) to lint the metrics with Prometheus\' own parser'
+const promtoolMissing = missingPrerequisite(t, promtoolOnPath() ? false : 'promtool is not on PATH: run prometheus/install-promtool.sh (as .ci/run does) to lint the metrics with Prometheus\' own parser')
 
 function promtoolOnPath (): boolean {
   try {

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { missingPrerequisite } from '../helpers/missing-prerequisite.js'
 
 const prometheusDir = fileURLToPath(new URL('../../prometheus/', import.meta.url))
 
@@ -28,7 +29,7 @@ async function promtoolRuns (): Promise<boolean> {
 
 // promtool comes from Debian's prometheus package: .ci/run installs it (install-promtool.sh);
 // a test never installs packages.
-const promtoolMissing = await promtoolRuns() ? false : 'promtool is not on PATH: run prometheus/install-promtool.sh (as .ci/run does) to check the alert rules'
+const promtoolMissing = missingPrerequisite(t, await promtoolRuns() ? false : 'promtool is not on PATH: run prometheus/install-promtool.sh (as .ci/run does) to check the alert rules')
 
 t.test('promtool check rules accepts alerts.yml', { skip: promtoolMissing }, async (t) => {
   const check = await run('promtool', ['check', 'rules', 'alerts.yml'])
