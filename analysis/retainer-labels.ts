@@ -5,13 +5,16 @@ import type { HeapSnapshot } from './snapshot.js'
 const NAME_IS_LABEL: ReadonlySet<string> = new Set(['object', 'native', 'synthetic', 'hidden', 'array', 'code', 'object shape'])
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
+// V8 14 (Node 26) marks a context's global object `global (global*)` and its proxy `global (global)`
+// (`Window (global*)` in a page); V8 13 and older named both `global`, which is how a path reads them.
+const GLOBAL_MARK = / \(global\*?\)(?= \/ |$)/
 
-/** How a node reads in a retainer path: `Foo`, `handler()`, `system / Context`, `(string)`. */
+/** How a node reads in a retainer path: `Foo`, `handler()`, `system / Context`, `(string)`, `global` (the global object, on any line). */
 export function nodeLabel (snapshot: HeapSnapshot, ordinal: number): string {
   const type = snapshot.nodeTypeNames[snapshot.nodeType[ordinal] as number] as string
   const name = snapshot.strings[snapshot.nodeName[ordinal] as number] as string
   if (type === 'closure') return `${name === '' ? '(anonymous)' : name}()`
-  if (NAME_IS_LABEL.has(type) && name !== '') return name
+  if (NAME_IS_LABEL.has(type) && name !== '') return type === 'object' && name.includes(' (global') ? name.replace(GLOBAL_MARK, '') : name
   return `(${type})`
 }
 

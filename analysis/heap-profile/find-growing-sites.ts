@@ -52,7 +52,10 @@ export interface GrowingSite extends SiteFrame {
   readonly bytes: readonly number[]
   /** Last minus first (with one profile: the live bytes). */
   readonly growthBytes: number
-  /** The stack that holds most of its live bytes in the last profile, innermost frame first. */
+  /**
+   * The stack that grew most (with one profile, that holds most live bytes), among those under
+   * `route` when there is one; innermost frame first.
+   */
   readonly stack: readonly SiteFrame[]
   /** The route whose handler is on the stacks that grew most; null when no known handler is on them. */
   readonly route: SiteRoute | null
@@ -112,14 +115,14 @@ export async function findGrowingSites (files: readonly string[], options: FindG
   const compare = profiles.length > 1
   const sites: GrowingSite[] = []
   for (const { perProfile, bytes } of growingGroups(stacks, compare)) {
-    const lastStacks = [...perProfile[last]!.values()]
-    const biggest = lastStacks.reduce((a, b) => (b.bytes > a.bytes ? b : a))
+    const route = siteRoute(perProfile[0]!, perProfile[last]!, profiles, compare)
+    const shown = shownStack(perProfile[0]!, perProfile[last]!, route, compare)
     sites.push({
-      ...biggest.frames[0]!,
+      ...shown.frames[0]!,
       bytes,
       growthBytes: compare ? bytes[last]! - bytes[0]! : bytes[0]!,
-      stack: biggest.frames,
-      route: siteRoute(perProfile[0]!, perProfile[last]!, profiles, compare)
+      stack: shown.frames,
+      route
     })
   }
   const appCalls: AppCallSite[] = []
@@ -191,6 +194,29 @@ function checkSeries (profiles: readonly HeapProfile[]): string[] {
     if (Date.parse(b.takenAt) < Date.parse(a.takenAt)) throw new HeapProfileFormatError(`${after.file} was taken before ${before.file}: give the profiles in the order they were taken`)
   }
   return notes
+}
+
+/**
+ * The stack shown for a site: the one that grew most (with one profile, that holds most), among
+ * those under the site's route when it has one, so that the route's handler is on it. V8's
+ * sampling profiler records one frame per physical stack frame (an inlined callee has none of its
+ * own), so a shared helper the JIT did not inline is one site for all its callers: Node 26 (V8 14)
+ * charges Node's `_addListener` with what Node 24 charged to `addListener` it was inlined into,
+ * and the helper's biggest stack can be a socket's `Readable.on` in a driver's continuation, with
+ * no app frame, while its growth came through the app's call under the route.
+ */
+function shownStack (first: Map<string, LiveStack>, last: Map<string, LiveStack>, route: SiteRoute | null, compare: boolean): LiveStack {
+  let best: LiveStack | undefined
+  let bestGrowth = 0
+  for (const [key, stack] of last) {
+    if (route !== null && stack.route !== route.route) continue
+    const growth = stack.bytes - (compare ? first.get(key)?.bytes ?? 0 : 0)
+    if (best === undefined || growth > bestGrowth || (growth === bestGrowth && stack.bytes > best.bytes)) {
+      best = stack
+      bestGrowth = growth
+    }
+  }
+  return best ?? [...last.values()].reduce((a, b) => (b.bytes > a.bytes ? b : a))
 }
 
 function siteRoute (first: Map<string, LiveStack>, last: Map<string, LiveStack>, profiles: readonly HeapProfile[], compare: boolean): SiteRoute | null {

@@ -171,3 +171,31 @@ t.test('a path around a timer and a bound function is preferred, the shortest ke
   t.match(only?.text, /Timeout\._onTimeout/)
   t.equal(only?.shortest, undefined)
 })
+
+t.test('V8 14 (Node 26): the root marks the native context, and its global object is where paths start, read `global`', async (t) => {
+  // 0 root ⇒ 2 NativeContext {global_object} → 3 `global (global*)`, whose proxy 4 `global (global)`
+  // points back by shortcuts; the native context is also reachable from the global object's function.
+  const internal = (name: string, to: number): EdgeSpec => ({ type: 'internal', name, to })
+  const nodes: NodeSpec[] = [
+    { type: 'synthetic', name: '', id: 1, edges: [{ type: 'element', name: 1, to: 1 }, { type: 'shortcut', name: '2', to: 2 }] },
+    { type: 'synthetic', name: '(GC roots)', id: 3, edges: [] },
+    { type: 'hidden', name: 'system / NativeContext', id: 5, size: 64, edges: [internal('global_proxy_object', 4), internal('global_object', 3), internal('cache', 7)] },
+    object('global (global*)', 7, [prop('a', 5), prop('fn', 6), internal('global_proxy', 4), { type: 'hidden', name: 1, to: 4 }]),
+    object('global (global)', 9, [{ type: 'shortcut', name: 'native_context', to: 2 }, { type: 'shortcut', name: 'global_object', to: 3 }]),
+    object('Holder', 11, [prop('b', 8)]),
+    { type: 'closure', name: 'fn', id: 13, size: 32, edges: [internal('context', 2)] },
+    object('Cache', 15),
+    object('Target', 17)
+  ]
+  const [path] = pathsTo(nodes, [8])
+  t.equal(path?.text, '(GC roots) → global.a → Holder.b → Target', 'no `system / NativeContext{global_object}` step, the global object reads `global`')
+  t.same(path?.steps.map((step) => [step.label, step.nodeType, step.nodeId, step.edge, step.edgeType]), [
+    ['(GC roots)', 'synthetic', 1, '["2"]', 'shortcut'],
+    ['global', 'object', 7, '.a', 'property'],
+    ['Holder', 'object', 11, '.b', 'property'],
+    ['Target', 'object', 17, null, null]
+  ])
+  t.equal(pathsTo(nodes, [7])[0]?.text, '(GC roots) → global.fn → fn(){context} → system / NativeContext{cache} → Cache',
+    'the native context is reached from the global object, as on older lines')
+  t.match(pathsTo(nodes, [4])[0]?.text, /^\(GC roots\) → global\{global_proxy\} → /, 'the proxy is reached from the global object')
+})
