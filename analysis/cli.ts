@@ -352,11 +352,14 @@ function parseRate (text: string | undefined, name: string): number | null {
 function overLimit (report: LeakReport, limit: number): Array<{ className: string, route: string, perRequest: number }> {
   const over: Array<{ className: string, route: string, perRequest: number }> = []
   for (const candidate of report.candidates) {
+    if (candidate.pluginState === true) continue
     const shares = candidate.perRoute ?? []
+    const certain = shares.filter((share) => !share.ambiguous)
     const ambiguous = shares.filter((share) => share.ambiguous)
-    const judged = ambiguous.length > 0
-      ? [ambiguous.reduce((least, share) => (share.objectsPerRequest < least.objectsPerRequest ? share : least))]
-      : shares
+    // What the counts cannot tell is judged by its least figure: whichever of them leaks, it leaks that much at least.
+    const judged = certain.some((share) => share.objectsPerRequest > 0) || ambiguous.length === 0
+      ? certain
+      : [ambiguous.reduce((least, share) => (share.objectsPerRequest < least.objectsPerRequest ? share : least))]
     for (const share of judged) {
       if (share.objectsPerRequest > limit) over.push({ className: candidate.className, route: share.route, perRequest: share.objectsPerRequest })
     }

@@ -4,8 +4,15 @@ import { computeDominators } from './dominators.js'
 import type { Dominators } from './dominators.js'
 import { edgeStarts } from './edge-starts.js'
 import { leakCollection } from './leak-path.js'
+import { isPluginFile } from './own-files.js'
+import { lastingHolder, ReplacedHolders, suspendedFunction, weakMapEntry } from './lasting-holder.js'
 import type { LeakCollection } from './leak-path.js'
 import { leakRoots } from './leak-roots.js'
+import { ClassGrowth } from './class-growth.js'
+import { growingClasses } from './growing-classes.js'
+import { COUNTED_NAME_TYPES, labelCounts } from './label-counts.js'
+import { NONE } from './leak-group.js'
+import type { ClassTally, Group, Tally } from './leak-group.js'
 import { NodeKind, nodeKinds } from './node-kinds.js'
 import { withAllocations } from './allocated-by.js'
 import { HeapProfileFormatError } from './errors.js'
@@ -25,7 +32,7 @@ import { retainerPathTo } from './retainer-paths.js'
 import type { RetainerPath } from './retainer-paths.js'
 import { buildRetainerTree, UNREACHED } from './retainer-tree.js'
 import type { RetainerTree } from './retainer-tree.js'
-import { attributeRoutes, requestsPerInterval } from './route-attribution.js'
+import { attributeRoutes, intervalDurations, requestsPerInterval } from './route-attribution.js'
 import type { RouteShare } from './route-attribution.js'
 import type { HeapSnapshot } from './snapshot.js'
 import { integerProblem } from '../plugin/integer-check.js'
@@ -139,6 +146,12 @@ export interface LeakCandidate {
   readonly perRouteNote?: string
   /** Where its objects were allocated, when heap profiles were given and tell it. */
   readonly allocatedBy?: LeakAllocation
+  /**
+   * True when what holds them is this plugin's own state (its recent snapshot jobs, its trend
+   * window), bounded by its options though it grows like a leak until its bound: listed after
+   * the others, and never a leak for `--fail-on`.
+   */
+  readonly pluginState?: boolean
 }
 
 export interface LeakDrag {
@@ -159,6 +172,8 @@ export interface LeakReport {
 }
 
 const MAX_SNAPSHOTS = 200
+// At most this many groups are the plugin's own state (its jobs, its trend report and window).
+const PLUGIN_GROUPS = 4
 // Below this share of the previous snapshot's objects still found by id, the ids were reset
 // (an inspector session closed in between, another process): matching by id means nothing.
 const MIN_MATCHED_SHARE = 0.2
@@ -186,7 +201,7 @@ export async function findLeaks (files: string[], options: FindLeaksOptions = {}
   const marks: Array<RequestCounts | undefined> = []
   for (let i = 0; i < files.length - 1; i++) {
     // Of an earlier snapshot only the ids, the native nodes' counts and the request-count marks are used.
-    const snapshot = await parseHeapSnapshot(files[i] as string, { edges: false, keepString: isRequestCountMark, keepNamesOfTypes: ['native'], onProgress: progressOf(i) })
+    const snapshot = await parseHeapSnapshot(files[i] as string, { edges: false, keepString: isRequestCountMark, keepNamesOfTypes: COUNTED_NAME_TYPES, onProgress: progressOf(i) })
     earlier.push(earlierSnapshot(snapshot))
     marks.push(readRequestCounts(snapshot))
     summaries.push(summaryOf(files[i] as string, snapshot, marks[i]))
@@ -200,8 +215,8 @@ export async function findLeaks (files: string[], options: FindLeaksOptions = {}
   const notes = notesOn(files, summaries, survivors)
   const requests = requestsPerInterval(marks)
   const intervals = files.length - 1
-  const ranked = rankedCandidates(last, births, intervals, minPerInterval, top)
-    .map((c): LeakCandidate => requests === undefined ? c : withRoutes(c, requests))
+  const ranked = rankedCandidates(last, births, new ClassGrowth(earlier[0] as EarlierSnapshot, labelCounts(last)), intervals, minPerInterval, top)
+    .map((c): LeakCandidate => requests === undefined ? c : withRoutes(c, requests, intervalDurations(marks)))
   const candidates = options.profiles === undefined ? ranked : await joinProfiles(ranked, options.profiles, summaries, notes)
   if (requests === undefined && marks.some((m) => m !== undefined)) {
     notes.push('Only some snapshots carry request counts: growth per route is not shown.')
@@ -235,8 +250,8 @@ async function joinProfiles (candidates: LeakCandidate[], profiles: readonly str
   return withAllocations(candidates, sites)
 }
 
-function withRoutes (candidate: LeakCandidate, requests: ReadonlyArray<Record<string, number>>): LeakCandidate {
-  const { shares, note } = attributeRoutes(candidate.countPerInterval, requests)
+function withRoutes (candidate: LeakCandidate, requests: ReadonlyArray<Record<string, number>>, durations: readonly number[] | undefined): LeakCandidate {
+  const { shares, note } = attributeRoutes(candidate.countPerInterval, requests, durations)
   return note === undefined ? { ...candidate, perRoute: shares } : { ...candidate, perRoute: shares, perRouteNote: note }
 }
 
@@ -267,48 +282,6 @@ function notesOn (files: readonly string[], summaries: readonly LeakSnapshotSumm
   return notes
 }
 
-interface Group {
-  /** The class that names the group: of a collection's entries, the class with the most bytes. */
-  objectClass: string
-  /** True when the objects are carriers: what they retain may be what a person calls the leak. */
-  carrier: boolean
-  shape: number
-  /** The old collection whose entries the group is, NO_COLLECTION for a group by class and path shape. */
-  readonly collection: number
-  /** The objects of `objectClass` per interval. */
-  counts: Float64Array
-  /** All of the group's bytes per interval: every class, and what they drag. */
-  readonly bytes: Float64Array
-  liveCount: number
-  retained: number
-  /** The first object of `objectClass` reached breadth first: the shortest path. */
-  sample: number
-  /** Per class label, its objects in the group. */
-  readonly classes: Map<string, ClassTally>
-  /** For carriers: per named class (its name's string index), the top objects of it they dominate. */
-  readonly retains: Map<number, Tally>
-  /** Per class label: the leaking objects held only through the group's (see `leakRoots`). */
-  readonly drags: Map<string, Tally>
-}
-
-interface ClassTally {
-  readonly counts: Float64Array
-  readonly sample: number
-  readonly carrier: boolean
-  readonly dataKind: boolean
-  count: number
-  bytes: number
-}
-
-interface Tally {
-  count: number
-  bytes: number
-  /** The first object counted. */
-  readonly sample?: number
-}
-
-const NONE = 0xffffffff
-
 /**
  * The leaking objects: new objects still alive in the last snapshot, each at the top of what
  * was newly retained (the nearest object above it in the dominator tree is older). Everything
@@ -317,7 +290,7 @@ const NONE = 0xffffffff
  * are grouped by class and path shape, with what they drag; the groups with `minPerInterval`
  * objects from every interval, best first.
  */
-function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals: number, minPerInterval: number, top: number): LeakCandidate[] {
+function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, growth: ClassGrowth, intervals: number, minPerInterval: number, top: number): LeakCandidate[] {
   const dominators = computeDominators(snapshot)
   const kinds = nodeKinds(snapshot)
   const owner = nearestObjectAbove(dominators.idom, dominators.order, kinds, snapshot.rootOrdinal)
@@ -331,10 +304,12 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
     }
     return around
   }
-  const leaking = leakingObjects(snapshot, tree, births, kinds, owner)
+  const files = new DefiningFiles(snapshot, firstEdge)
+  const leaking = leakingObjects(snapshot, tree, births, kinds, owner, new ReplacedHolders(snapshot, firstEdge, births))
   const { rootOf, nested } = leakRoots(snapshot, dominators, firstEdge, births, leaking)
   const shapes = new PathShapes(snapshot, tree)
   const carriers = carrierNames(snapshot)
+  const carried = carriedClasses(snapshot, dominators, kinds, carriers, births, leaking)
   const groups = new Map<string, number>()
   const groupList: Group[] = []
   const groupOf = new Uint32Array(snapshot.nodeCount).fill(NONE)
@@ -345,7 +320,8 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
     // A collection's entries are one leak whatever their classes (its keys, its values).
     const collection = collectionOf(snapshot, tree, kinds, births, node)
     const shape = collection === NO_COLLECTION ? shapes.ofMember(node) : 0
-    const key = collection === NO_COLLECTION ? `${objectClass}\u0000${shape}` : `@${collection}`
+    // Carriers of one shape carrying different classes (the timers of two leaks in one timer list) are two leaks.
+    const key = collection === NO_COLLECTION ? `${objectClass}\u0000${shape}\u0000${carried.get(node) ?? ''}` : `@${collection}`
     let index = groups.get(key)
     if (index === undefined) {
       index = groupList.length
@@ -382,12 +358,18 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, intervals
   })
   // The owner array is not needed anymore: reused for the carried classes' walk.
   tallyCarried(snapshot, dominators, kinds, carriers, births, groupOf, groupList, owner)
+  const kept = groupList.map((group) => group.counts.every((n) => n >= minPerInterval) && growth.grew(group.objectClass, group.liveCount))
+  const covered = coveredBy(snapshot, dominators, leaking, rootOf, groupOf, kept)
+  const growing = growingClasses({ snapshot, births, kinds, dominators, tree, covered, intervals, minPerInterval, carriers, grew: growth.grew, firstEdge, shapes })
   // Ranked by the smallest interval's bytes: a leak retains more in every interval, not in one.
-  return groupList
-    .filter((group) => group.counts.every((n) => n >= minPerInterval))
+  return [...groupList.filter((_, g) => kept[g] === true), ...growing]
     .sort((a, b) => Math.min(...b.bytes) - Math.min(...a.bytes) || b.liveCount - a.liveCount)
+    // Room for the plugin's own few groups, which go last.
+    .slice(0, top + PLUGIN_GROUPS)
+    .map((group) => candidateOf({ snapshot, tree, aroundDetours, shapes, kinds, files, dominators, firstEdge, births }, group))
+    // The plugin's own bounded state after the app's leaks (a stable sort keeps each part's order).
+    .sort((a, b) => Number(a.pluginState === true) - Number(b.pluginState === true))
     .slice(0, top)
-    .map((group) => candidateOf({ snapshot, tree, aroundDetours, shapes, kinds, files: new DefiningFiles(snapshot, firstEdge), dominators, firstEdge }, group))
 }
 
 /**
@@ -410,8 +392,26 @@ function nameByPrincipalClass (group: Group, shapes: PathShapes): void {
   if (group.collection !== NO_COLLECTION) group.shape = shapes.ofMember(tally.sample)
 }
 
-/** The new objects (not V8's internals, not empty) whose nearest object above in the dominator tree is old, nearest to the GC roots first. */
-function leakingObjects (snapshot: HeapSnapshot, tree: RetainerTree, births: Uint8Array, kinds: Uint8Array, owner: Uint32Array): Uint32Array {
+/** 1 for every node a kept group accounts for: its leaking objects, those they drag, and all that these dominate. */
+function coveredBy (snapshot: HeapSnapshot, dominators: Dominators, leaking: Uint32Array, rootOf: Uint32Array, groupOf: Uint32Array, kept: readonly boolean[]): Uint8Array {
+  const covered = new Uint8Array(snapshot.nodeCount)
+  leaking.forEach((node, i) => {
+    if (kept[groupOf[leaking[rootOf[i] as number] as number] as number] === true) covered[node] = 1
+  })
+  const { idom, order } = dominators
+  for (let k = 0; k < order.length; k++) {
+    const node = order[k] as number
+    if (node !== snapshot.rootOrdinal && covered[idom[node] as number] === 1) covered[node] = 1
+  }
+  return covered
+}
+
+/**
+ * The new objects (not V8's internals, not empty) whose nearest object above in the dominator
+ * tree is old, or new but a collection replaced since they were made (it holds older objects of
+ * their class: `list = [...list, x]`), nearest to the GC roots first.
+ */
+function leakingObjects (snapshot: HeapSnapshot, tree: RetainerTree, births: Uint8Array, kinds: Uint8Array, owner: Uint32Array, replaced: ReplacedHolders): Uint32Array {
   const leaking = new Uint32Array(tree.reached)
   // V8's literal boilerplates: the first object a literal made, kept by its allocation site as a template, not by the app.
   const allocationSite = snapshot.strings.indexOf('system / AllocationSite')
@@ -421,7 +421,7 @@ function leakingObjects (snapshot: HeapSnapshot, tree: RetainerTree, births: Uin
     if (births[node] === 0 || (kinds[node] as number) < NodeKind.DATA || snapshot.nodeSelfSize[node] === 0) continue
     if (snapshot.nodeName[tree.parent[node] as number] === allocationSite) continue
     const above = owner[node] as number
-    if (above !== NONE && births[above] !== 0) continue
+    if (above !== NONE && births[above] !== 0 && !replaced.holds(above, node)) continue
     leaking[length++] = node
   }
   return leaking.slice(0, length)
@@ -473,6 +473,39 @@ function tallyCarried (snapshot: HeapSnapshot, dominators: Dominators, kinds: Ui
   }
 }
 
+/**
+ * Per leaking carrier (a closure, a timer, a reaction: not of a named class of its own), the
+ * named class of the new objects it dominates with the most bytes (the top object of each
+ * branch), one pass over the dominator tree as in `tallyCarried`.
+ */
+function carriedClasses (snapshot: HeapSnapshot, dominators: Dominators, kinds: Uint8Array, carriers: Uint8Array, births: Uint8Array, leaking: Uint32Array): Map<number, number> {
+  const { idom, order, retainedSize } = dominators
+  const isCarrier = new Uint8Array(snapshot.nodeCount)
+  for (const node of leaking) if (kinds[node] !== NodeKind.APP || carriers[snapshot.nodeName[node] as number] === 1) isCarrier[node] = 1
+  const under = new Uint32Array(snapshot.nodeCount).fill(NONE)
+  const bytes = new Map<number, Map<number, number>>()
+  for (let k = 0; k < order.length; k++) {
+    const node = order[k] as number
+    if (node === snapshot.rootOrdinal) continue
+    if (isCarrier[node] === 1) {
+      under[node] = node
+      continue
+    }
+    const carrier = under[idom[node] as number] as number
+    const name = snapshot.nodeName[node] as number
+    if (carrier !== NONE && births[node] !== 0 && kinds[node] === NodeKind.APP && carriers[name] === 0) {
+      let tally = bytes.get(carrier)
+      if (tally === undefined) bytes.set(carrier, tally = new Map())
+      tally.set(name, (tally.get(name) ?? 0) + (retainedSize[node] as number))
+    } else {
+      under[node] = carrier
+    }
+  }
+  const carried = new Map<number, number>()
+  for (const [carrier, tally] of bytes) carried.set(carrier, [...tally].reduce((a, b) => (b[1] > a[1] ? b : a))[0])
+  return carried
+}
+
 /** The named class a group of carriers retains most bytes of, held by at least half of them; undefined for none. */
 function principalCarried (snapshot: HeapSnapshot, group: Group): string | undefined {
   let best: number | undefined
@@ -508,6 +541,7 @@ interface CandidateContext {
   readonly files: DefiningFiles
   readonly dominators: Dominators
   readonly firstEdge: Uint32Array
+  readonly births: Uint8Array
 }
 
 function candidateOf (context: CandidateContext, group: Group): LeakCandidate {
@@ -527,13 +561,23 @@ function candidateOf (context: CandidateContext, group: Group): LeakCandidate {
   const classFile = files.of(carried === undefined ? group.sample : carriedSample(snapshot, group, carried) ?? group.sample)
   const parts = [...group.classes].filter(([name]) => name !== group.objectClass)
   const variable = group.collection === NO_COLLECTION ? undefined : variableAbove(snapshot, tree, files, group.collection)
-  const packageName = [holderFile, variable?.file, classFile].map((file) => file === undefined ? undefined : packageOfFile(file)).find((name) => name !== undefined)
+  const lasting = lastingHolder(snapshot, tree, files, context.births, kinds, firstEdge, group.sample)
+  const localOf = suspendedFunction(snapshot, tree, files, firstEdge, group.sample)
+  const weakMap = weakMapEntry(snapshot, tree, group.sample)
+  const scope = lasting?.variable ?? variable
+  const packageName = [holderFile, scope?.file, localOf?.file, classFile].map((file) => file === undefined ? undefined : packageOfFile(file)).find((name) => name !== undefined)
   return {
     className: carried ?? owner ?? group.objectClass,
     objectClass: group.objectClass,
     ...(carried === undefined ? {} : { carrier: owner === undefined ? {} : { heldBy: owner } }),
     pathShape: prefix === '' ? group.objectClass : `${prefix} → ${group.objectClass}`,
-    collection: variable === undefined ? collection : { ...collection, variable },
+    collection: {
+      ...collection,
+      ...(weakMap === undefined ? {} : { label: `${weakMap.label}, the value of its key ${weakMap.key}, alive` }),
+      ...(lasting === undefined ? {} : { label: lasting.label, replacedOnUpdate: true }),
+      ...(scope === undefined ? {} : { variable: scope }),
+      ...(localOf === undefined ? {} : { localOf })
+    },
     countPerInterval: [...group.counts],
     bytesPerInterval: [...group.bytes],
     liveCount: group.liveCount,
@@ -543,6 +587,7 @@ function candidateOf (context: CandidateContext, group: Group): LeakCandidate {
     ...(classFile === undefined ? {} : { classFile }),
     ...(holderNode === undefined ? {} : { holder: holderFile === undefined ? { className: nodeLabel(snapshot, holderNode) } : { className: nodeLabel(snapshot, holderNode), file: holderFile } }),
     ...(packageName === undefined ? {} : { packageName }),
+    ...([holderFile, scope?.file].some((file) => file !== undefined && isPluginFile(file)) ? { pluginState: true } : {}),
     retainerPath: leakSteps(path),
     ...(path === shortest ? {} : { shortestPath: leakSteps(shortest) }),
     sampleId: path.nodeId

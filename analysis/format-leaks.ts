@@ -1,5 +1,6 @@
 import type { LeakAllocation } from './allocated-by.js'
 import type { LeakCandidate, LeakDrag, LeakReport } from './find-leaks.js'
+import type { RouteShare } from './route-attribution.js'
 import { bytes } from './format.js'
 
 /** The leak report as text: the snapshots, then each candidate with what holds it and how to find it. */
@@ -33,17 +34,16 @@ function candidateLines (c: LeakCandidate, rank: number): string[] {
     ? `${c.className} (retained by ${c.objectClass}${c.carrier.heldBy === undefined ? '' : ` on ${c.carrier.heldBy}`})`
     : c.objectClass === c.className ? c.className : `${c.className} (its ${c.objectClass})`
   const lines = [
-    `${rank}. ${what}: ${count(c.liveCount)} alive, retaining ${bytes(c.retainedBytes)}`,
+    `${rank}. ${what}: ${count(c.liveCount)} alive, retaining ${bytes(c.retainedBytes)}${c.pluginState === true ? ' (this plugin\'s own state, bounded by its options: listed last)' : ''}`,
     `   per interval: ${c.countPerInterval.map((n, i) => `+${count(n)} (${bytes(c.bytesPerInterval[i] as number)})`).join(', ')}`,
-    `   held by: ${c.collection.kind}${c.collection.label === '' ? '' : `  ${c.collection.label}`}${collectionSize(c)}`
+    `   held by: ${c.collection.kind}${c.collection.label === '' || c.collection.localOf !== undefined ? '' : `  ${c.collection.label}`}${collectionSize(c)}`
   ]
   const where = whereText(c)
   if (where !== '') lines.push(`   held in: ${where}`)
   if (c.entryParts !== undefined) lines.push(`   with its entries: ${dragsText(c.entryParts)}`)
   if (c.drags !== undefined) lines.push(`   drags: ${dragsText(c.drags)}`)
   if (c.perRoute !== undefined && c.perRoute.length > 0) {
-    const shares = c.perRoute.map((share) => `${perRequest(share.objectsPerRequest)} per ${share.route}`).join(', ')
-    lines.push(`   per request: ${shares}`)
+    lines.push(`   per request: ${sharesText(c.perRoute)}`)
     if (c.perRouteNote !== undefined) lines.push(`   (${c.perRouteNote})`)
   }
   if (c.allocatedBy !== undefined) lines.push(`   allocated by: ${allocationText(c.allocatedBy)}`)
@@ -88,8 +88,11 @@ function collectionSize (c: LeakCandidate): string {
     ...(entries === undefined ? [] : [`${count(entries)} ${entries === 1 ? 'entry' : 'entries'}`]),
     ...(retainedBytes === undefined ? [] : [`retaining ${bytes(retainedBytes)}`])
   ]
-  const { variable } = c.collection
-  const where = variable === undefined ? '' : `, in variable ${variable.name}${variable.file === undefined ? '' : ` of ${shortFile(variable.file)}`}`
+  if (c.collection.replacedOnUpdate === true) parts.push('replaced on each update')
+  const { variable, localOf } = c.collection
+  const where = localOf !== undefined
+    ? `  a local of ${localOf.name}(), suspended${localOf.file === undefined ? '' : ` (${shortFile(localOf.file)})`}`
+    : variable === undefined ? '' : `, in variable ${variable.name}${variable.file === undefined ? '' : ` of ${shortFile(variable.file)}`}`
   return (parts.length === 0 ? '' : ` (${parts.join(', ')})`) + where
 }
 
@@ -120,6 +123,27 @@ function dragsText (drags: readonly LeakDrag[]): string {
   const rest = drags.slice(DRAGS_SHOWN)
   if (rest.length > 0) shown.push(`and ${rest.length} more ${rest.length === 1 ? 'class' : 'classes'} (${bytes(rest.reduce((sum, d) => sum + d.bytes, 0))})`)
   return shown.join(', ')
+}
+
+/**
+ * `1.00 per POST /l1, 0 per GET /busy`; `≈ 1.00 per request, any route`; `none: not driven by
+ * requests`; what the counts cannot tell after `cannot tell:` (`up to 1.75 per GET /busy`, `or`
+ * between explanations that each fit alone).
+ */
+function sharesText (shares: readonly RouteShare[]): string {
+  const everyRoute = shares.filter((s) => s.basis === 'any-route' && !s.ambiguous)
+  if (everyRoute.length > 0 && everyRoute.length === shares.length) return `≈ ${perRequest((everyRoute[0] as RouteShare).objectsPerRequest)} per request, any route`
+  const text = (share: RouteShare): string => share.basis === 'any-route'
+    ? `≈ ${perRequest(share.objectsPerRequest)} per request, any route`
+    : share.basis === 'no-request'
+      ? 'not driven by requests'
+      : `${share.basis === 'possible' ? 'up to ' : ''}${perRequest(share.objectsPerRequest)}${share.upTo === undefined ? '' : ` to ${perRequest(share.upTo)}`} per ${share.route}`
+  const certain = shares.filter((s) => !s.ambiguous).map(text)
+  const uncertain = shares.filter((s) => s.ambiguous)
+  if (uncertain.length === 0) return certain.join(', ')
+  const alternatives = uncertain.every((s) => s.basis !== 'possible')
+  const told = uncertain.map(text).join(alternatives ? ', or ' : ', ')
+  return certain.length === 0 ? `cannot tell: ${told}` : `${certain.join(', ')}; cannot tell: ${told}`
 }
 
 function perRequest (n: number): string {

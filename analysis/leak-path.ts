@@ -22,6 +22,14 @@ export interface LeakCollection {
    * file of the function whose scope that is: `customerLookups` in `app.mjs`.
    */
   readonly variable?: { readonly name: string, readonly file?: string }
+  /**
+   * True when the collection is new at each update (`list = [...list, x]`, `pending =
+   * batch.concat(pending)`): `label` then names the way to it from what exists in every snapshot
+   * (`SpanExporter.pending`, `variable store.audits`).
+   */
+  readonly replacedOnUpdate?: boolean
+  /** The suspended function (`async` at an `await`, a generator at a `yield`) whose local holds it. */
+  readonly localOf?: { readonly name: string, readonly file?: string }
 }
 
 const PLAIN_NAME = /^\.[A-Za-z_$][A-Za-z_$]*$/

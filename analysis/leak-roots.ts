@@ -52,9 +52,45 @@ export function leakRoots (snapshot: HeapSnapshot, dominators: Dominators, first
     const above = d === old ? NONE : topLeak[d] as number
     topLeak[v] = above === NONE && v < leaking.length ? v : above
   }
+  carrySharedObjects(holds, topLeak, leaking.length)
   const nested = new Uint8Array(leaking.length)
   leaking.forEach((node, i) => { nested[i] = (domains.domain[dominators.idom[node] as number] as number) < leaking.length ? 1 : 0 })
   return { rootOf: topLeak.slice(0, leaking.length), nested }
+}
+
+/**
+ * A leaking object that only leaking objects hold (nothing old, not the runtime), but two or more
+ * of them, has the old world as its dominator in the holds (a number's string that two leaked
+ * records' texts share): it is alive only because of them all the same, and is carried by the
+ * first of them that is carried or a root. Repeated while that makes others carried.
+ */
+function carrySharedObjects ({ by, from, to }: Holds, topLeak: Uint32Array, leakingCount: number): void {
+  // Held through a new node that no leaking object carries (the new backing store of an old Map:
+  // its keys) is held by the old world: a collection's entry, not a shared part.
+  const heldByOld = new Uint8Array(leakingCount)
+  for (let k = 0; k < from.length; k++) {
+    const v = to[k] as number
+    if (v < leakingCount && topLeak[from[k] as number] === NONE) heldByOld[v] = 1
+  }
+  for (let changed = true; changed;) {
+    changed = false
+    for (let k = 0; k < from.length; k++) {
+      const v = to[k] as number
+      if (v >= leakingCount || topLeak[v] !== v || by[v] !== HELD_BY_LEAK || heldByOld[v] === 1) continue
+      // to the root the holder is carried by now, so that no chain turns back on itself
+      let top = topLeak[from[k] as number] as number
+      while (top !== NONE && topLeak[top] !== top) top = topLeak[top] as number
+      if (top === NONE || top === v) continue
+      topLeak[v] = top
+      changed = true
+    }
+  }
+  // A root carried since by another carries what it carried along: every chain ends at a root.
+  for (let v = 0; v < leakingCount; v++) {
+    let top = topLeak[v] as number
+    while (top !== NONE && topLeak[top] !== top) top = topLeak[top] as number
+    topLeak[v] = top
+  }
 }
 
 interface Domains {

@@ -1,4 +1,6 @@
 import { sortOrdinalsById } from './id-order.js'
+import { labelCounts } from './label-counts.js'
+import { nodeLabel } from './retainer-labels.js'
 import type { HeapSnapshot } from './snapshot.js'
 
 /** 0: the object was already alive in the first snapshot; k: it appeared in interval k. */
@@ -8,12 +10,12 @@ export type Births = Uint8Array
 export interface EarlierSnapshot {
   /** Its object ids, sorted. */
   readonly ids: Uint32Array
-  /** Its native (embedder) nodes per name. */
-  readonly nativeCounts: ReadonlyMap<string, number>
+  /** Its nodes per label (see `labelCounts`): a class's growth, and the native nodes' bound. */
+  readonly labelCounts: ReadonlyMap<string, number>
 }
 
 export function earlierSnapshot (snapshot: HeapSnapshot): EarlierSnapshot {
-  return { ids: sortedIds(snapshot), nativeCounts: nativeCounts(snapshot) }
+  return { ids: sortedIds(snapshot), labelCounts: labelCounts(snapshot) }
 }
 
 function sortedIds (snapshot: HeapSnapshot): Uint32Array {
@@ -23,17 +25,6 @@ function sortedIds (snapshot: HeapSnapshot): Uint32Array {
   const ids = new Uint32Array(sorted.length)
   for (let k = 0; k < ids.length; k++) ids[k] = snapshot.nodeId[sorted[k] as number] as number
   return ids
-}
-
-function nativeCounts (snapshot: HeapSnapshot): Map<string, number> {
-  const native = snapshot.nodeTypeNames.indexOf('native')
-  const counts = new Map<string, number>()
-  for (let i = 0; i < snapshot.nodeCount; i++) {
-    if (snapshot.nodeType[i] !== native) continue
-    const name = snapshot.strings[snapshot.nodeName[i] as number] as string
-    counts.set(name, (counts.get(name) ?? 0) + 1)
-  }
-  return counts
 }
 
 export interface BirthsOfLast {
@@ -76,7 +67,7 @@ export function birthsOfLast (last: HeapSnapshot, earlierSnapshots: readonly Ear
   })
   for (let i = 0; i < births.length; i++) if (births[i] === unset) births[i] = earlier.length
   nativeBirthsByWrapper(last, births)
-  boundNativeBirths(last, births, earlierSnapshots.map((e) => e.nativeCounts))
+  boundNativeBirths(last, births, earlierSnapshots.map((e) => e.labelCounts))
   return { births, survivors }
 }
 
@@ -128,7 +119,7 @@ function boundNativeBirths (last: HeapSnapshot, births: Births, earlierCounts: R
   const byName = new Map<string, number[]>()
   for (let i = 0; i < last.nodeCount; i++) {
     if (last.nodeType[i] !== native) continue
-    const name = last.strings[last.nodeName[i] as number] as string
+    const name = nodeLabel(last, i)
     const ordinals = byName.get(name)
     if (ordinals === undefined) byName.set(name, [i])
     else ordinals.push(i)

@@ -9,12 +9,16 @@ const NOISE_REQUESTS_PER_OBJECT = 100
 /** The candidates that kept at least one object per NOISE_REQUESTS_PER_OBJECT requests of `endpoint` in every interval. */
 export function aboveNoise (report: LeakReport, endpoint: string): LeakCandidate[] {
   const requests = report.requestsPerInterval
-  if (requests === undefined) return report.candidates
-  return report.candidates.filter((c) => c.countPerInterval.every((n, i) => n > 0 && n >= (requests[i]?.[endpoint] ?? 0) / NOISE_REQUESTS_PER_OBJECT))
+  // The plugin's own bounded state (its jobs, its trend window) is no leak of the app.
+  const candidates = report.candidates.filter((c) => c.pluginState !== true)
+  if (requests === undefined) return candidates
+  return candidates.filter((c) => c.countPerInterval.every((n, i) => n > 0 && n >= (requests[i]?.[endpoint] ?? 0) / NOISE_REQUESTS_PER_OBJECT))
 }
 
 export function perRequestOf (candidate: LeakCandidate, endpoint: string): number | null {
-  return candidate.perRoute?.find((share) => share.route === endpoint)?.objectsPerRequest ?? null
+  const share = candidate.perRoute?.find((s) => s.route === endpoint)
+  // What the counts cannot tell is no figure of the route's.
+  return share === undefined || share.ambiguous ? null : share.objectsPerRequest
 }
 
 export function verdictLine (culprit: LeakCandidate | null, leaking: PhaseResult, fixed: PhaseResult, fixedLeaks: LeakCandidate[]): string {
