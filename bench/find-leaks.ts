@@ -4,6 +4,7 @@
 // on the same files, alternating, several runs. Each run is a fresh child process; peak RSS is
 // the child's own getrusage maxRSS.
 // Run: npm run bench:find-leaks -- [--nodes 500000] [--runs 3]
+//   BASELINE_DIR=<another checkout> measures its finder on the same files, alternating with ours.
 //   memlab is not a dependency (it pulls puppeteer, whose install downloads Chrome): install it in a
 //   scratch dir and point MEMLAB_DIR there, e.g.
 //   mkdir /tmp/memlab && cd /tmp/memlab && npm init -y && PUPPETEER_SKIP_DOWNLOAD=1 npm i memlab@2
@@ -144,10 +145,19 @@ async function main (): Promise<void> {
     const memlabDir = process.env['MEMLAB_DIR']
     const withMemlab = memlabDir !== undefined && existsSync(join(memlabDir, 'node_modules/memlab'))
     if (!withMemlab) console.log('memlab skipped: set MEMLAB_DIR to a directory where memlab is installed (see the top of this file).\n')
+    // Another checkout of this repository (BASELINE_DIR, e.g. `git worktree add /tmp/base <commit>`
+    // with its node_modules linked): its finder on the same files, alternating, for a change's cost.
+    const baselineDir = process.env['BASELINE_DIR']
+    const baselineBench = baselineDir === undefined ? undefined : join(baselineDir, 'bench/find-leaks.ts')
     const ours: Measure[] = []
+    const baseline: Measure[] = []
     const memlab: Measure[] = []
     for (let i = 0; i < runs; i++) {
       ours.push(await measure(['--import', 'tsx', fileURLToPath(import.meta.url), '--measure-ours', ...files]))
+      if (baselineBench !== undefined) {
+        baseline.push(await measure(['--import', 'tsx', baselineBench, '--measure-ours', ...files]))
+        console.log(`run ${i + 1}: baseline ${seconds(baseline[i]?.wallMs ?? NaN)} ${mb(baseline[i]?.maxRssBytes ?? NaN)}`)
+      }
       if (withMemlab) {
         const workDir = await mkdtemp(join(tmpdir(), 'memlab-work-'))
         memlab.push(await measure(['--max-old-space-size=16384', '-e', REPORT + MEMLAB, ...files, workDir]))
@@ -155,10 +165,16 @@ async function main (): Promise<void> {
       }
       console.log(`run ${i + 1}: ours ${seconds(ours[i]?.wallMs ?? NaN)} ${mb(ours[i]?.maxRssBytes ?? NaN)}` + (withMemlab ? `, memlab ${seconds(memlab[i]?.wallMs ?? NaN)} ${mb(memlab[i]?.maxRssBytes ?? NaN)}` : ''))
     }
+    const ok = (list: readonly Measure[]): Measure[] => list.filter((m) => m.ok)
     console.log(`\n${''.padEnd(10)}${'wall, median (min–max)'.padStart(24)}  ${'cpu'.padStart(22)}  ${'peak RSS'.padStart(22)}`)
     console.log(summary('ours', ours))
+    if (baselineBench !== undefined) console.log(summary('baseline', baseline))
     if (withMemlab) console.log(summary('memlab', memlab))
-    const ok = (list: readonly Measure[]) => list.filter((m) => m.ok)
+    if (ok(ours).length > 0 && ok(baseline).length > 0) {
+      const wall = median(ok(ours).map((m) => m.wallMs)) / median(ok(baseline).map((m) => m.wallMs))
+      const rss = median(ok(ours).map((m) => m.maxRssBytes)) / median(ok(baseline).map((m) => m.maxRssBytes))
+      console.log(`\nagainst the baseline (${baselineDir}): wall ×${wall.toFixed(2)}, peak RSS ×${rss.toFixed(2)}`)
+    }
     if (ok(ours).length > 0 && ok(memlab).length > 0) {
       const wall = median(ok(memlab).map((m) => m.wallMs)) / median(ok(ours).map((m) => m.wallMs))
       const rss = median(ok(ours).map((m) => m.maxRssBytes)) / median(ok(memlab).map((m) => m.maxRssBytes))
