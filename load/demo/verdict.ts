@@ -16,9 +16,10 @@ export function aboveNoise (report: LeakReport, endpoint: string): LeakCandidate
 }
 
 export function perRequestOf (candidate: LeakCandidate, endpoint: string): number | null {
+  // The phase drove this endpoint: a figure "as if it alone" made them is its figure (a route polled
+  // in proportion, GET /stats, makes it ambiguous), but not the most a fit leaves possible.
   const share = candidate.perRoute?.find((s) => s.route === endpoint)
-  // What the counts cannot tell is no figure of the route's.
-  return share === undefined || share.ambiguous ? null : share.objectsPerRequest
+  return share === undefined || share.basis === 'possible' ? null : share.objectsPerRequest
 }
 
 export function verdictLine (culprit: LeakCandidate | null, leaking: PhaseResult, fixed: PhaseResult, fixedLeaks: LeakCandidate[]): string {
