@@ -172,7 +172,7 @@ export interface LeakReport {
 }
 
 const MAX_SNAPSHOTS = 200
-// At most this many groups are the plugin's own state (its jobs, its trend report and window).
+// At most this many of the plugin's own groups are listed (its jobs, its trend report and window).
 const PLUGIN_GROUPS = 4
 // Below this share of the previous snapshot's objects still found by id, the ids were reset
 // (an inspector session closed in between, another process): matching by id means nothing.
@@ -309,7 +309,9 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, growth: C
   const { rootOf, nested } = leakRoots(snapshot, dominators, firstEdge, births, leaking)
   const shapes = new PathShapes(snapshot, tree)
   const carriers = carrierNames(snapshot)
-  const carried = carriedClasses(snapshot, dominators, kinds, carriers, births, leaking)
+  // One buffer of a node each for the walks below that need one, one after the other.
+  const scratch = new Uint32Array(snapshot.nodeCount)
+  const carried = carriedClasses(snapshot, dominators, kinds, carriers, births, leaking, scratch)
   const groups = new Map<string, number>()
   const groupList: Group[] = []
   const groupOf = new Uint32Array(snapshot.nodeCount).fill(NONE)
@@ -356,20 +358,25 @@ function rankedCandidates (snapshot: HeapSnapshot, births: Uint8Array, growth: C
     group.retained += bytes
     addTo(group.drags, nodeLabel(snapshot, node), bytes)
   })
-  // The owner array is not needed anymore: reused for the carried classes' walk.
-  tallyCarried(snapshot, dominators, kinds, carriers, births, groupOf, groupList, owner)
+  tallyCarried(snapshot, dominators, kinds, carriers, births, groupOf, groupList, scratch)
   const kept = groupList.map((group) => group.counts.every((n) => n >= minPerInterval) && growth.grew(group.objectClass, group.liveCount))
   const covered = coveredBy(snapshot, dominators, leaking, rootOf, groupOf, kept)
-  const growing = growingClasses({ snapshot, births, kinds, dominators, tree, covered, intervals, minPerInterval, carriers, grew: growth.grew, firstEdge, shapes })
+  const growing = growingClasses({ snapshot, births, kinds, dominators, tree, covered, intervals, minPerInterval, carriers, grew: growth.grew, firstEdge, shapes, owner, scratch })
   // Ranked by the smallest interval's bytes: a leak retains more in every interval, not in one.
-  return [...groupList.filter((_, g) => kept[g] === true), ...growing]
+  const ranked = [...groupList.filter((_, g) => kept[g] === true), ...growing]
     .sort((a, b) => Math.min(...b.bytes) - Math.min(...a.bytes) || b.liveCount - a.liveCount)
-    // Room for the plugin's own few groups, which go last.
-    .slice(0, top + PLUGIN_GROUPS)
-    .map((group) => candidateOf({ snapshot, tree, aroundDetours, shapes, kinds, files, dominators, firstEdge, births }, group))
-    // The plugin's own bounded state after the app's leaks (a stable sort keeps each part's order).
-    .sort((a, b) => Number(a.pluginState === true) - Number(b.pluginState === true))
-    .slice(0, top)
+  // Named one by one (a candidate's paths cost a walk of the graph), the plugin's own bounded
+  // state put after the app's leaks: those met before `top` of the app's, at most PLUGIN_GROUPS.
+  const context = { snapshot, tree, aroundDetours, shapes, kinds, files, dominators, firstEdge, births }
+  const app: LeakCandidate[] = []
+  const own: LeakCandidate[] = []
+  for (const group of ranked) {
+    if (app.length === top) break
+    const candidate = candidateOf(context, group)
+    if (candidate.pluginState !== true) app.push(candidate)
+    else if (own.length < PLUGIN_GROUPS) own.push(candidate)
+  }
+  return [...app, ...own].slice(0, top)
 }
 
 /**
@@ -478,11 +485,11 @@ function tallyCarried (snapshot: HeapSnapshot, dominators: Dominators, kinds: Ui
  * named class of the new objects it dominates with the most bytes (the top object of each
  * branch), one pass over the dominator tree as in `tallyCarried`.
  */
-function carriedClasses (snapshot: HeapSnapshot, dominators: Dominators, kinds: Uint8Array, carriers: Uint8Array, births: Uint8Array, leaking: Uint32Array): Map<number, number> {
+function carriedClasses (snapshot: HeapSnapshot, dominators: Dominators, kinds: Uint8Array, carriers: Uint8Array, births: Uint8Array, leaking: Uint32Array, under: Uint32Array): Map<number, number> {
   const { idom, order, retainedSize } = dominators
   const isCarrier = new Uint8Array(snapshot.nodeCount)
   for (const node of leaking) if (kinds[node] !== NodeKind.APP || carriers[snapshot.nodeName[node] as number] === 1) isCarrier[node] = 1
-  const under = new Uint32Array(snapshot.nodeCount).fill(NONE)
+  under.fill(NONE)
   const bytes = new Map<number, Map<number, number>>()
   for (let k = 0; k < order.length; k++) {
     const node = order[k] as number

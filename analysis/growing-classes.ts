@@ -25,6 +25,10 @@ export interface GrowingClassesInput {
   readonly grew: (label: string, alive: number) => boolean
   readonly firstEdge: Uint32Array
   readonly shapes: PathShapes
+  /** Per node: the nearest strict dominator that is an object or a function, NONE for none. */
+  readonly owner: Uint32Array
+  /** A buffer of a node each, free for this walk. */
+  readonly scratch: Uint32Array
 }
 
 /**
@@ -72,8 +76,7 @@ export function growingClasses (input: GrowingClassesInput): Group[] {
  * holds older objects of its class: then it is a collection replaced since (see `lastingHolder`),
  * not the object its entries were made with.
  */
-function eligibleLabels ({ snapshot, births, kinds, covered, tree, dominators, firstEdge }: GrowingClassesInput): { labelOf: Uint32Array, labels: string[] } {
-  const owner = nearestObjectAbove(snapshot, dominators, kinds)
+function eligibleLabels ({ snapshot, births, kinds, covered, tree, owner, firstEdge }: GrowingClassesInput): { labelOf: Uint32Array, labels: string[] } {
   const replaced = new ReplacedHolders(snapshot, firstEdge, births)
   const labelOf = new Uint32Array(snapshot.nodeCount).fill(NONE)
   const labels: string[] = []
@@ -107,7 +110,7 @@ function eligibleLabels ({ snapshot, births, kinds, covered, tree, dominators, f
 
 /** The groups of the passing classes (see `growingClasses`) by class and path shape, one pass over the dominator tree. */
 function groupsOf (input: GrowingClassesInput, labelOf: Uint32Array, labels: readonly string[], passing: Uint8Array, dropped: ReadonlySet<string>): Map<string, Group> {
-  const { snapshot, births, kinds, dominators, intervals, carriers, tree, shapes } = input
+  const { snapshot, births, kinds, dominators, intervals, carriers, tree, shapes, scratch } = input
   const { idom, order, retainedSize } = dominators
   const root = snapshot.rootOrdinal
   const keyOf = new Map<number, string>()
@@ -119,7 +122,7 @@ function groupsOf (input: GrowingClassesInput, labelOf: Uint32Array, labels: rea
     return dropped.has(k) ? undefined : k
   }
   // Per node: the nearest strict dominator that is a member of a group, and the group each member or dragged object is counted in.
-  const above = new Uint32Array(snapshot.nodeCount).fill(NONE)
+  const above = scratch.fill(NONE)
   const groupOf = new Map<number, Group>()
   const groups = new Map<string, Group>()
   const groupFor = (k: string, sample: number): Group => {
@@ -194,18 +197,6 @@ function groupsOf (input: GrowingClassesInput, labelOf: Uint32Array, labels: rea
     group.shape = shapes.ofMember(n)
   }
   return groups
-}
-
-/** Per node: the nearest strict dominator that is an object or a function, NONE for none. */
-function nearestObjectAbove (snapshot: HeapSnapshot, { idom, order }: Dominators, kinds: Uint8Array): Uint32Array {
-  const above = new Uint32Array(snapshot.nodeCount).fill(NONE)
-  for (let k = 0; k < order.length; k++) {
-    const node = order[k] as number
-    if (node === snapshot.rootOrdinal) continue
-    const d = idom[node] as number
-    above[node] = d !== snapshot.rootOrdinal && (kinds[d] as number) >= NodeKind.BUILT_IN ? d : above[d] as number
-  }
-  return above
 }
 
 function addDrag (drags: Map<string, Tally>, label: string, bytes: number): void {

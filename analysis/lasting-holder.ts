@@ -58,14 +58,15 @@ export function lastingHolder (snapshot: HeapSnapshot, tree: RetainerTree, files
 
 /**
  * Whether a new object is a collection replaced since (see `holdsOlderOfItsClass`) rather than the
- * object that `node` was made with: remembered per holder and class, since a collection's every
- * entry asks.
+ * object that `node` was made with: remembered per holder for the class last asked about, since a
+ * collection's every entry asks.
  */
 export class ReplacedHolders {
   readonly #snapshot: HeapSnapshot
   readonly #firstEdge: Uint32Array
   readonly #births: Uint8Array
-  readonly #answers = new Map<string, boolean>()
+  /** Per holder asked about: the class last asked for, times 2, plus 1 when it holds older objects of it. */
+  readonly #answers = new Map<number, number>()
 
   constructor (snapshot: HeapSnapshot, firstEdge: Uint32Array, births: Uint8Array) {
     this.#snapshot = snapshot
@@ -75,9 +76,12 @@ export class ReplacedHolders {
 
   /** True when `holder`, new, holds objects of `node`'s class older than itself. */
   holds (holder: number, node: number): boolean {
-    const key = `${holder} ${this.#snapshot.nodeName[node] as number} ${this.#snapshot.nodeType[node] as number}`
-    let answer = this.#answers.get(key)
-    if (answer === undefined) this.#answers.set(key, answer = holdsOlderOfItsClass(this.#snapshot, this.#firstEdge, this.#births, holder, node))
+    const s = this.#snapshot
+    const classOf = (s.nodeName[node] as number) * s.nodeTypeNames.length + (s.nodeType[node] as number)
+    const known = this.#answers.get(holder)
+    if (known !== undefined && Math.floor(known / 2) === classOf) return known % 2 === 1
+    const answer = holdsOlderOfItsClass(s, this.#firstEdge, this.#births, holder, node)
+    this.#answers.set(holder, classOf * 2 + (answer ? 1 : 0))
     return answer
   }
 }

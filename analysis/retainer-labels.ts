@@ -11,8 +11,11 @@ const GLOBAL_MARK = / \(global\*?\)(?= \/ |$)/
 
 /** How a node reads in a retainer path: `Foo`, `handler()`, `system / Context`, `(string)`, `global` (the global object, on any line). */
 export function nodeLabel (snapshot: HeapSnapshot, ordinal: number): string {
-  const type = snapshot.nodeTypeNames[snapshot.nodeType[ordinal] as number] as string
-  const name = snapshot.strings[snapshot.nodeName[ordinal] as number] as string
+  return labelOf(snapshot.nodeTypeNames[snapshot.nodeType[ordinal] as number] as string, snapshot.strings[snapshot.nodeName[ordinal] as number] as string)
+}
+
+/** `nodeLabel` of a node of this type and name. */
+export function labelOf (type: string, name: string): string {
   if (type === 'closure') return `${name === '' ? '(anonymous)' : name}()`
   if (NAME_IS_LABEL.has(type) && name !== '') return type === 'object' && name.includes(' (global') ? name.replace(GLOBAL_MARK, '') : name
   return `(${type})`
