@@ -4,6 +4,7 @@ import { findLeaks } from '../../analysis/find-leaks.js'
 import { formatLeakReport } from '../../analysis/format-leaks.js'
 import { AGENT_PACKAGE, generateService, judgeService, runService, serviceOf } from '../helpers/leak-shapes.js'
 import type { LeakSpec, ShapeService } from '../helpers/leak-shapes.js'
+import type { LeakCandidate } from '../../analysis/find-leaks.js'
 
 // A sample of the generated leak shapes (bench/leak-shapes.ts runs hundreds): each service one to
 // three leaks beside busy routes and non-leaks. LEAK_SHAPES_SEEDS=1,2,3 replays given seeds.
@@ -48,6 +49,14 @@ const withTraffic = (service: ShapeService, routes: readonly string[]): ShapeSer
   roundMs: TRAFFIC.roundMs
 })
 const BUSY = ['GET /busy', 'GET /health', 'POST /orders']
+/** The service of one leak beside one non-leak under TRAFFIC, its routes limited to `routes`: the report's first candidate and its text. */
+async function firstOf (t: Test, seed: number, leak: LeakSpec, nonLeak: ShapeService['nonLeaks'][number], routes: readonly string[]): Promise<{ first?: LeakCandidate, text: string }> {
+  const report = await findLeaks(await runService(withTraffic(serviceOf(seed, [leak], [nonLeak]), routes), t.testdir()))
+  const text = formatLeakReport(report)
+  t.equal(report.candidates[0]?.className, leak.className, text)
+  return { first: report.candidates[0], text }
+}
+
 const spec = (leak: Omit<LeakSpec, 'collection'> & { collection?: LeakSpec['collection'] }): LeakSpec => ({ collection: 'array', ...leak })
 
 t.test('an immutable store on a route, beside busy routes: the store variable, replaced on each update, 1 per request of its route', async (t) => {
@@ -62,14 +71,11 @@ t.test('an immutable store on a route, beside busy routes: the store variable, r
     holderName: 'store',
     custom: 'let store = { audits: [], updatedAt: 0 }\nfunction addS (x) { store = { ...store, audits: [...store.audits, x], updatedAt: x.i } }'
   })
-  const service = withTraffic(serviceOf(101, [leak], [{ kind: 'full-cache', className: 'CachedPage' }]), [...BUSY, 'POST /audits'])
-  const report = await findLeaks(await runService(service, t.testdir()))
-  const [first] = report.candidates
-  t.equal(first?.className, 'Audit', formatLeakReport(report))
+  const { first, text } = await firstOf(t, 101, leak, { kind: 'full-cache', className: 'CachedPage' }, [...BUSY, 'POST /audits'])
   t.equal(first?.collection.label, 'variable store.audits')
   t.equal(first?.collection.replacedOnUpdate, true)
-  t.match(formatLeakReport(report), /held by: Array {2}variable store\.audits \(replaced on each update\)/)
-  t.match(formatLeakReport(report), /per request: 1\.00 per POST \/audits, 0 per GET \/busy, 0 per GET \/health, 0 per POST \/orders/)
+  t.match(text, /held by: Array {2}variable store\.audits \(replaced on each update\)/)
+  t.match(text, /per request: 1\.00 per POST \/audits, 0 per GET \/busy, 0 per GET \/health, 0 per POST \/orders/)
 })
 
 t.test('a for-await consumer of a job queue keeping a receipt per job, no route: the suspended function, not driven by requests', async (t) => {
@@ -91,13 +97,10 @@ async function consumeJobs () {
 consumeJobs()
 function addJ (x) { jobs.push(x); if (wake !== null) { const w = wake; wake = null; w() } }`
   })
-  const service = withTraffic(serviceOf(102, [leak], [{ kind: 'in-flight', className: 'Pending' }]), BUSY)
-  const report = await findLeaks(await runService(service, t.testdir()))
-  const [first] = report.candidates
-  t.equal(first?.className, 'Receipt', formatLeakReport(report))
+  const { first, text } = await firstOf(t, 102, leak, { kind: 'in-flight', className: 'Pending' }, BUSY)
   t.equal(first?.collection.localOf?.name, 'consumeJobs')
-  t.match(formatLeakReport(report), /a local of consumeJobs\(\), suspended/)
-  t.match(formatLeakReport(report), /per request: not driven by requests/)
+  t.match(text, /a local of consumeJobs\(\), suspended/)
+  t.match(text, /per request: not driven by requests/)
 })
 
 t.test('a preloaded tracing agent re-filling its export queue on every failed flush: its class and package, any route', async (t) => {
@@ -119,14 +122,11 @@ t.test('a preloaded tracing agent re-filling its export queue on every failed fl
 const exporter = new SpanExporter()
 function addA (x) { exporter.add(x) }`
   })
-  const service = withTraffic(serviceOf(103, [leak], [{ kind: 'garbage', className: 'Scratch' }]), BUSY)
-  const report = await findLeaks(await runService(service, t.testdir()))
-  const [first] = report.candidates
-  t.equal(first?.className, 'Span', formatLeakReport(report))
+  const { first, text } = await firstOf(t, 103, leak, { kind: 'garbage', className: 'Scratch' }, BUSY)
   t.equal(first?.collection.label, 'SpanExporter.pending')
   t.equal(first?.collection.replacedOnUpdate, true)
   t.equal(first?.packageName, AGENT_PACKAGE)
-  t.match(formatLeakReport(report), /per request: ≈ 1\.00 per request, any route/)
+  t.match(text, /per request: ≈ 1\.00 per request, any route/)
 })
 
 t.test('a background log forwarder keeping each record in a local array: the suspended function, not driven by requests', async (t) => {
@@ -149,10 +149,7 @@ async function forwardLogs () {
 forwardLogs()
 function addF (x) { outbox.push(x) }`
   })
-  const service = withTraffic(serviceOf(104, [leak], [{ kind: 'rescheduled-timer', className: 'Tick' }]), BUSY)
-  const report = await findLeaks(await runService(service, t.testdir()))
-  const [first] = report.candidates
-  t.equal(first?.className, 'LogRecord', formatLeakReport(report))
+  const { first, text } = await firstOf(t, 104, leak, { kind: 'rescheduled-timer', className: 'Tick' }, BUSY)
   t.equal(first?.collection.localOf?.name, 'forwardLogs')
-  t.match(formatLeakReport(report), /per request: not driven by requests/)
+  t.match(text, /per request: not driven by requests/)
 })
